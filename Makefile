@@ -1,0 +1,48 @@
+# Lifeboat — every developer and CI entry point. `make test` and `make demo` set up everything.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup test lint typecheck unit demo bench emulator clean
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Lifeboat needs Python 3.11 (Azure Functions runtime); found " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: $(PY_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(PY_STAMP)
+	$(PY) -m mypy shared
+	$(PY) -m mypy function_app.py functions emulator
+
+test: setup lint typecheck
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+unit: $(PY_STAMP)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) -m demo
+
+bench: setup
+	$(PY) -m bench
+
+emulator: setup
+	$(PY) -m emulator
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .lifeboat-local

@@ -1,0 +1,1 @@
+"""Local stand-ins for Azure used by tests, the demo and benchmarks. Never deployed."""

@@ -1,0 +1,1 @@
+"""Lifeboat's logic: events, planning, jobs, services and the narrow Azure access modules."""

@@ -1,0 +1,186 @@
+"""Composition of Azure SDK clients from Settings: lazy imports, one client per scope, reused."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Literal
+
+from shared.config import Settings
+from shared.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken, TokenCredential
+    from azure.data.tables import TableServiceClient
+    from azure.mgmt.compute import ComputeManagementClient
+    from azure.mgmt.imagebuilder import ImageBuilderClient
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
+    from azure.mgmt.resourcegraph import ResourceGraphClient
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueServiceClient
+
+StorageRole = Literal["state", "dr"]
+
+
+class EmulatorCredential:
+    """A fixed bearer token for the local ARM emulator; Settings allow it only on loopback."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("lifeboat-emulator-token", int(time.time()) + 3600)
+
+
+class AzureClients:
+    """Builds SDK clients on first use and keeps them for the life of the worker process."""
+
+    def __init__(self, settings: Settings, credential: TokenCredential | None = None) -> None:
+        self._settings = settings
+        self._credential = credential
+        self._cache: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def credential(self) -> TokenCredential:
+        """The credential: the emulator's token, or DefaultAzureCredential (managed identity)."""
+        if self._credential is None:
+            if self._settings.credential == "emulator":
+                self._credential = EmulatorCredential()
+            else:
+                from azure.identity import DefaultAzureCredential
+
+                self._credential = DefaultAzureCredential()
+        return self._credential
+
+    def _arm_kwargs(self) -> dict[str, Any]:
+        s = self._settings
+        kwargs: dict[str, Any] = {
+            "base_url": s.arm_endpoint,
+            "credential_scopes": [s.arm_endpoint.rstrip("/") + "/.default"],
+        }
+        if s.arm_ca_bundle:
+            kwargs["connection_verify"] = s.arm_ca_bundle
+        if s.polling_interval_seconds is not None:
+            kwargs["polling_interval"] = s.polling_interval_seconds
+        return kwargs
+
+    def _get(self, key: tuple[str, str], build: Any) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
+
+    def compute(self, subscription: str) -> ComputeManagementClient:
+        """Return the Compute client for `subscription`."""
+
+        def build() -> ComputeManagementClient:
+            from azure.mgmt.compute import ComputeManagementClient
+
+            return ComputeManagementClient(self.credential, subscription, **self._arm_kwargs())
+
+        client: ComputeManagementClient = self._get(("compute", subscription.lower()), build)
+        return client
+
+    def image_builder(self, subscription: str) -> ImageBuilderClient:
+        """Return the Image Builder client for `subscription`."""
+
+        def build() -> ImageBuilderClient:
+            from azure.mgmt.imagebuilder import ImageBuilderClient
+
+            return ImageBuilderClient(self.credential, subscription, **self._arm_kwargs())
+
+        client: ImageBuilderClient = self._get(("imagebuilder", subscription.lower()), build)
+        return client
+
+    def resource_graph(self) -> ResourceGraphClient:
+        """Return the Resource Graph client (tenant scope)."""
+
+        def build() -> ResourceGraphClient:
+            from azure.mgmt.resourcegraph import ResourceGraphClient
+
+            return ResourceGraphClient(self.credential, **self._arm_kwargs())
+
+        client: ResourceGraphClient = self._get(("resourcegraph", ""), build)
+        return client
+
+    def subscriptions(self) -> SubscriptionClient:
+        """Return the Subscriptions client (locations and their pairs)."""
+
+        def build() -> SubscriptionClient:
+            from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+            return SubscriptionClient(self.credential, **self._arm_kwargs())
+
+        client: SubscriptionClient = self._get(("subscriptions", ""), build)
+        return client
+
+    def _account(self, role: StorageRole) -> tuple[str | None, str | None]:
+        s = self._settings
+        if role == "state":
+            conn = s.state_storage_connection_string
+            return (conn.get_secret_value() if conn else None), s.state_storage_account
+        conn = s.dr_storage_connection_string
+        return (conn.get_secret_value() if conn else None), s.dr_storage_account
+
+    def _endpoint(self, role: StorageRole, service: str) -> tuple[str | None, str]:
+        conn, account = self._account(role)
+        if conn:
+            return conn, ""
+        if not account:
+            setting = (
+                "AzureWebJobsStorage__accountName"
+                if role == "state"
+                else ("LIFEBOAT_DR_STORAGE_ACCOUNT")
+            )
+            raise ConfigurationError(setting, f"no {role} storage account configured")
+        return None, f"https://{account}.{service}.{self._settings.storage_endpoint_suffix}"
+
+    def blob_service(self, role: StorageRole) -> BlobServiceClient:
+        """Return the Blob client for the state or the DR-region storage account."""
+
+        def build() -> BlobServiceClient:
+            from azure.storage.blob import BlobServiceClient
+
+            conn, url = self._endpoint(role, "blob")
+            if conn:
+                return BlobServiceClient.from_connection_string(conn)
+            return BlobServiceClient(url, credential=self.credential)
+
+        client: BlobServiceClient = self._get(("blob", role), build)
+        return client
+
+    def queue_service(self, role: StorageRole = "state") -> QueueServiceClient:
+        """Return the Queue client (base64 messages, as the Functions queue trigger expects)."""
+
+        def build() -> QueueServiceClient:
+            from azure.storage.queue import (
+                BinaryBase64DecodePolicy,
+                BinaryBase64EncodePolicy,
+                QueueServiceClient,
+            )
+
+            policies: dict[str, Any] = {
+                "message_encode_policy": BinaryBase64EncodePolicy(),
+                "message_decode_policy": BinaryBase64DecodePolicy(),
+            }
+            conn, url = self._endpoint(role, "queue")
+            if conn:
+                return QueueServiceClient.from_connection_string(conn, **policies)
+            return QueueServiceClient(url, credential=self.credential, **policies)
+
+        client: QueueServiceClient = self._get(("queue", role), build)
+        return client
+
+    def table_service(self, role: StorageRole = "state") -> TableServiceClient:
+        """Return the Table client for job records."""
+
+        def build() -> TableServiceClient:
+            from azure.data.tables import TableServiceClient
+
+            conn, url = self._endpoint(role, "table")
+            if conn:
+                return TableServiceClient.from_connection_string(conn)
+            return TableServiceClient(url, credential=self.credential)
+
+        client: TableServiceClient = self._get(("table", role), build)
+        return client

@@ -1,0 +1,156 @@
+"""The one frozen Settings object, built from the environment in one place (load_settings)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.errors import ConfigurationError
+from shared.regions import dr_region_for, normalize_region
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+StrList = Annotated[tuple[str, ...], NoDecode]
+StrMap = Annotated[dict[str, str], NoDecode]
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return tuple(json.loads(text))
+        return tuple(p.strip() for p in re.split(r"[,;]", text) if p.strip())
+    return value
+
+
+def _split_map(value: Any) -> Any:
+    """Accept JSON (`{"eastus": "westus2"}`) or `eastus=westus2,westeurope=northeurope`."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            return json.loads(text)
+        pairs = [p for p in re.split(r"[,;]", text) if p.strip()]
+        out: dict[str, str] = {}
+        for pair in pairs:
+            key, sep, target = pair.partition("=")
+            if not sep or not key.strip() or not target.strip():
+                raise ValueError(f"expected key=value, got {pair.strip()!r}")
+            out[key.strip()] = target.strip()
+        return out
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting Lifeboat reads. Environment names are LIFEBOAT_<FIELD> unless noted."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LIFEBOAT_", frozen=True, extra="ignore", case_sensitive=False
+    )
+
+    # Scope
+    subscriptions: StrList = Field(default=(), description="Subscription ids in scope.")
+    primary_regions: StrList = Field(
+        default=(), description="Regions whose workloads are protected."
+    )
+    dr_region_overrides: StrMap = Field(default_factory=dict, description="primary=dr overrides.")
+    cloud: Literal["AzureCloud", "AzureChinaCloud", "AzureUSGovernment"] = "AzureCloud"
+
+    # Behaviour
+    dry_run: bool = Field(default=False, description="Plan and report, but write nothing to Azure.")
+    protect_tag: str = Field(default="lifeboat-protect", description="Tag that opts a VM in.")
+    mode_tag: str = Field(default="lifeboat-mode", description="snapshot | shutdown-copy-restart.")
+    schedule_tag: str = Field(default="lifeboat-schedule", description="Protection cadence.")
+
+    # DR artefacts
+    dr_resource_group: str = "lifeboat-dr"
+    dr_gallery_name: str = "lifeboat_dr"
+    replica_count: int = Field(default=1, ge=1, le=100)
+    storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_ZRS"
+    template_backup_retention: int = Field(default=30, ge=1, le=1000)
+    subnet_map: StrMap = Field(default_factory=dict, description="source subnet id=DR subnet id")
+    identity_map: StrMap = Field(default_factory=dict, description="source identity id=DR id")
+
+    # Storage: job state (the Function App's own account) and the DR-region account
+    state_storage_connection_string: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "AzureWebJobsStorage", "LIFEBOAT_STATE_STORAGE_CONNECTION_STRING"
+        ),
+    )
+    state_storage_account: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "AzureWebJobsStorage__accountName", "LIFEBOAT_STATE_STORAGE_ACCOUNT"
+        ),
+    )
+    dr_storage_account: str | None = None
+    dr_storage_connection_string: SecretStr | None = None
+    storage_endpoint_suffix: str = "core.windows.net"
+    jobs_queue: str = "lifeboat-jobs"
+    jobs_table: str = "lifeboatjobs"
+    templates_container: str = "template-backups"
+    records_container: str = "recovery-records"
+    vhd_container: str = "vhd-copies"
+
+    # Azure Resource Manager access
+    arm_endpoint: str = "https://management.azure.com"
+    arm_ca_bundle: str | None = Field(default=None, description="CA file for a local emulator.")
+    credential: Literal["default", "emulator"] = "default"
+    polling_interval_seconds: float | None = Field(default=None, ge=0)
+
+    @field_validator("subscriptions", mode="before")
+    @classmethod
+    def _subscriptions(cls, value: Any) -> Any:
+        items = _split_list(value)
+        for item in items or ():
+            if not _GUID.match(str(item)):
+                raise ValueError(f"not a subscription id (GUID): {item!r}")
+        return tuple(str(i).lower() for i in items or ())
+
+    @field_validator("primary_regions", mode="before")
+    @classmethod
+    def _regions(cls, value: Any) -> Any:
+        return tuple(normalize_region(r, "LIFEBOAT_PRIMARY_REGIONS") for r in _split_list(value))
+
+    @field_validator("dr_region_overrides", "subnet_map", "identity_map", mode="before")
+    @classmethod
+    def _maps(cls, value: Any) -> Any:
+        return _split_map(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        for region in self.primary_regions:
+            dr_region_for(region, self.dr_region_overrides, self.cloud)
+        host = urlparse(self.arm_endpoint).hostname or ""
+        if self.credential == "emulator" and host not in _LOOPBACK:
+            raise ValueError("credential 'emulator' is only allowed with a loopback arm_endpoint")
+        if not self.arm_endpoint.startswith("https://"):
+            raise ValueError("arm_endpoint must be https:// (bearer tokens never go over http)")
+        return self
+
+    def dr_region(self, primary: str) -> str:
+        """Return the DR region for `primary` (override, else Microsoft's pair)."""
+        return dr_region_for(primary, self.dr_region_overrides, self.cloud)
+
+
+def load_settings() -> Settings:
+    """Build Settings from the environment; raise ConfigurationError naming the bad setting."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ConfigurationError:
+        raise
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        setting = where if where.startswith(("LIFEBOAT_", "Azure")) else f"LIFEBOAT_{where.upper()}"
+        raise ConfigurationError(setting, first.get("msg", "invalid")) from None

@@ -1,0 +1,1 @@
+"""ARM emulator fixtures (filled by the emulator work)."""
