@@ -52,7 +52,11 @@ class Settings(BaseSettings):
     """Every setting Lifeboat reads. Environment names are LIFEBOAT_<FIELD> unless noted."""
 
     model_config = SettingsConfigDict(
-        env_prefix="LIFEBOAT_", frozen=True, extra="ignore", case_sensitive=False
+        env_prefix="LIFEBOAT_",
+        frozen=True,
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,  # local.settings.json lists every setting, unset ones as ""
     )
 
     # Scope
