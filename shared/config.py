@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, InvalidInput
 from shared.regions import dr_region_for, normalize_region
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -110,6 +110,42 @@ class Settings(BaseSettings):
     credential: Literal["default", "emulator"] = "default"
     polling_interval_seconds: float | None = Field(default=None, ge=0)
 
+    # Jobs: the durable job backbone (shared/jobs, docs/jobs.md)
+    jobs_time_budget_seconds: float = Field(
+        default=240, gt=0, description="How long one run_job invocation advances a job."
+    )
+    jobs_lease_seconds: float = Field(
+        default=600, gt=0, description="How long a worker's claim on a job blocks other workers."
+    )
+    jobs_max_retries: int = Field(
+        default=8, ge=0, description="Transient failures in a row before a step fails its job."
+    )
+    jobs_backoff_base_seconds: float = Field(default=5, ge=0, description="First retry delay.")
+    jobs_backoff_max_seconds: float = Field(default=900, ge=0, description="Retry delay cap.")
+    jobs_poll_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="Wait when a step's precondition is not met and it names none.",
+    )
+
+    # Image DR (shared/images, docs/images.md)
+    images_build_poll_seconds: float = Field(
+        default=300, ge=0, description="Wait before re-reading a build that is still running."
+    )
+    images_copy_poll_seconds: float = Field(
+        default=60, ge=0, description="Shortest wait before re-reading a copy or replication."
+    )
+    images_copy_poll_max_seconds: float = Field(
+        default=1800, ge=0, description="Longest wait between two reads of a copy in progress."
+    )
+    images_sas_minutes: int = Field(
+        default=60, ge=5, le=1440, description="Lifetime of the read-only SAS of a VHD copy."
+    )
+    primary_storage_connection_string: SecretStr | None = Field(
+        default=None,
+        description="Local only: signs VHD SAS with this account's key (else user delegation).",
+    )
+
     @field_validator("subscriptions", mode="before")
     @classmethod
     def _subscriptions(cls, value: Any) -> Any:
@@ -153,6 +189,8 @@ def load_settings() -> Settings:
         return Settings()
     except ConfigurationError:
         raise
+    except InvalidInput as exc:  # a region validator: the setting is the field it names
+        raise ConfigurationError(exc.field, exc.message) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"

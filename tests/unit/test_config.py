@@ -100,3 +100,10 @@ def test_example_local_settings_load_cleanly(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.primary_regions == ("eastus",)
     assert settings.polling_interval_seconds is None
     assert settings.dr_storage_account is None
+
+
+def test_a_malformed_region_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "east/us")
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert err.value.setting == "LIFEBOAT_PRIMARY_REGIONS"

@@ -1,0 +1,1 @@
+"""The demo: `python -m demo` tells Lifeboat's story in scenes, through the real entry points."""
