@@ -1,0 +1,105 @@
+"""The job worker (queue trigger run_job), its poison-queue twin, and GET /api/jobs/{id}."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import azure.functions as func
+
+from shared.config import Settings
+from shared.errors import ConfigurationError, InvalidInput, TransientError
+from shared.jobs.host import MAX_DEQUEUE_COUNT
+from shared.jobs.messages import JobMessage, parse_job_message
+from shared.jobs.runtime import get_job_service
+from shared.jobs.view import job_view
+
+log = logging.getLogger(__name__)
+
+# Trigger bindings are fixed when the host indexes the app, so they use the setting's default.
+JOBS_QUEUE: str = Settings.model_fields["jobs_queue"].default
+POISON_QUEUE = f"{JOBS_QUEUE}-poison"
+STORAGE_CONNECTION = "AzureWebJobsStorage"
+
+# azure-functions leaves Blueprint.__init__ unannotated.
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+
+def _message(msg: func.QueueMessage) -> JobMessage | None:
+    """Return the job message in `msg`, or None (logged) when it is not one."""
+    try:
+        return parse_job_message(msg.get_body())
+    except InvalidInput as exc:
+        log.warning(
+            "dropped a message that is not a job message: %s",
+            exc,
+            extra={"message_id": msg.id, "field": exc.field},
+        )
+        return None
+
+
+@bp.function_name("run_job")
+@bp.queue_trigger(arg_name="msg", queue_name=JOBS_QUEUE, connection=STORAGE_CONNECTION)
+def run_job(msg: func.QueueMessage) -> None:
+    """Advance the named job within the time budget; a wait re-enqueues it with a delay.
+
+    Returns normally (the host deletes the message) unless advancing failed before the last
+    delivery: then the exception propagates and the host redelivers.
+    """
+    message = _message(msg)
+    if message is None:
+        return
+    delivery = msg.dequeue_count or 1
+    result = get_job_service().handle(message, msg.id or "", delivery)
+    log.info(
+        "job %s: %s (state %s, next in %ss)",
+        result.job_id,
+        result.progress,
+        result.state,
+        result.delay,
+        extra={"job_id": result.job_id, "action": str(result.progress), "delivery": delivery},
+    )
+
+
+@bp.function_name("run_job_poison")
+@bp.queue_trigger(arg_name="msg", queue_name=POISON_QUEUE, connection=STORAGE_CONNECTION)
+def run_job_poison(msg: func.QueueMessage) -> None:
+    """Fail the job whose message the host gave up on (e.g. the worker died on every delivery)."""
+    message = _message(msg)
+    if message is None:
+        return
+    reason = f"poison: the host gave up after {MAX_DEQUEUE_COUNT} deliveries of its message"
+    job = get_job_service().fail(message.job_id, reason)
+    log.warning(
+        "poison message for job %s: state %s",
+        message.job_id,
+        job.state if job else "missing",
+        extra={"job_id": message.job_id, "action": "poison"},
+    )
+
+
+@bp.function_name("get_job")
+@bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def get_job(req: func.HttpRequest) -> func.HttpResponse:
+    """Answer 200 with the job, 404 for an unknown id, 400 for a malformed one."""
+    job_id = req.route_params.get("id", "")
+    try:
+        job = get_job_service().get(job_id)
+    except InvalidInput as exc:
+        return _json(400, {"error": str(exc)})
+    except TransientError as exc:
+        log.warning("job store unavailable: %s", exc, extra={"job_id": job_id})
+        return _json(503, {"error": "job storage is unavailable; retry later"})
+    except ConfigurationError as exc:
+        log.error("jobs cannot answer: %s", exc, extra={"setting": exc.setting})
+        return _json(500, {"error": "the app is misconfigured; see the function log"})
+    if job is None:
+        return _json(404, {"error": f"no job {job_id}"})
+    return _json(200, job_view(job))
+
+
+def _json(status: int, body: dict[str, Any]) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body), status_code=status, mimetype="application/json", charset="utf-8"
+    )

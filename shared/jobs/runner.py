@@ -1,0 +1,209 @@
+"""Advancing one job: claim the next step, run it, record its verdict, schedule the wake-up."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from shared.config import Settings
+from shared.errors import InvalidInput, TransientError
+from shared.jobs.clock import Clock
+from shared.jobs.failures import Failure, Verdict, backoff_seconds, classify
+from shared.jobs.messages import JobMessage
+from shared.jobs.model import Job, JobState
+from shared.jobs.registry import Outcome, Registry, Step, StepContext, StepResult, read_only
+from shared.jobs.store import MAX_QUEUE_DELAY_SECONDS, JobConflict, JobQueue, JobStore
+
+log = logging.getLogger(__name__)
+
+# Re-reads after an ETag conflict before the worker gives the message back to the host.
+_MAX_CONFLICTS = 5
+
+
+class Progress(StrEnum):
+    """What one advance did with a job."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    WAITING = "waiting"
+    YIELDED = "yielded"
+    FINISHED_BEFORE = "finished-before"
+    BUSY = "busy"
+    DUPLICATE = "duplicate"
+    RESCHEDULED = "rescheduled"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Advance:
+    """The result of advancing a job: what happened, the job's state, any wake-up delay."""
+
+    job_id: str
+    progress: Progress
+    state: JobState | None = None
+    delay: float = 0.0
+
+
+class Runner:
+    """Advances jobs step by step; every write matches the ETag it read (optimistic locking)."""
+
+    def __init__(
+        self, store: JobStore, queue: JobQueue, registry: Registry, settings: Settings, clock: Clock
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._registry = registry
+        self._settings = settings
+        self._clock = clock
+
+    def advance(self, job_id: str, kind: str, owner: str, token: str = "") -> Advance:
+        """Advance the job as far as the time budget allows; return what happened.
+
+        Raises TransientError when the record keeps changing, and re-raises a step's unexpected
+        exception (after noting it on the step) so the host redelivers the message.
+        """
+        deadline = self._clock() + timedelta(seconds=self._settings.jobs_time_budget_seconds)
+        job = self._store.get(job_id, kind)
+        for _ in range(_MAX_CONFLICTS):
+            if job is None:
+                return Advance(job_id, Progress.MISSING)
+            stop = self._gate(job, owner, token)
+            if stop is not None:
+                return stop
+            try:
+                return self._run(job, owner, deadline)
+            except JobConflict:
+                job = self._store.get(job_id, kind)
+        raise TransientError(f"job {job_id} kept changing under this worker")
+
+    def _gate(self, job: Job, owner: str, token: str) -> Advance | None:
+        """Return why this delivery must not advance the job, or None when it may."""
+        now = self._clock()
+        if job.terminal:
+            return Advance(job.id, Progress.FINISHED_BEFORE, job.state)
+        if job.leased_by_other(owner, now):
+            return Advance(job.id, Progress.BUSY, job.state)
+        if job.wake_at is None or job.wake_at <= now:
+            return None
+        remaining = (job.wake_at - now).total_seconds()
+        # The scheduled message itself (early: clock skew), or the worker that scheduled the
+        # wait redelivered (it may have died before sending): make sure the wake-up is queued.
+        if (token and token == job.wake_token) or (job.waker and owner == job.waker):
+            self._queue.send(JobMessage(job.id, job.wake_token, job.wake_at), remaining)
+            return Advance(job.id, Progress.RESCHEDULED, job.state, remaining)
+        return Advance(job.id, Progress.DUPLICATE, job.state, remaining)
+
+    def _run(self, job: Job, owner: str, deadline: datetime) -> Advance:
+        kind = self._registry.get(job.kind)
+        while True:
+            record = job.current_step()
+            now = self._clock()
+            if record is None:
+                job = self._store.replace(job.succeeded(now))
+                log.info("job %s succeeded", job.id, extra={"job_id": job.id})
+                return Advance(job.id, Progress.SUCCEEDED, job.state)
+            step = kind.step(record.name)
+            if step is None:
+                reason = f"{record.name}: step is no longer declared by kind {job.kind}"
+                return self._fail(job, reason)
+            if now >= deadline:
+                return self._schedule(job, owner, 0.0)
+            job = self._store.replace(
+                job.claimed(step.name, owner, now, self._settings.jobs_lease_seconds)
+            )
+            job, stop = self._execute(job, step, owner)
+            if stop is not None:
+                return stop
+
+    def _context(self, job: Job, step: str) -> StepContext:
+        record = next(s for s in job.steps if s.name == step)
+        extra = {"job_id": job.id, "job_kind": job.kind, "step": step}
+        return StepContext(
+            job_id=job.id,
+            kind=job.kind,
+            key=job.key,
+            step=step,
+            attempt=record.attempts,
+            data=read_only(job.data),
+            clock=self._clock,
+            settings=self._settings,
+            log=logging.LoggerAdapter(logging.getLogger(f"{__name__}.step"), extra),
+        )
+
+    def _execute(self, job: Job, step: Step, owner: str) -> tuple[Job, Advance | None]:
+        try:
+            result = step.run(self._context(job, step.name))
+        except Exception as exc:
+            failure = classify(exc, self._clock())
+            if failure.verdict != Verdict.CRASH:
+                return job, self._on_failure(job, step.name, failure, owner)
+            self._note_crash(job, step.name, failure.message)
+            raise
+        try:
+            return self._on_result(job, step.name, result, owner)
+        except InvalidInput as exc:
+            return job, self._fail(job, f"{step.name}: returned {exc}")
+
+    def _on_result(
+        self, job: Job, name: str, result: StepResult, owner: str
+    ) -> tuple[Job, Advance | None]:
+        now = self._clock()
+        if result.outcome in (Outcome.DONE, Outcome.SKIP):
+            skipped = result.outcome == Outcome.SKIP
+            job = self._store.replace(job.step_finished(name, now, result.data, skipped))
+            return job, None
+        if result.outcome == Outcome.WAIT:
+            job = job.step_waiting(name, now, result.reason, result.data, error="")
+            return job, self._schedule(job, owner, result.seconds)
+        return job, self._fail(job.with_data(now, result.data), f"{name}: {result.reason}")
+
+    def _on_failure(self, job: Job, name: str, failure: Failure, owner: str) -> Advance:
+        s = self._settings
+        now = self._clock()
+        if failure.verdict == Verdict.FAIL:
+            return self._fail(job, f"{name}: {failure.message}")
+        if failure.verdict == Verdict.WAIT:
+            delay = s.jobs_poll_seconds if failure.delay is None else failure.delay
+            job = job.step_waiting(name, now, failure.message, None, error="")
+            return self._schedule(job, owner, delay)
+        retry = next(r.retries for r in job.steps if r.name == name) + 1
+        if retry > s.jobs_max_retries:
+            return self._fail(job, f"{name}: gave up after {retry} attempts: {failure.message}")
+        delay = backoff_seconds(
+            retry, s.jobs_backoff_base_seconds, s.jobs_backoff_max_seconds, failure.delay
+        )
+        reason = f"retry {retry} of {s.jobs_max_retries} in {delay:g}s"
+        job = job.step_waiting(name, now, reason, None, error=failure.message)
+        return self._schedule(job, owner, delay)
+
+    def _note_crash(self, job: Job, name: str, error: str) -> None:
+        log.warning(
+            "job %s step %s crashed: %s",
+            job.id,
+            name,
+            error,
+            extra={"job_id": job.id, "step": name},
+        )
+        try:
+            self._store.replace(job.step_error(name, self._clock(), error))
+        except JobConflict:
+            log.info("job %s changed before its crash was noted", job.id)
+
+    def _fail(self, job: Job, reason: str) -> Advance:
+        job = self._store.replace(job.failed(self._clock(), reason))
+        log.warning("job %s failed: %s", job.id, job.reason, extra={"job_id": job.id})
+        return Advance(job.id, Progress.FAILED, job.state)
+
+    def _schedule(self, job: Job, owner: str, delay: float) -> Advance:
+        """Release the job and queue its wake-up; the record is written before the message."""
+        now = self._clock()
+        delay = min(float(MAX_QUEUE_DELAY_SECONDS), max(0.0, delay))
+        wake_at = now + timedelta(seconds=delay)
+        token = uuid.uuid4().hex
+        job = self._store.replace(job.scheduled(now, wake_at, token, owner))
+        self._queue.send(JobMessage(job.id, token, wake_at), delay)
+        progress = Progress.WAITING if job.state == JobState.WAITING else Progress.YIELDED
+        return Advance(job.id, progress, job.state, delay)
