@@ -1,0 +1,150 @@
+"""Scene: a template backed up on every change, then recreated in the DR region during an outage."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+TITLE = "Template DR: every image template backed up, recreated in the DR region on demand"
+
+Say = Callable[[str], None]
+SUBSCRIPTION = "00000000-0000-0000-0000-0000000000d1"
+PREFIX = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
+SUBNET = f"{PREFIX}/net/providers/Microsoft.Network/virtualNetworks/build/subnets/aib"
+DR_SUBNET = f"{PREFIX}/net-dr/providers/Microsoft.Network/virtualNetworks/build-dr/subnets/aib"
+IDENTITY = f"{PREFIX}/identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aib"
+DR_IDENTITY = IDENTITY.replace("/identities/", "/identities-dr/").replace("/aib", "/aib-dr")
+
+
+SETTINGS = {
+    "LIFEBOAT_CREDENTIAL": "emulator",
+    "LIFEBOAT_POLLING_INTERVAL_SECONDS": "0",
+    "LIFEBOAT_SUBSCRIPTIONS": SUBSCRIPTION,
+    "LIFEBOAT_SUBNET_MAP": f"{SUBNET}={DR_SUBNET}",
+    "LIFEBOAT_IDENTITY_MAP": f"{IDENTITY}={DR_IDENTITY}",
+}
+
+
+@contextmanager
+def _local_azure() -> Iterator[Any]:
+    """Start Azurite and the ARM emulator and point the app at them; undo it all afterwards."""
+    from emulator.azurite import DR_ACCOUNT, start_azurite
+    from emulator.server import ArmEmulator
+    from shared import composition
+
+    azurite = start_azurite()
+    arm = ArmEmulator(azurite=azurite).start()
+    env = {
+        "LIFEBOAT_ARM_ENDPOINT": arm.endpoint,
+        "LIFEBOAT_ARM_CA_BUNDLE": arm.ca_file,
+        "LIFEBOAT_DR_STORAGE_CONNECTION_STRING": azurite.connection_string(DR_ACCOUNT),
+        "AzureWebJobsStorage": azurite.connection_string(DR_ACCOUNT),
+        **SETTINGS,
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    composition.reset()
+    try:
+        yield arm
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        composition.reset()
+        arm.stop()
+        azurite.stop()
+
+
+def _short(value: object) -> str:
+    """`<resource group>/…/<name>` of an ARM id; anything else unchanged."""
+    text = str(value)
+    parts = text.split("/")
+    if len(parts) > 8 and parts[3].lower() == "resourcegroups":
+        return f"{parts[4]}/…/{parts[-1]}"
+    return text
+
+
+def _template(name: str, sku: str) -> Any:
+    from tests.functional.test_templates_support import create_template, template_body, template_id
+
+    tid = template_id(name, "images")
+    body = template_body(sku=sku)
+    body["identity"]["userAssignedIdentities"] = {IDENTITY: {}}
+    body["properties"]["vmProfile"] = {
+        "vmSize": "Standard_D2s_v3",
+        "vnetConfig": {"subnetId": SUBNET},
+    }
+    create_template(tid, body)
+    return tid
+
+
+def _post(route: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    from functions.templates import templates_backup, templates_restore
+    from tests.event_samples import http_post
+
+    function = templates_restore if route.endswith("restore") else templates_backup
+    response = function(http_post(body, route))
+    return int(response.status_code), json.loads(response.get_body())
+
+
+def _backups(say: Say, tid: Any) -> None:
+    from functions.resource_events import on_resource_event
+    from tests.functional.test_templates_support import dr_blobs, template_event, update_tags
+
+    on_resource_event(template_event(tid, "write", "demo-write-1"))
+    blobs = dr_blobs()
+    say(f"  write event → {len(blobs)} blobs in the DR account:")
+    for name in sorted(blobs):
+        say(f"    {name}")
+    on_resource_event(template_event(tid, "write", "demo-write-1"))
+    say(f"  same event redelivered → still {len(dr_blobs())} blobs (unchanged content, no write)")
+    update_tags(tid, {"team": "platform", "release": "2030.1"})
+    on_resource_event(template_event(tid, "write", "demo-write-2"))
+    pointer = next(b for n, b in dr_blobs().items() if n.endswith("latest.json"))
+    versions = [n for n in dr_blobs() if "/versions/" in n]
+    say(f"  tags changed → {len(versions)} versions; latest.json now names")
+    say(f"    {pointer.metadata['contenthash']}")
+
+
+def _readiness(say: Say) -> None:
+    from shared.templates.status import template_readiness
+
+    say("\nReadiness findings (what /api/status reports):")
+    for finding in template_readiness():
+        say(f"  {finding.template_id.rsplit('/', 1)[1]}: {finding.code} — {finding.message}")
+
+
+def _restore(say: Say, arm: Any, tid: Any) -> bool:
+    status, dry = _post("templates/restore", {"templateId": str(tid), "dryRun": True})
+    say(f"\nPOST /api/templates/restore dryRun → {status}; the changes it would make:")
+    for change in dry["changes"]:
+        say(f"  {change['path']}: {_short(change['from'])} → {_short(change['to'])}")
+    arm.faults.region_down("eastus")
+    say("\nThe primary region eastus goes down (every ARM call there answers 503).")
+    status, answer = _post("templates/restore", {"templateId": str(tid)})
+    say(f"POST /api/templates/restore → {status} {answer.get('outcome', answer)}")
+    say(f"  {_short(answer.get('targetId'))} ({answer.get('provisioningState')})")
+    again, second = _post("templates/restore", {"templateId": str(tid)})
+    puts = arm.log.count("PUT", "ubuntu-web-dr-westus")
+    say(f"POST again → {again} {second.get('outcome')}; PUTs of the DR template: {puts}")
+    return (status, again, puts) == (201, 200, 1)
+
+
+def run(say: Say) -> bool:
+    """Back a template up on events, show readiness, restore it during an outage."""
+    import function_app  # noqa: F401  (the app as the host loads it: blueprints, handlers)
+
+    with _local_azure() as arm:
+        tid = _template("ubuntu-web", "20_04-lts-gen2")
+        _template("legacy-web", "18.04-LTS")
+        say("Two templates in eastus: ubuntu-web (gen 2) and legacy-web (gen 1, never backed up).")
+        say("\nEvent Grid → on_resource_event (route template_changed):")
+        _backups(say, tid)
+        _readiness(say)
+        ok = _restore(say, arm, tid)
+    return ok

@@ -1,0 +1,201 @@
+"""The restore service: recreate a template in its DR region from a backup in DR storage only."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+from shared.arm_id import ResourceId
+from shared.azure.image_templates import begin_create_image_template, get_image_template
+from shared.errors import InvalidInput
+from shared.regions import normalize_region
+from shared.templates.azure_errors import azure_failures
+from shared.templates.deps import TemplateDeps, default_deps
+from shared.templates.errors import BackupNotFound, RestoreConflict, RestoreRejected
+from shared.templates.requests import LATEST, RestoreRequest
+from shared.templates.restore import (
+    Attention,
+    Change,
+    RestorePlan,
+    RestoreTarget,
+    already_restored,
+    plan_restore,
+)
+from shared.templates.sources import source_facts
+
+logger = logging.getLogger(__name__)
+
+_TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class RestoreOutcome:
+    """What a restore did."""
+
+    CREATED: Final = "created"
+    UNCHANGED: Final = "unchanged"
+    DRY_RUN: Final = "dry_run"
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """The outcome of a restore: where, from which backup, the body, changes and attention."""
+
+    outcome: str
+    template_id: str
+    target_id: str
+    backup: str
+    body: dict[str, Any]
+    changes: tuple[Change, ...]
+    attention: tuple[Attention, ...]
+    provisioning_state: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-ready dict."""
+        return {
+            "outcome": self.outcome,
+            "dryRun": self.outcome == RestoreOutcome.DRY_RUN,
+            "templateId": self.template_id,
+            "targetId": self.target_id,
+            "backup": self.backup,
+            "provisioningState": self.provisioning_state,
+            "body": self.body,
+            "changes": [c.to_dict() for c in self.changes],
+            "attention": [a.to_dict() for a in self.attention],
+        }
+
+
+def _resolve(ref: str, template_id: ResourceId, deps: TemplateDeps) -> str:
+    matches = sorted(
+        v.content_hash
+        for v in deps.store.list_versions(template_id)
+        if v.content_hash.startswith(ref)
+    )
+    if not matches:
+        raise BackupNotFound("backup", f"no backup {ref} of {template_id} in DR storage")
+    if len(matches) > 1:
+        raise InvalidInput("backup", f"{ref} matches {len(matches)} backups; give more digits")
+    return matches[0]
+
+
+def _load(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, dict[str, Any]]:
+    template_id = request.template_id
+    found = deps.store.read_pointer(template_id)
+    if found is None:
+        raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
+    if request.backup == LATEST:
+        digest = found[0].content_hash
+    else:
+        digest = _resolve(request.backup, template_id, deps)
+    data = deps.store.read_version(template_id, digest)
+    if data is None:
+        raise BackupNotFound("backup", f"backup {digest} of {template_id} is missing")
+    body = json.loads(data)
+    if not isinstance(body, dict):
+        raise BackupNotFound("backup", f"backup {digest} of {template_id} is damaged")
+    return digest, body
+
+
+def _target(dr_region: str, deps: TemplateDeps) -> RestoreTarget:
+    s = deps.settings
+    account_url = str(deps.clients.blob_service("dr").url).rstrip("/")
+    return RestoreTarget(
+        dr_region=dr_region,
+        resource_group=s.dr_resource_group,
+        gallery_name=s.dr_gallery_name,
+        vhd_container_url=f"{account_url}/{s.vhd_container}",
+        subnet_map=s.subnet_map,
+        identity_map=s.identity_map,
+        replica_count=s.replica_count,
+        storage_account_type=s.storage_account_type,
+    )
+
+
+def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestorePlan]:
+    """Return the backup hash and the restore plan, reading only DR storage (and probes).
+
+    Raises BackupNotFound / InvalidInput for unknown backups, ConfigurationError when the
+    template's region has no DR region.
+    """
+    digest, backup = _load(request, deps)
+    primary = normalize_region(backup.get("location"), "backup.location")
+    dr_region = deps.settings.dr_region(primary)
+    facts = source_facts(backup, dr_region, deps)
+    target = _target(dr_region, deps)
+    return digest, plan_restore(request.template_id, backup, target, facts, request.name)
+
+
+def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) -> RestoreResult:
+    """Recreate the template in its DR region from its latest (or chosen) backup.
+
+    Idempotent: when the DR template already holds this content nothing is written. A dry
+    run (or Settings.dry_run) returns the body it would PUT. Raises BackupNotFound,
+    RestoreConflict (the DR name holds other content), RestoreRejected (Azure refused the
+    body), TransientError (throttled or unavailable).
+    """
+    deps = deps or default_deps()
+    with azure_failures("template restore", deps.clock):
+        return _restore(request, deps)
+
+
+def _restore(request: RestoreRequest, deps: TemplateDeps) -> RestoreResult:
+    digest, plan = plan_for(request, deps)
+    if request.dry_run or deps.settings.dry_run:
+        return _result(RestoreOutcome.DRY_RUN, request.template_id, digest, plan)
+    existing = get_image_template(deps.clients, plan.target_id)
+    if already_restored(plan, existing):
+        state = _state(existing)
+        return _result(RestoreOutcome.UNCHANGED, request.template_id, digest, plan, state)
+    created = _put(plan, deps)
+    logger.info(
+        "template restored in DR region",
+        extra={"template_id": str(request.template_id), "target_id": str(plan.target_id)},
+    )
+    return _result(RestoreOutcome.CREATED, request.template_id, digest, plan, _state(created))
+
+
+def _put(plan: RestorePlan, deps: TemplateDeps) -> dict[str, Any] | None:
+    from azure.core.exceptions import HttpResponseError, ResourceExistsError
+
+    try:
+        created = begin_create_image_template(deps.clients, plan.target_id, plan.body).result()
+    except ResourceExistsError as exc:
+        # Created between our GET and PUT (a concurrent restore): same content is success.
+        existing = get_image_template(deps.clients, plan.target_id)
+        if already_restored(plan, existing):
+            return existing
+        raise RestoreConflict("templateId", f"Image Builder refused the PUT: {exc.reason}") from exc
+    except HttpResponseError as exc:
+        if exc.status_code in _TRANSIENT_STATUS:
+            raise  # azure_failures turns it into TransientError with Azure's Retry-After
+        code = exc.error.code if exc.error else exc.status_code
+        message = exc.error.message if exc.error else exc.reason
+        raise RestoreRejected(
+            "backup", f"Image Builder refused the DR template: ({code}) {message}"
+        ) from exc
+    return created.as_dict() if hasattr(created, "as_dict") else None
+
+
+def _state(resource: dict[str, Any] | None) -> str | None:
+    state = ((resource or {}).get("properties") or {}).get("provisioningState")
+    return str(state) if state else None
+
+
+def _result(
+    outcome: str,
+    template_id: ResourceId,
+    digest: str,
+    plan: RestorePlan,
+    state: str | None = None,
+) -> RestoreResult:
+    return RestoreResult(
+        outcome,
+        str(template_id),
+        str(plan.target_id),
+        digest,
+        plan.body,
+        plan.changes,
+        plan.attention,
+        state,
+    )

@@ -1,0 +1,276 @@
+"""Template backup services: one template, every template, ARM events and the daily sweep."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from shared.arm_id import ResourceId
+from shared.azure.image_templates import (
+    get_image_template,
+    image_builder_api_version,
+    list_image_templates,
+)
+from shared.errors import InvalidInput, TransientError
+from shared.templates.azure_errors import azure_failures
+from shared.templates.backup import (
+    Pointer,
+    canonical_bytes,
+    content_hash,
+    deployable,
+    needs_backup,
+    plan_retention,
+    template_id_of,
+    version_blob,
+    version_metadata,
+)
+from shared.templates.deps import TemplateDeps, default_deps
+from shared.templates.errors import TemplateNotFound
+from shared.templates.requests import BackupRequest
+from shared.templates.restore import SOURCE_TAG
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from shared.events.resource import ResourceEvent
+
+logger = logging.getLogger(__name__)
+
+# Optimistic concurrency on the pointer: a few re-reads settle any realistic race.
+_ATTEMPTS = 5
+
+
+class Outcome:
+    """What a backup call did."""
+
+    UNCHANGED: Final = "unchanged"
+    BACKED_UP: Final = "backed_up"
+    MARKED_DELETED: Final = "marked_deleted"
+    ALREADY_DELETED: Final = "already_deleted"
+    SKIPPED: Final = "skipped"
+    NOT_FOUND: Final = "not_found"
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    """The outcome of backing up one template."""
+
+    template_id: str
+    outcome: str
+    content_hash: str | None = None
+    blob: str | None = None
+    pruned: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-ready dict."""
+        return {
+            "templateId": self.template_id,
+            "outcome": self.outcome,
+            "contentHash": self.content_hash,
+            "blob": self.blob,
+            "pruned": list(self.pruned),
+        }
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The outcome of backing up many templates; `errors` maps template id to what failed."""
+
+    results: tuple[BackupResult, ...]
+    errors: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-ready dict."""
+        return {
+            "results": [r.to_dict() for r in self.results],
+            "errors": [{"templateId": t, "error": e} for t, e in self.errors],
+        }
+
+
+def is_restored_copy(tags: Mapping[str, Any] | None) -> bool:
+    """True for a template Lifeboat recreated in a DR region (its source is backed up)."""
+    return any(str(key).lower() == SOURCE_TAG for key in (tags or {}))
+
+
+def backup_template(
+    template_id: ResourceId, deps: TemplateDeps | None = None, *, require_known: bool = False
+) -> BackupResult:
+    """Bring the backups of one template in line with the template as it is now.
+
+    A new content hash writes a version blob and moves the pointer; the same content writes
+    nothing; a template that no longer exists gets its pointer marked deleted (backups kept).
+    Templates outside Settings.subscriptions (when set) are skipped. Returns what happened.
+    With `require_known`, raises InvalidInput for an out-of-scope template and
+    TemplateNotFound for one that neither exists nor was ever backed up. Raises
+    TransientError under unending pointer races, azure.core errors when Azure fails.
+    """
+    deps = deps or default_deps()
+    if not _in_scope(template_id, deps):
+        if require_known:
+            message = f"subscription {template_id.subscription} is not in LIFEBOAT_SUBSCRIPTIONS"
+            raise InvalidInput("templateId", message)
+        return BackupResult(str(template_id), Outcome.SKIPPED)
+    resource = get_image_template(deps.clients, template_id)
+    if resource is None:
+        return _mark_deleted(template_id, deps, require_known)
+    if is_restored_copy(resource.get("tags")):
+        return BackupResult(str(template_id), Outcome.SKIPPED)
+    return _store(template_id, deployable(resource), deps)
+
+
+def _in_scope(template_id: ResourceId, deps: TemplateDeps) -> bool:
+    scope = deps.settings.subscriptions
+    return not scope or template_id.subscription.lower() in scope
+
+
+def _store(template_id: ResourceId, body: dict[str, Any], deps: TemplateDeps) -> BackupResult:
+    digest, data = content_hash(body), canonical_bytes(body)
+    blob = version_blob(template_id, digest)
+    api_version = image_builder_api_version(deps.clients, template_id.subscription)
+    for _ in range(_ATTEMPTS):
+        pointer, etag = deps.store.read_pointer(template_id) or (None, None)
+        if not needs_backup(pointer, digest):
+            return BackupResult(str(template_id), Outcome.UNCHANGED, digest, blob)
+        now = deps.clock()
+        meta = version_metadata(str(template_id), digest, now, api_version)
+        if not deps.store.put_version(template_id, digest, data, meta):
+            deps.store.touch_version(template_id, digest, meta)
+        latest = Pointer(str(template_id), digest, now, api_version)
+        if deps.store.write_pointer(template_id, latest, etag):
+            pruned = _prune(template_id, digest, deps)
+            logger.info(
+                "template backed up",
+                extra={"template_id": str(template_id), "content_hash": digest, "action": "backup"},
+            )
+            return BackupResult(str(template_id), Outcome.BACKED_UP, digest, blob, pruned)
+    raise TransientError(f"the backup pointer of {template_id} kept changing; retry")
+
+
+def _prune(template_id: ResourceId, current: str, deps: TemplateDeps) -> tuple[str, ...]:
+    versions = deps.store.list_versions(template_id)
+    doomed = plan_retention(versions, deps.settings.template_backup_retention, current)
+    for digest in doomed:
+        deps.store.delete_version(template_id, digest)
+    return doomed
+
+
+def _mark_deleted(template_id: ResourceId, deps: TemplateDeps, require_known: bool) -> BackupResult:
+    for _ in range(_ATTEMPTS):
+        found = deps.store.read_pointer(template_id)
+        if found is None:
+            if require_known:
+                raise TemplateNotFound("templateId", f"image template {template_id} not found")
+            return BackupResult(str(template_id), Outcome.NOT_FOUND)
+        pointer, etag = found
+        if pointer.deleted:
+            return BackupResult(str(template_id), Outcome.ALREADY_DELETED, pointer.content_hash)
+        if deps.store.write_pointer(template_id, pointer.marked_deleted(deps.clock()), etag):
+            logger.info(
+                "template gone; backups kept, marked deleted",
+                extra={"template_id": str(template_id), "action": "mark_deleted"},
+            )
+            return BackupResult(str(template_id), Outcome.MARKED_DELETED, pointer.content_hash)
+    raise TransientError(f"the backup pointer of {template_id} kept changing; retry")
+
+
+def on_template_event(event: ResourceEvent) -> BackupResult:
+    """Handle a template write or delete event: re-read the template and sync its backups.
+
+    Both routes do the same level-triggered sync, so late or reordered events converge on the
+    template's real state. Raises InvalidInput when the subject is not a template id.
+    """
+    return backup_template(template_id_of(str(event.subject), "subject"))
+
+
+def _sync_many(ids: list[ResourceId], deps: TemplateDeps) -> SweepResult:
+    from azure.core.exceptions import AzureError
+
+    results: list[BackupResult] = []
+    errors: list[tuple[str, str]] = []
+    for template_id in ids:
+        try:
+            results.append(backup_template(template_id, deps))
+        except (AzureError, TransientError, InvalidInput, ValueError) as exc:
+            # One throttled, malformed or damaged template must not stop the sweep; it is reported.
+            errors.append((str(template_id), _describe(exc)))
+    return SweepResult(tuple(results), tuple(errors))
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    error = getattr(exc, "error", None)
+    if status:
+        return f"HTTP {status} ({getattr(error, 'code', None) or type(exc).__name__})"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+
+def backup_all(deps: TemplateDeps | None = None) -> SweepResult:
+    """Back up every image template in Settings.subscriptions (listed with Resource Graph).
+
+    Returns per-template results and errors. Raises azure.core errors when the listing fails.
+    """
+    deps = deps or default_deps()
+    listed = list_image_templates(deps.clients, deps.settings.subscriptions)
+    ids = [item.id for item in listed if not is_restored_copy(item.tags)]
+    return _sync_many(ids, deps)
+
+
+def _unlisted(deps: TemplateDeps, seen: set[str]) -> list[ResourceId]:
+    """Live backups whose template Resource Graph did not list: a GET decides their fate."""
+    out = []
+    for pointer in deps.store.list_pointers():
+        try:
+            known = ResourceId.parse(pointer.template_id, "pointer.sourceid")
+        except InvalidInput:
+            logger.warning(
+                "backup pointer with a damaged source id skipped", extra={"action": "reconcile"}
+            )
+            continue
+        if not pointer.deleted and known.key() not in seen and _in_scope(known, deps):
+            out.append(known)
+    return out
+
+
+def reconcile_templates(deps: TemplateDeps | None = None) -> SweepResult:
+    """The daily sweep: back up every template, and mark backups of vanished ones deleted.
+
+    Heals lost or failed events. Returns per-template results and errors. Raises azure.core
+    errors when the Resource Graph listing fails.
+    """
+    deps = deps or default_deps()
+    listed = list_image_templates(deps.clients, deps.settings.subscriptions)
+    seen = {item.id.key() for item in listed}
+    ids = [item.id for item in listed if not is_restored_copy(item.tags)]
+    ids.extend(_unlisted(deps, seen))
+    sweep = _sync_many(ids, deps)
+    logger.info(
+        "template sweep done",
+        extra={"action": "reconcile", "templates": len(ids), "errors": len(sweep.errors)},
+    )
+    return sweep
+
+
+def backup_on_request(
+    request: BackupRequest, deps: TemplateDeps | None = None
+) -> BackupResult | SweepResult:
+    """Serve POST /api/templates/backup: one template, or all of them.
+
+    Raises InvalidInput for a template outside Settings.subscriptions, TemplateNotFound for
+    one that neither exists nor was ever backed up, TransientError / ConfigurationError
+    when Azure fails or denies access.
+    """
+    deps = deps or default_deps()
+    with azure_failures("template backup", deps.clock):
+        if request.all or request.template_id is None:
+            return backup_all(deps)
+        return backup_template(request.template_id, deps, require_known=True)
+
+
+def register_handlers(registry: MutableMapping[str, Callable[[ResourceEvent], object]]) -> None:
+    """Add the template handlers to the event routing registry (kept if already present)."""
+    from shared.routing import Route
+
+    registry.setdefault(Route.TEMPLATE_CHANGED, on_template_event)
+    registry.setdefault(Route.TEMPLATE_DELETED, on_template_event)

@@ -1,0 +1,131 @@
+"""Facts about a template's source image: its Hyper-V generation, and whether DR has it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from shared.arm_id import ResourceId
+from shared.azure.image_templates import (
+    get_gallery_image,
+    get_gallery_image_version,
+    get_managed_image,
+)
+from shared.errors import InvalidInput
+from shared.regions import normalize_region
+from shared.templates.readiness import hyperv_generation, platform_generation
+from shared.templates.restore import SourceFacts
+
+if TYPE_CHECKING:
+    from shared.azure.clients import AzureClients
+    from shared.templates.deps import TemplateDeps
+
+logger = logging.getLogger(__name__)
+
+Getter = Callable[..., "dict[str, Any] | None"]
+
+
+def _source(body: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    source = (body.get("properties") or {}).get("source") or {}
+    return str(source.get("type", "")).lower(), source
+
+
+def _probe(
+    get: Getter, clients: AzureClients, rid: ResourceId
+) -> tuple[dict[str, Any] | None, bool]:
+    """Return (resource or None, answered); one attempt, since the source region may be down."""
+    from azure.core.exceptions import AzureError
+
+    try:
+        return get(clients, rid, retries=0), True
+    except AzureError as exc:
+        logger.info(
+            "source probe failed", extra={"resource_id": str(rid), "error": type(exc).__name__}
+        )
+        return None, False
+
+
+def _regions(version: Mapping[str, Any]) -> set[str]:
+    """Regions where a gallery image version can be used as a build source.
+
+    With a replicationStatus, only replicas that completed count (Image Builder needs the
+    version in the template's region); otherwise the version's home and target regions.
+    """
+    props = version.get("properties") or {}
+    summary = (props.get("replicationStatus") or {}).get("summary")
+    if isinstance(summary, list) and summary:
+        names = [s.get("region") for s in summary if str(s.get("state")).lower() == "completed"]
+    else:
+        targets = (props.get("publishingProfile") or {}).get("targetRegions") or []
+        names = [version.get("location"), *(t.get("name") for t in targets)]
+    found = set()
+    for name in names:
+        try:
+            found.add(normalize_region(name))
+        except InvalidInput:
+            continue
+    return found
+
+
+def dr_gallery_copy(version_id: ResourceId, deps: TemplateDeps) -> ResourceId | None:
+    """Return the id the version would have in the DR gallery (same image and version names)."""
+    if len(version_id.names) != 3:
+        return None
+    s = deps.settings
+    copy = ResourceId(
+        version_id.subscription,
+        s.dr_resource_group,
+        "Microsoft.Compute",
+        ("galleries", "images", "versions"),
+        (s.dr_gallery_name, version_id.names[1], version_id.names[2]),
+    )
+    return None if copy.key() == version_id.key() else copy
+
+
+def source_facts(body: Mapping[str, Any], dr_region: str, deps: TemplateDeps) -> SourceFacts:
+    """Return whether the template's source image can be used in `dr_region`.
+
+    Platform images are everywhere (no facts). A managed image lives in the template's own
+    region, so never in the DR region. A gallery version is available through a replica in
+    the DR region, or through its copy in the DR gallery (which the restore then uses).
+    Raises InvalidInput when the backup's source id is malformed.
+    """
+    kind, source = _source(body)
+    if kind == "managedimage":
+        return SourceFacts(in_dr_region=False)
+    if kind != "sharedimageversion":
+        return SourceFacts()
+    version_id = ResourceId.parse(source.get("imageVersionId"), "properties.source.imageVersionId")
+    copy = dr_gallery_copy(version_id, deps)
+    if copy is not None:
+        found, _ = _probe(get_gallery_image_version, deps.clients, copy)
+        if found is not None and dr_region in _regions(found):
+            return SourceFacts(dr_copy_id=str(copy))
+    found, answered = _probe(get_gallery_image_version, deps.clients, version_id)
+    if not answered:
+        return SourceFacts(in_dr_region=None)
+    return SourceFacts(in_dr_region=found is not None and dr_region in _regions(found))
+
+
+def source_generation(body: Mapping[str, Any], deps: TemplateDeps) -> int | None:
+    """Return the source image's Hyper-V generation (1 or 2), None when it cannot be told.
+
+    Platform images by SKU name; gallery versions by their image definition's
+    hyperVGeneration; managed images by their own (both default to V1 when unset).
+    """
+    kind, source = _source(body)
+    if kind == "platformimage":
+        sku = source.get("sku")
+        return platform_generation(sku) if isinstance(sku, str) and sku else None
+    if kind == "sharedimageversion":
+        version_id = ResourceId.parse(source.get("imageVersionId"), "source.imageVersionId")
+        found, _ = _probe(get_gallery_image, deps.clients, version_id.parent())
+    elif kind == "managedimage":
+        image_id = ResourceId.parse(source.get("imageId"), "source.imageId")
+        found, _ = _probe(get_managed_image, deps.clients, image_id)
+    else:
+        return None
+    if found is None:
+        return None
+    return hyperv_generation((found.get("properties") or {}).get("hyperVGeneration") or "V1")

@@ -1,0 +1,116 @@
+"""Template readiness findings (for /api/status) against the ARM emulator and Azurite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.templates.service import backup_template
+from shared.templates.status import template_readiness
+from tests.functional.test_templates_support import (
+    PRIMARY,
+    create_template,
+    deps,
+    gallery_template,
+    resource,
+    seed_gallery,
+    template_body,
+    template_id,
+    update_tags,
+)
+
+pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
+
+
+@pytest.fixture
+def env(lifeboat_env: Any) -> Any:
+    return lifeboat_env
+
+
+def codes() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for finding in template_readiness(deps()):
+        out.setdefault(finding.template_id.rsplit("/", 1)[1], []).append(finding.code)
+    return out
+
+
+def test_a_backed_up_gen2_template_is_ready(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup_template(tid, deps())
+
+    assert codes() == {}
+
+
+def test_a_generation_one_platform_image_is_reported(env: Any) -> None:
+    tid = template_id("old")
+    create_template(tid, template_body(sku="18.04-LTS"))
+    backup_template(tid, deps())
+
+    [finding] = template_readiness(deps())
+
+    assert finding.code == "hyperv_gen1" and finding.template_id.endswith("/old")
+    assert "generation 2" in finding.recommendation
+
+
+def test_a_gallery_definition_of_generation_one_is_reported(env: Any) -> None:
+    version = seed_gallery(env.arm, dr_copy=True, generation="V1")
+    tid = template_id("sig")
+    create_template(tid, gallery_template(version))
+    backup_template(tid, deps())
+
+    assert codes() == {"sig": ["hyperv_gen1"]}
+
+
+def test_missing_and_stale_backups_are_reported(env: Any) -> None:
+    never, changed = template_id("never"), template_id("changed")
+    create_template(never)
+    create_template(changed)
+    backup_template(changed, deps())
+    update_tags(changed, {"rev": "2"})
+
+    assert codes() == {"never": ["backup_missing"], "changed": ["backup_stale"]}
+
+
+def test_a_source_not_in_the_dr_region_is_reported_unless_the_dr_gallery_has_it(
+    env: Any,
+) -> None:
+    version = seed_gallery(env.arm, dr_copy=False)
+    tid = template_id("sig")
+    create_template(tid, gallery_template(version))
+    backup_template(tid, deps())
+
+    assert codes() == {"sig": ["source_not_in_dr_region"]}
+
+
+def test_a_template_in_a_region_that_is_down_is_reported_unreadable(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup_template(tid, deps())
+    env.arm.faults.region_down(PRIMARY)
+    env.arm.faults.fast_retries()
+
+    assert codes() == {"web": ["template_unreadable"]}
+
+
+def test_a_managed_image_source_is_judged_by_its_own_generation_and_region(env: Any) -> None:
+    image = resource("img", "Microsoft.Compute/images/golden")
+    env.arm.seed(
+        {
+            "resources": [
+                {
+                    "id": image,
+                    "location": PRIMARY,
+                    "properties": {"hyperVGeneration": "V1", "storageProfile": {"osDisk": {}}},
+                }
+            ]
+        }
+    )
+    body = template_body()
+    body["properties"]["source"] = {"type": "ManagedImage", "imageId": image}
+    tid = template_id("mi")
+    create_template(tid, body)
+    backup_template(tid, deps())
+
+    assert codes() == {"mi": ["hyperv_gen1", "source_not_in_dr_region"]}

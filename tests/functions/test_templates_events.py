@@ -1,0 +1,152 @@
+"""Template events through on_resource_event, and the `reconcile` timer, via real entry points."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.functions.timer import TimerRequest
+
+import functions.templates  # noqa: F401  (registers the template handlers, as function_app does)
+from functions.resource_events import on_resource_event
+from functions.templates import RECONCILE_SCHEDULE, reconcile
+from shared.templates.backup import deployable
+from tests.functional.test_templates_support import (
+    create_template,
+    delete_template,
+    dr_blobs,
+    pointer,
+    read_blob,
+    template_event,
+    template_id,
+    update_tags,
+    versions,
+)
+
+pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(lifeboat_env: Any) -> Any:
+    return lifeboat_env
+
+
+def test_a_write_event_backs_up_the_template_as_deployable_json(env: Any) -> None:
+    tid = template_id()
+    created = create_template(tid)
+
+    on_resource_event(template_event(tid, "write"))
+
+    [version] = versions(dr_blobs())
+    assert read_blob(version) == deployable(created)
+    assert pointer(dr_blobs()).metadata["deleted"] == "false"
+
+
+def test_the_same_event_delivered_twice_writes_one_blob(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    on_resource_event(template_event(tid, "write"))
+    before = dr_blobs()
+
+    on_resource_event(template_event(tid, "write"))
+
+    assert dr_blobs() == before and len(versions(before)) == 1
+
+
+def test_three_deliveries_at_once_end_with_one_version(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    failures: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            on_resource_event(template_event(tid, "write"))
+        except BaseException as exc:  # surfaced by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert failures == [] and len(versions(dr_blobs())) == 1 and len(dr_blobs()) == 2
+
+
+def test_a_change_event_adds_a_version_and_moves_the_pointer(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    on_resource_event(template_event(tid, "write", "e1"))
+    first = pointer(dr_blobs()).metadata["contenthash"]
+    update_tags(tid, {"team": "platform"})
+
+    on_resource_event(template_event(tid, "write", "e2"))
+
+    blobs = dr_blobs()
+    assert len(versions(blobs)) == 2
+    assert pointer(blobs).metadata["contenthash"] != first
+    assert read_blob(pointer(blobs).name)["contentHash"] == pointer(blobs).metadata["contenthash"]
+
+
+def test_a_delete_event_keeps_the_backups_and_marks_them_deleted(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    on_resource_event(template_event(tid, "write", "e1"))
+    kept = versions(dr_blobs())
+    delete_template(tid)
+
+    on_resource_event(template_event(tid, "delete", "e2"))
+
+    blobs = dr_blobs()
+    assert versions(blobs) == kept
+    assert pointer(blobs).metadata["deleted"] == "true" and "deletedat" in pointer(blobs).metadata
+
+
+def test_a_late_delete_event_for_a_recreated_template_keeps_it_live(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    on_resource_event(template_event(tid, "write", "e1"))
+
+    on_resource_event(template_event(tid, "delete", "e0"))  # the template still exists
+
+    assert pointer(dr_blobs()).metadata["deleted"] == "false"
+
+
+def test_the_reconcile_timer_backs_up_templates_no_event_announced(env: Any) -> None:
+    for name in ("a", "b"):
+        create_template(template_id(name))
+
+    reconcile(TimerRequest(past_due=True))
+
+    assert len(versions(dr_blobs())) == 2
+
+
+def test_the_app_indexes_the_template_routes_and_a_daily_reconcile_timer() -> None:
+    probe = (
+        "import json, function_app\n"
+        "print(json.dumps({f.get_function_name(): [json.loads(b) for b in f.get_raw_bindings()]"
+        " for f in function_app.app.get_functions()}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    functions = json.loads(done.stdout.strip().splitlines()[-1])
+
+    [timer] = [b for b in functions["reconcile"] if b["type"] == "timerTrigger"]
+    assert timer["schedule"] == RECONCILE_SCHEDULE == "0 30 2 * * *"
+    routes = {"templates_backup": "templates/backup", "templates_restore": "templates/restore"}
+    for name, route in routes.items():
+        [http] = [b for b in functions[name] if b["type"] == "httpTrigger"]
+        assert (http["route"], http["methods"]) == (route, ["POST"])

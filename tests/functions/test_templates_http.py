@@ -1,0 +1,210 @@
+"""POST /api/templates/backup and /restore through the real entry points (func.HttpRequest)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import azure.functions as func
+import pytest
+
+from functions.templates import templates_backup, templates_restore
+from tests.event_samples import http_post
+from tests.functional.test_templates_support import (
+    DR,
+    DR_RESOURCE_GROUP,
+    PRIMARY,
+    create_template,
+    dr_blobs,
+    read_blob,
+    template_body,
+    template_id,
+    versions,
+)
+
+pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
+
+
+@pytest.fixture
+def env(lifeboat_env: Any) -> Any:
+    return lifeboat_env
+
+
+def call(function: Any, body: Any, route: str) -> tuple[int, dict[str, Any], func.HttpResponse]:
+    response: func.HttpResponse = function(http_post(body, route))
+    assert response.mimetype == "application/json"
+    return response.status_code, json.loads(response.get_body()), response
+
+
+def backup(body: Any) -> tuple[int, dict[str, Any]]:
+    status, answer, _ = call(templates_backup, body, "templates/backup")
+    return status, answer
+
+
+def restore(body: Any) -> tuple[int, dict[str, Any]]:
+    status, answer, _ = call(templates_restore, body, "templates/restore")
+    return status, answer
+
+
+def test_backup_of_one_template_stores_its_deployable_json(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+
+    status, answer = backup({"templateId": str(tid)})
+
+    assert status == 200 and answer["outcome"] == "backed_up"
+    stored = read_blob(answer["blob"])
+    assert stored["properties"]["source"]["sku"] == "20_04-lts-gen2"
+    assert "id" not in stored and "provisioningState" not in stored["properties"]
+
+
+def test_backup_of_all_templates_reports_each(env: Any) -> None:
+    for name in ("a", "b"):
+        create_template(template_id(name))
+
+    status, answer = backup({"all": True})
+
+    assert status == 200 and answer["errors"] == []
+    assert sorted(r["outcome"] for r in answer["results"]) == ["backed_up", "backed_up"]
+
+
+def test_restore_creates_then_answers_unchanged_with_one_put(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    env.arm.log.clear()
+
+    first_status, first = restore({"templateId": str(tid)})
+    second_status, second = restore({"templateId": str(tid)})
+
+    assert (first_status, first["outcome"]) == (201, "created")
+    assert (second_status, second["outcome"]) == (200, "unchanged")
+    target = f"/{DR_RESOURCE_GROUP}/providers/Microsoft.VirtualMachineImages/imageTemplates"
+    assert first["targetId"].endswith(f"{target}/web-dr-{DR}")
+    assert env.arm.log.count("PUT", "imageTemplates/") == 1
+    assert first["body"]["location"] == DR
+
+
+def test_restore_dry_run_answers_the_body_changes_and_attention(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    env.arm.log.clear()
+
+    status, answer = restore({"templateId": str(tid), "dryRun": True})
+
+    assert (status, answer["outcome"], answer["dryRun"]) == (200, "dry_run", True)
+    assert answer["body"]["location"] == DR
+    assert {"path": "location", "from": PRIMARY, "to": DR, "reason": "DR region"} in answer[
+        "changes"
+    ]
+    assert [a["code"] for a in answer["attention"]] == ["identity_unmapped"]
+    assert env.arm.log.mutations() == []
+
+
+def test_restore_works_through_http_while_the_primary_region_is_down(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    env.arm.faults.region_down(PRIMARY)
+
+    status, answer = restore({"templateId": str(tid)})
+
+    assert (status, answer["outcome"]) == (201, "created")
+
+
+def test_restore_into_a_name_holding_other_content_is_409(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    create_template(template_id(f"web-dr-{DR}", DR_RESOURCE_GROUP), template_body(location=DR))
+
+    status, answer = restore({"templateId": str(tid)})
+
+    assert status == 409
+    assert "delete it and restore again" in answer["error"]
+
+
+def test_azure_unavailable_in_the_dr_region_is_503_with_retry_after(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    env.arm.faults.fast_retries()
+    env.arm.faults.region_down(DR)
+
+    status, answer, response = call(templates_restore, {"templateId": str(tid)}, "x")
+
+    assert status == 503 and "503" in answer["error"]
+    assert response.headers.get("Retry-After") == "1"
+
+
+# Bad requests: a 4xx naming the problem, and nothing written to ARM or storage.
+
+TEMPLATE = (
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/app"
+    "/providers/Microsoft.VirtualMachineImages/imageTemplates/web"
+)
+OUT_OF_SCOPE = TEMPLATE.replace(
+    "00000000-0000-0000-0000-000000000001", "11111111-1111-1111-1111-111111111111"
+)
+
+
+@pytest.mark.parametrize(
+    ("function", "body", "status", "names"),
+    [
+        (templates_backup, b"{not json", 400, "body"),
+        (templates_backup, [1], 400, "body"),
+        (templates_backup, {"templateId": "/subscriptions/x/resourceGroups/y"}, 400, "templateId"),
+        (templates_backup, {"all": "yes"}, 400, "all"),
+        (templates_backup, {"templateId": OUT_OF_SCOPE}, 400, "templateId"),
+        (templates_restore, b"", 400, "body"),
+        (templates_restore, {"templateId": TEMPLATE, "dryRun": "true"}, 400, "dryRun"),
+        (templates_restore, {"templateId": TEMPLATE, "dryrun": True}, 400, "dryrun"),
+        (templates_restore, {"templateId": TEMPLATE, "backup": "xyz"}, 400, "backup"),
+        (templates_restore, {"dryRun": True}, 400, "templateId"),
+    ],
+)
+def test_malformed_requests_are_400_naming_the_field_and_write_nothing(
+    env: Any, function: Any, body: Any, status: int, names: str
+) -> None:
+    tid = template_id()
+    create_template(tid)
+    templates_backup(http_post({"templateId": str(tid)}, "templates/backup"))
+    before = dr_blobs()
+    env.arm.log.clear()
+
+    got, answer, _ = call(function, body, "templates/x")
+
+    assert got == status and answer["error"].startswith(f"{names}:")
+    assert env.arm.log.mutations() == [] and dr_blobs() == before
+
+
+def test_backup_of_an_unknown_template_is_404_and_writes_nothing(env: Any) -> None:
+    env.arm.log.clear()
+
+    status, answer = backup({"templateId": str(template_id("ghost"))})
+
+    assert status == 404 and "ghost" in answer["error"] and "not found" in answer["error"]
+    assert env.arm.log.mutations() == [] and dr_blobs() == {}
+
+
+def test_restore_of_a_template_without_backup_is_404_and_writes_nothing(env: Any) -> None:
+    create_template(template_id())
+    env.arm.log.clear()
+
+    status, answer = restore({"templateId": str(template_id())})
+
+    assert status == 404 and answer["error"].startswith("templateId: no backup of")
+    assert env.arm.log.mutations() == [] and dr_blobs() == {}
+
+
+def test_restore_of_an_unknown_backup_hash_is_404(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    blobs = dr_blobs()
+
+    status, answer = restore({"templateId": str(tid), "backup": "0123456789abcdef"})
+
+    assert status == 404 and answer["error"].startswith("backup: no backup 0123456789abcdef")
+    assert dr_blobs() == blobs and len(versions(blobs)) == 1

@@ -1,0 +1,84 @@
+"""Pure readiness rules: Hyper-V generation by SKU name, backup freshness, DR-region source."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from shared.templates.backup import Pointer
+from shared.templates.readiness import (
+    TemplateFacts,
+    hyperv_generation,
+    platform_generation,
+    template_findings,
+)
+
+TID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.VirtualMachineImages/imageTemplates/t"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("sku", "generation"),
+    [
+        ("20_04-lts-gen2", 2),
+        ("22_04-LTS-Gen2", 2),
+        ("2019-datacenter-gensecond", 2),
+        ("2022-datacenter-g2", 2),
+        ("18.04-LTS", 1),
+        ("16.04.0-LTS", 1),
+        ("2019-Datacenter", 1),
+        ("server-gen1", 1),
+        ("8-gen1-g2", 1),
+    ],
+)
+def test_platform_sku_names_tell_the_generation(sku: str, generation: int) -> None:
+    assert platform_generation(sku) == generation
+
+
+@pytest.mark.parametrize(("value", "expected"), [("V1", 1), ("v2", 2), (None, None), ("x", None)])
+def test_hyperv_generation_values(value: object, expected: int | None) -> None:
+    assert hyperv_generation(value) == expected
+
+
+def facts(**changes: Any) -> TemplateFacts:
+    base: dict[str, Any] = {
+        "template_id": TID,
+        "body": {"properties": {"source": {"type": "PlatformImage", "sku": "18.04-LTS"}}},
+        "content_hash": "a" * 64,
+        "pointer": Pointer(TID, "a" * 64, T0, "v"),
+        "generation": 2,
+        "source_in_dr_region": None,
+        "dr_region": "westus",
+    }
+    return TemplateFacts(**(base | changes))
+
+
+def codes(f: TemplateFacts) -> list[str]:
+    return [finding.code for finding in template_findings(f)]
+
+
+def test_a_ready_template_has_no_findings() -> None:
+    assert codes(facts()) == []
+
+
+def test_generation_one_source_recommends_generation_two() -> None:
+    [finding] = template_findings(facts(generation=1))
+    assert finding.code == "hyperv_gen1"
+    assert "18.04-LTS" in finding.message and "generation 2" in finding.recommendation
+
+
+def test_missing_and_stale_backups_are_findings() -> None:
+    assert codes(facts(pointer=None)) == ["backup_missing"]
+    assert codes(facts(content_hash="b" * 64)) == ["backup_stale"]
+
+
+def test_source_not_in_the_dr_region_is_a_finding_but_unknown_is_not() -> None:
+    assert codes(facts(source_in_dr_region=False)) == ["source_not_in_dr_region"]
+    assert codes(facts(source_in_dr_region=True)) == []
+
+
+def test_findings_serialise_with_the_template_id() -> None:
+    [finding] = template_findings(facts(pointer=None))
+    assert finding.to_dict()["templateId"] == TID
