@@ -5,16 +5,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+CHECKOV_STAMP := $(VENV)/checkov/.installed
 PYTEST_ARGS ?=
 
 .PHONY: setup test lint typecheck unit demo bench emulator clean
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Lifeboat needs Python 3.11 (Azure Functions runtime); found " + sys.version' 
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# checkov pins pycep-parser and packaging to versions that conflict with requirements-dev.txt,
+# so it gets its own venv (inside .venv/, so clean/ignore rules cover it).
+$(CHECKOV_STAMP): infra/requirements-checkov.txt | $(PY_STAMP)
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json

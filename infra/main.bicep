@@ -1,0 +1,363 @@
+// Lifeboat: everything `azd up` provisions. Deployed at subscription scope (the "home"
+// subscription); the Function App and the DR storage live in `location`, the DR region, so they
+// survive the outage they react to. Each subscription in scope gets an ARM event topic, a
+// Service Health alert rule and (once the code is deployed) an event subscription to the app.
+
+targetScope = 'subscription'
+
+metadata name = 'Lifeboat'
+metadata description = 'Regional disaster recovery for Azure images, templates and VMs, as a Function App.'
+
+@description('Required. azd environment name; seeds resource names and the azd-env-name tag.')
+@minLength(1)
+@maxLength(40)
+param environmentName string
+
+@description('Required. The DR region: where the Function App and the DR storage run. Choose a region outside every primary region that offers Flex Consumption.')
+@minLength(1)
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Required. Programmatic names of the regions whose workloads Lifeboat protects (LIFEBOAT_PRIMARY_REGIONS), e.g. ["eastus"].')
+@minLength(1)
+param primaryRegions array
+
+@description('Optional. Subscription ids in scope (LIFEBOAT_SUBSCRIPTIONS). Empty means the deployment subscription only.')
+param subscriptionIds array = []
+
+@description('Optional. Overrides of Microsoft\'s region pairs, primary to DR region (LIFEBOAT_DR_REGION_OVERRIDES), e.g. {"westus3": "centralus"}.')
+param drRegionOverrides object = {}
+
+@description('Optional. Tags applied to every resource (azd-env-name is added).')
+param tags object = {}
+
+@description('Optional. Resource group for the app. Default: rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Optional. Resource group, in every subscription in scope, that Lifeboat writes DR artefacts to (LIFEBOAT_DR_RESOURCE_GROUP). The code creates it; it is not part of this deployment, so a teardown never deletes DR copies.')
+param drResourceGroupName string = 'lifeboat-dr'
+
+@description('Optional. Plan and report, but write nothing to Azure (LIFEBOAT_DRY_RUN).')
+param dryRun bool = false
+
+@description('Optional. Create the Event Grid subscriptions to the event function. They need the function deployed first; the azd postdeploy hook turns this on and provisions again.')
+param wireEvents bool = false
+
+@description('Optional. Which Service Health events notify the app.')
+param serviceHealthAlert serviceHealthAlertType = {
+  incidentTypes: [
+    'Incident'
+    'Maintenance'
+  ]
+  regionNames: []
+}
+
+@description('Optional. Event Grid delivery retry policy for resource events.')
+param eventDelivery eventDeliveryType = {
+  maxDeliveryAttempts: 30
+  eventTimeToLiveInMinutes: 1440
+}
+
+@description('Optional. DR storage account options.')
+param drStorage drStorageType = {
+  skuName: 'Standard_ZRS'
+  softDeleteRetentionDays: 30
+  lockKind: 'CanNotDelete'
+}
+
+@description('Optional. E-mail addresses the action group also notifies.')
+param notificationEmails array = []
+
+@description('Which Service Health events notify the app.')
+type serviceHealthAlertType = {
+  incidentTypes: array
+  regionNames: array
+}
+
+@description('Event Grid retry policy.')
+type eventDeliveryType = {
+  maxDeliveryAttempts: int
+  eventTimeToLiveInMinutes: int
+}
+
+@description('Kinds of management lock.')
+type lockKind = 'CanNotDelete' | 'ReadOnly' | 'None'
+
+@description('DR storage account options.')
+type drStorageType = {
+  skuName: string
+  softDeleteRetentionDays: int
+  lockKind: lockKind
+}
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var allTags = union(tags, {
+  'azd-env-name': environmentName
+})
+var scopeSubscriptionIds = empty(subscriptionIds) ? [
+  subscription().subscriptionId
+] : subscriptionIds
+
+var names = {
+  resourceGroup: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
+  functionApp: 'func-lifeboat-${resourceToken}'
+  plan: 'plan-lifeboat-${resourceToken}'
+  stateStorage: 'st${resourceToken}'
+  drStorage: 'stdr${resourceToken}'
+  workspace: 'log-lifeboat-${resourceToken}'
+  appInsights: 'appi-lifeboat-${resourceToken}'
+  actionGroup: 'ag-lifeboat-${resourceToken}'
+  deploymentContainer: 'app-package-${take(resourceToken, 7)}'
+  deadLetterContainer: 'eventgrid-deadletter'
+  eventsResourceGroup: 'rg-${environmentName}-lifeboat-events'
+  systemTopic: 'evgt-lifeboat-arm-${resourceToken}'
+  alertRule: 'alert-lifeboat-service-health-${resourceToken}'
+  eventSubscription: 'lifeboat-resource-events'
+}
+
+// Names the code also knows (shared/config.py defaults; tests/infra holds them equal).
+var jobs = {
+  queue: 'lifeboat-jobs'
+  table: 'lifeboatjobs'
+}
+var drContainers = {
+  templates: 'template-backups'
+  records: 'recovery-records'
+  vhds: 'vhd-copies'
+}
+
+// The functions Azure calls (function_app.app; tests/infra holds them equal).
+var eventFunctionName = 'on_resource_event'
+var alertFunction = {
+  name: 'service_health'
+  route: 'service-health'
+}
+
+// Event subscriptions need the function deployed first (Event Grid validates the endpoint).
+var wiredSubscriptionIds = wireEvents ? scopeSubscriptionIds : []
+
+// Generated from shared/routing.py: `python -m tests.infra.sync`.
+var eventRouting = loadJsonContent('event-routing.json')
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: names.resourceGroup
+  location: location
+  tags: allTags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: take('${deployment().name}-monitoring', 64)
+  scope: rg
+  params: {
+    workspaceName: names.workspace
+    appInsightsName: names.appInsights
+    location: location
+    tags: allTags
+  }
+}
+
+module stateStorage 'modules/storage-state.bicep' = {
+  name: take('${deployment().name}-state-storage', 64)
+  scope: rg
+  params: {
+    name: names.stateStorage
+    jobsQueueName: jobs.queue
+    jobsTableName: jobs.table
+    deploymentContainerName: names.deploymentContainer
+    deadLetterContainerName: names.deadLetterContainer
+    location: location
+    tags: allTags
+  }
+}
+
+module drStorageAccount 'modules/storage-dr.bicep' = {
+  name: take('${deployment().name}-dr-storage', 64)
+  scope: rg
+  params: {
+    name: names.drStorage
+    containerNames: [
+      drContainers.templates
+      drContainers.records
+      drContainers.vhds
+    ]
+    location: location
+    skuName: drStorage.skuName
+    softDeleteRetentionDays: drStorage.softDeleteRetentionDays
+    lock: {
+      kind: drStorage.lockKind
+    }
+    tags: allTags
+  }
+}
+
+// Every setting the code reads that needs a value in Azure (Settings in shared/config.py).
+var lifeboatSettings = [
+  {
+    name: 'LIFEBOAT_SUBSCRIPTIONS'
+    value: join(scopeSubscriptionIds, ',')
+  }
+  {
+    name: 'LIFEBOAT_PRIMARY_REGIONS'
+    value: join(primaryRegions, ',')
+  }
+  {
+    name: 'LIFEBOAT_DR_REGION_OVERRIDES'
+    value: string(drRegionOverrides)
+  }
+  {
+    name: 'LIFEBOAT_CLOUD'
+    value: environment().name
+  }
+  {
+    name: 'LIFEBOAT_DRY_RUN'
+    value: string(dryRun)
+  }
+  {
+    name: 'LIFEBOAT_DR_RESOURCE_GROUP'
+    value: drResourceGroupName
+  }
+  {
+    name: 'LIFEBOAT_DR_STORAGE_ACCOUNT'
+    value: drStorageAccount.outputs.name
+  }
+  {
+    name: 'LIFEBOAT_STORAGE_ENDPOINT_SUFFIX'
+    value: environment().suffixes.storage
+  }
+  {
+    name: 'LIFEBOAT_JOBS_QUEUE'
+    value: jobs.queue
+  }
+  {
+    name: 'LIFEBOAT_JOBS_TABLE'
+    value: jobs.table
+  }
+  {
+    name: 'LIFEBOAT_TEMPLATES_CONTAINER'
+    value: drContainers.templates
+  }
+  {
+    name: 'LIFEBOAT_RECORDS_CONTAINER'
+    value: drContainers.records
+  }
+  {
+    name: 'LIFEBOAT_VHD_CONTAINER'
+    value: drContainers.vhds
+  }
+  {
+    name: 'LIFEBOAT_ARM_ENDPOINT'
+    value: environment().resourceManager
+  }
+]
+
+module functionApp 'modules/function-app.bicep' = {
+  name: take('${deployment().name}-function-app', 64)
+  scope: rg
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    storageAccountName: stateStorage.outputs.name
+    deploymentContainerName: names.deploymentContainer
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    appSettings: lifeboatSettings
+    location: location
+    tags: union(allTags, {
+      'azd-service-name': 'api'
+    })
+  }
+}
+
+module actionGroup 'modules/action-group.bicep' = {
+  name: take('${deployment().name}-action-group', 64)
+  scope: rg
+  params: {
+    name: names.actionGroup
+    shortName: 'lifeboat'
+    functionAppId: functionApp.outputs.id
+    functionAppHostName: functionApp.outputs.defaultHostName
+    functionName: alertFunction.name
+    functionRoute: alertFunction.route
+    notificationEmails: notificationEmails
+    tags: allTags
+  }
+}
+
+module subscriptionScopes 'modules/subscription-scope.bicep' = [for (sub, i) in scopeSubscriptionIds: {
+  name: take('${environmentName}-lifeboat-scope-${i}', 64)
+  scope: subscription(sub)
+  params: {
+    resourceGroupName: names.eventsResourceGroup
+    systemTopicName: names.systemTopic
+    alertRuleName: names.alertRule
+    actionGroupId: actionGroup.outputs.id
+    incidentTypes: serviceHealthAlert.incidentTypes
+    regionNames: serviceHealthAlert.regionNames
+    location: location
+    tags: allTags
+  }
+}]
+
+module rbac 'rbac.bicep' = {
+  name: take('${deployment().name}-rbac', 64)
+  params: {
+    environmentName: environmentName
+    resourceGroupName: rg.name
+    functionPrincipalId: functionApp.outputs.principalId
+    stateStorageAccountId: stateStorage.outputs.id
+    stateStorageAccountName: stateStorage.outputs.name
+    drStorageAccountId: drStorageAccount.outputs.id
+    drStorageAccountName: drStorageAccount.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    deadLetterContainerName: names.deadLetterContainer
+    subscriptionIds: scopeSubscriptionIds
+    systemTopicPrincipalIds: [for (sub, i) in scopeSubscriptionIds: subscriptionScopes[i].outputs.systemTopicPrincipalId]
+  }
+}
+
+module eventSubscriptions 'modules/event-subscription.bicep' = [for (sub, i) in wiredSubscriptionIds: {
+  name: take('${environmentName}-lifeboat-events-${i}', 64)
+  scope: resourceGroup(sub, names.eventsResourceGroup)
+  params: {
+    systemTopicName: names.systemTopic
+    name: names.eventSubscription
+    functionAppId: functionApp.outputs.id
+    functionName: eventFunctionName
+    operationNames: eventRouting.operationNames
+    includedEventTypes: eventRouting.eventTypes
+    deadLetterStorageAccountId: stateStorage.outputs.id
+    deadLetterContainerName: names.deadLetterContainer
+    retry: eventDelivery
+  }
+  dependsOn: [
+    subscriptionScopes
+    rbac
+  ]
+}]
+
+@description('The region everything was deployed to (azd).')
+output AZURE_LOCATION string = location
+
+@description('The tenant (azd).')
+output AZURE_TENANT_ID string = tenant().tenantId
+
+@description('The app resource group (azd).')
+output AZURE_RESOURCE_GROUP string = rg.name
+
+@description('The Function App name.')
+output LIFEBOAT_FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('The Function App base URL.')
+output LIFEBOAT_FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
+
+@description('The DR storage account name.')
+output LIFEBOAT_DR_STORAGE_ACCOUNT string = drStorageAccount.outputs.name
+
+@description('The action group that receives Service Health alerts.')
+output LIFEBOAT_ACTION_GROUP_ID string = actionGroup.outputs.id
+
+@description('Whether the Event Grid subscriptions were created in this deployment.')
+output LIFEBOAT_EVENTS_WIRED bool = wireEvents

@@ -1,0 +1,121 @@
+"""Every setting the code reads is set by the infra, or has a safe default for a stated reason."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from shared.config import Settings
+from tests.infra import surface
+from tests.infra.bicep import Unresolved
+from tests.infra.test_wiring import app_settings
+
+# Settings fields the infra leaves at their defaults, each with the reason that is safe in Azure.
+DEFAULTS_ARE_SAFE = {
+    "protect_tag": "Tag names are a documented contract; override only for a tagging policy.",
+    "mode_tag": "Tag name, as protect_tag.",
+    "schedule_tag": "Tag name, as protect_tag.",
+    "replica_count": "One gallery replica per DR region is a standby copy.",
+    "storage_account_type": "Standard_ZRS replicas are the product default for DR images.",
+    "template_backup_retention": "Backups kept per template; the default is the product's policy.",
+    "subnet_map": "Estate-specific; an operator adds mappings after deployment (empty = keep ids).",
+    "identity_map": "Estate-specific, as subnet_map.",
+    "state_storage_connection_string": (
+        "Azure connects with identity (AzureWebJobsStorage__accountName); a connection string "
+        "would carry an account key, and shared-key access is disabled."
+    ),
+    "dr_storage_connection_string": "As state_storage_connection_string: identity, never keys.",
+    "arm_ca_bundle": "Only for the local ARM emulator's self-signed CA; Azure uses public CAs.",
+    "credential": "'default' is DefaultAzureCredential (managed identity in Azure).",
+    "polling_interval_seconds": "Unset lets the SDK honour Retry-After; 0 is for the emulator.",
+    "jobs_time_budget_seconds": "Job tuning sized for host.json functionTimeout (10 min).",
+    "jobs_lease_seconds": "Job tuning, as jobs_time_budget_seconds.",
+    "jobs_max_retries": "Job tuning, as jobs_time_budget_seconds.",
+    "jobs_backoff_base_seconds": "Job tuning, as jobs_time_budget_seconds.",
+    "jobs_backoff_max_seconds": "Job tuning, as jobs_time_budget_seconds.",
+    "jobs_poll_seconds": "Job tuning, as jobs_time_budget_seconds.",
+    "dr_gallery_name": "Gallery the code creates in the DR resource group; documented name.",
+    "images_build_poll_seconds": "Image DR polling, sized for AIB builds (30-50 min).",
+    "images_copy_poll_seconds": "Image DR polling, sized for CopyStart and blob copies.",
+    "images_copy_poll_max_seconds": "Image DR polling cap, as images_copy_poll_seconds.",
+    "images_sas_minutes": "Read-only SAS lifetime for one VHD copy; the default covers the copy.",
+    "primary_storage_connection_string": (
+        "Local only (Azurite): in Azure, SAS are user-delegation SAS signed with the managed "
+        "identity; an account key would be a secret in the settings."
+    ),
+}
+
+# What ARM renders for the settings main.bicep computes at deployment time (examples).
+RENDERED_BY_ARM = {
+    "LIFEBOAT_SUBSCRIPTIONS": "00000000-0000-0000-0000-000000000001,"
+    "00000000-0000-0000-0000-000000000002",
+    "LIFEBOAT_PRIMARY_REGIONS": "eastus,westeurope",
+    "LIFEBOAT_DR_REGION_OVERRIDES": '{"westeurope":"swedencentral"}',
+    "LIFEBOAT_CLOUD": "AzureCloud",
+    "LIFEBOAT_DRY_RUN": "False",
+    "LIFEBOAT_DR_STORAGE_ACCOUNT": "stdrabcdefghij123",
+    "LIFEBOAT_STORAGE_ENDPOINT_SUFFIX": "core.windows.net",
+    "LIFEBOAT_ARM_ENDPOINT": "https://management.azure.com/",
+    "AzureWebJobsStorage__accountName": "stabcdefghij123",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=0000;IngestionEndpoint=https://x/",
+}
+
+
+def _set_by_infra() -> dict[str, Any]:
+    return {k.lower(): v for k, v in app_settings().items()}
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+def test_setting_is_set_by_the_infra_or_allowlisted_with_a_reason(field: str) -> None:
+    names = surface.env_names(field)
+    is_set = any(n.lower() in _set_by_infra() for n in names)
+    if field in DEFAULTS_ARE_SAFE:
+        assert not is_set, f"{field} is set by the infra: drop it from DEFAULTS_ARE_SAFE"
+        assert len(DEFAULTS_ARE_SAFE[field]) > 10
+    else:
+        assert is_set, (
+            f"Settings.{field} ({' or '.join(names)}) is not set by the infra: add it to "
+            "lifeboatSettings in infra/main.bicep, or to DEFAULTS_ARE_SAFE in "
+            "tests/infra/test_app_settings.py with the reason its default is right in Azure"
+        )
+
+
+def test_allowlist_names_only_real_settings() -> None:
+    assert set(DEFAULTS_ARE_SAFE) <= set(Settings.model_fields)
+
+
+def test_every_lifeboat_app_setting_is_a_settings_field() -> None:
+    known = {n.lower() for f in Settings.model_fields for n in surface.env_names(f)}
+    typos = {k for k in _set_by_infra() if k.startswith("lifeboat_") and k not in known}
+    assert not typos, f"app settings no Settings field reads: {typos}"
+
+
+def test_no_app_setting_carries_a_key_or_a_storage_connection_string() -> None:
+    for name, value in app_settings().items():
+        text = str(value).lower()
+        assert "accountkey=" not in text and "sharedaccesssignature=" not in text, name
+        assert name.lower() not in {
+            "azurewebjobsstorage",
+            "lifeboat_dr_storage_connection_string",
+            "lifeboat_state_storage_connection_string",
+        }, name
+
+
+def test_settings_load_from_the_values_the_infra_deploys(monkeypatch: pytest.MonkeyPatch) -> None:
+    deployed = app_settings()
+    computed = {k for k, v in deployed.items() if isinstance(v, Unresolved) or "${" in str(v)}
+    missing = computed - set(RENDERED_BY_ARM)
+    assert not missing, f"add an example of what ARM renders for {missing} to RENDERED_BY_ARM"
+    for name in list(os.environ):
+        if name.upper().startswith(("LIFEBOAT_", "AZUREWEBJOBSSTORAGE")):
+            monkeypatch.delenv(name)
+    for name, value in deployed.items():
+        monkeypatch.setenv(name, RENDERED_BY_ARM[name] if name in computed else str(value))
+    settings = Settings()
+    assert settings.state_storage_account == RENDERED_BY_ARM["AzureWebJobsStorage__accountName"]
+    assert settings.dr_storage_account == RENDERED_BY_ARM["LIFEBOAT_DR_STORAGE_ACCOUNT"]
+    assert settings.dry_run is False and settings.credential == "default"
+    assert settings.primary_regions == ("eastus", "westeurope")
+    assert settings.dr_region("westeurope") == "swedencentral"
