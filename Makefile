@@ -50,7 +50,7 @@ bench: setup
 	$(PY) -m bench
 
 emulator: setup
-	$(PY) -m emulator
+	$(PY) -m emulator --estate emulator/estates/demo.json
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis .lifeboat-local

@@ -1,0 +1,18 @@
+"""Microsoft.Compute for the ARM emulator: VMs, disks, snapshots, images, restore points."""
+
+from __future__ import annotations
+
+from emulator.core import Core
+from emulator.providers.compute import images, managed, restore_points, vms
+from emulator.providers.compute.common import ComputeOptions
+
+
+def register(core: Core) -> None:
+    """Register every Compute route and type hook; options live at core.extensions['compute']."""
+    opts = ComputeOptions()
+    core.extensions["compute"] = opts
+    core.on_reset(opts.reset)
+    managed.register(core)
+    vms.register(core)
+    images.register(core)
+    restore_points.register(core)

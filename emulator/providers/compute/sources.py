@@ -1,0 +1,175 @@
+"""creationData for disks and snapshots: validate the source and derive size and lineage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.core import Core, errors, type_of
+from emulator.providers.compute import access
+from emulator.providers.compute.common import (
+    DISKS,
+    GALLERY_VERSIONS,
+    IMAGES,
+    RPS,
+    SNAPSHOTS,
+    Body,
+    require_type,
+    same_region,
+)
+
+SUPPORTED = ("Empty", "Copy", "CopyStart", "FromImage", "Import", "Restore")
+
+
+@dataclass
+class Origin:
+    """What a new disk/snapshot inherits: size, lineage, source ids, OS facts."""
+
+    size_gb: int | None
+    content_id: str | None = None
+    source_unique_id: str | None = None
+    source: Body | None = None
+    os_type: str | None = None
+    hyper_v: str | None = None
+
+
+def resolve(core: Core, kind: str, location: str, creation: Body) -> Origin:
+    """Return the Origin for `creation` (creationData); raise 400/404 ArmError when invalid."""
+    option = str(creation.get("createOption") or "")
+    match = next((o for o in SUPPORTED if o.lower() == option.lower()), None)
+    if match is None:
+        raise errors.invalid_parameter(
+            f"The value '{option}' of parameter 'creationData.createOption' is not supported "
+            "by the Lifeboat ARM emulator (supported: " + ", ".join(SUPPORTED) + ").",
+            "creationData.createOption",
+        )
+    if match == "Empty":
+        if kind == SNAPSHOTS:
+            raise errors.invalid_parameter(
+                "A snapshot cannot be created with createOption 'Empty'.",
+                "creationData.createOption",
+            )
+        return Origin(None, content_id=core.new_guid())
+    if match in ("Copy", "CopyStart"):
+        return _copy(core, kind, location, creation, match)
+    if match == "FromImage":
+        return _from_image(core, location, creation)
+    if match == "Import":
+        return _import(core, creation)
+    return _restore(core, location, creation)
+
+
+def _source_origin(core: Core, source: Body) -> Origin:
+    props = source.get("properties", {})
+    meta = core.store.meta(source["id"])
+    return Origin(
+        props.get("diskSizeGB"),
+        content_id=meta.get("content_id") or props.get("uniqueId"),
+        source_unique_id=props.get("uniqueId"),
+        source=source,
+        os_type=props.get("osType"),
+        hyper_v=props.get("hyperVGeneration"),
+    )
+
+
+def _copy(core: Core, kind: str, location: str, creation: Body, option: str) -> Origin:
+    source_id = str(creation.get("sourceResourceId") or creation.get("sourceUri") or "")
+    target = "creationData.sourceResourceId"
+    allowed = (SNAPSHOTS,) if option == "CopyStart" else (DISKS, SNAPSHOTS)
+    if type_of(source_id).lower() not in {t.lower() for t in allowed}:
+        raise errors.invalid_parameter(
+            f"Resource id '{source_id}' is not a valid source for createOption '{option}'.",
+            target,
+        )
+    source = require_type(core, source_id, type_of(source_id), target)
+    if option == "Copy":
+        same_region(source, location, target)
+    elif kind == DISKS:
+        raise errors.invalid_parameter(
+            "createOption 'CopyStart' is only supported for snapshots.", "creationData"
+        )
+    return _source_origin(core, source)
+
+
+def _from_image(core: Core, location: str, creation: Body) -> Origin:
+    reference = creation.get("galleryImageReference") or creation.get("imageReference") or {}
+    image_id = str(reference.get("id") or reference.get("sharedGalleryImageId") or "")
+    if not image_id:
+        raise errors.invalid_parameter(
+            "Required parameter 'imageReference' is missing (null).", "creationData.imageReference"
+        )
+    kind = type_of(image_id).lower()
+    if kind not in (IMAGES.lower(), GALLERY_VERSIONS.lower()):
+        # Platform images (publishers/offers/skus/versions) are not stored: accept them.
+        return Origin(30, content_id=image_id.lower())
+    image = require_type(core, image_id, type_of(image_id), "creationData.imageReference.id")
+    if kind == IMAGES.lower():
+        same_region(image, location, "creationData.imageReference.id")
+    storage = image.get("properties", {}).get("storageProfile", {})
+    os_disk = storage.get("osDisk") or storage.get("osDiskImage") or {}
+    return Origin(
+        os_disk.get("diskSizeGB") or os_disk.get("sizeInGB") or 30,
+        content_id=core.store.meta(image["id"]).get("content_id") or image_id.lower(),
+        source=image,
+        os_type=os_disk.get("osType"),
+        hyper_v=image.get("properties", {}).get("hyperVGeneration"),
+    )
+
+
+def _import(core: Core, creation: Body) -> Origin:
+    uri = str(creation.get("sourceUri") or "")
+    if not uri:
+        raise errors.invalid_parameter(
+            "Required parameter 'sourceUri' is missing (null).", "creationData.sourceUri"
+        )
+    if not creation.get("storageAccountId"):
+        raise errors.invalid_parameter(
+            "Required parameter 'storageAccountId' is missing (null).",
+            "creationData.storageAccountId",
+        )
+    exists, content = access.imported_content(core, uri)
+    if not exists:
+        raise errors.invalid_parameter(
+            f"The source blob '{uri.split('?', maxsplit=1)[0]}' does not exist or cannot be read.",
+            "creationData.sourceUri",
+        )
+    return Origin(None, content_id=content or core.new_guid())
+
+
+def _restore(core: Core, location: str, creation: Body) -> Origin:
+    from emulator.providers.compute import restore_points
+
+    point_id = str(creation.get("sourceResourceId") or "")
+    target = "creationData.sourceResourceId"
+    if "/diskrestorepoints/" not in point_id.lower():
+        raise errors.invalid_parameter(
+            f"Resource id '{point_id}' is not a disk restore point id.", target
+        )
+    rp_id = point_id[: point_id.lower().index("/diskrestorepoints/")]
+    point = require_type(core, rp_id, RPS, target)
+    disk = _disk_entry(point, point_id)
+    if disk is None:
+        raise errors.ArmError(404, "NotFound", f"Disk restore point '{point_id}' was not found.")
+    percent = restore_points.replication_percent(core, rp_id)
+    if percent < 100:
+        raise errors.conflict(
+            "OperationNotAllowed",
+            f"Disk restore point '{point_id}' is still being replicated ({percent}% complete).",
+        )
+    collection = core.store.get(rp_id[: rp_id.lower().rindex("/restorepoints/")]) or {}
+    same_region({"id": rp_id, "location": collection.get("location", "")}, location, target)
+    contents: dict[str, Any] = core.store.meta(rp_id).get("content", {})
+    return Origin(
+        disk.get("diskSizeGB"),
+        content_id=contents.get(str(disk.get("name", "")).lower()),
+        os_type=disk.get("osType"),
+    )
+
+
+def _disk_entry(point: Body, drp_id: str) -> Body | None:
+    storage = point.get("properties", {}).get("sourceMetadata", {}).get("storageProfile", {})
+    for disk in [storage.get("osDisk") or {}, *storage.get("dataDisks", [])]:
+        if str(disk.get("diskRestorePoint", {}).get("id", "")).lower() == drp_id.lower():
+            found: Body = disk
+            return found
+    return None
