@@ -8,7 +8,6 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.config import Settings
 from shared.errors import ConfigurationError, InvalidInput, TransientError
 from shared.jobs.host import MAX_DEQUEUE_COUNT
 from shared.jobs.messages import JobMessage, parse_job_message
@@ -17,9 +16,11 @@ from shared.jobs.view import job_view
 
 log = logging.getLogger(__name__)
 
-# Trigger bindings are fixed when the host indexes the app, so they use the setting's default.
-JOBS_QUEUE: str = Settings.model_fields["jobs_queue"].default
-POISON_QUEUE = f"{JOBS_QUEUE}-poison"
+# The host resolves %APP_SETTING% in bindings, so the trigger and the code that enqueues
+# (Settings.jobs_queue) read the same app setting; the host names the poison queue "<queue>-poison".
+JOBS_QUEUE_SETTING = "LIFEBOAT_JOBS_QUEUE"
+JOBS_QUEUE = f"%{JOBS_QUEUE_SETTING}%"
+POISON_QUEUE = f"%{JOBS_QUEUE_SETTING}%-poison"
 STORAGE_CONNECTION = "AzureWebJobsStorage"
 
 # azure-functions leaves Blueprint.__init__ unannotated.

@@ -150,23 +150,20 @@ class AzureClients:
         return client
 
     def queue_service(self, role: StorageRole = "state") -> QueueServiceClient:
-        """Return the Queue client (base64 messages, as the Functions queue trigger expects)."""
+        """Return the Queue client for job messages.
+
+        Message bodies are base64 text, as host.json's messageEncoding tells the Functions
+        queue trigger; shared.jobs encodes them itself, because the SDK's get_queue_client
+        does not inherit a service client's encode/decode policies.
+        """
 
         def build() -> QueueServiceClient:
-            from azure.storage.queue import (
-                BinaryBase64DecodePolicy,
-                BinaryBase64EncodePolicy,
-                QueueServiceClient,
-            )
+            from azure.storage.queue import QueueServiceClient
 
-            policies: dict[str, Any] = {
-                "message_encode_policy": BinaryBase64EncodePolicy(),
-                "message_decode_policy": BinaryBase64DecodePolicy(),
-            }
             conn, url = self._endpoint(role, "queue")
             if conn:
-                return QueueServiceClient.from_connection_string(conn, **policies)
-            return QueueServiceClient(url, credential=self.credential, **policies)
+                return QueueServiceClient.from_connection_string(conn)
+            return QueueServiceClient(url, credential=self.credential)
 
         client: QueueServiceClient = self._get(("queue", role), build)
         return client

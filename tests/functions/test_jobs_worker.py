@@ -49,9 +49,9 @@ def test_worker_functions_are_indexed_on_the_jobs_queues_with_app_storage() -> N
     }
 
     assert bindings["run_job"][0]["type"] == "queueTrigger"
-    assert bindings["run_job"][0]["queueName"] == "lifeboat-jobs"
+    assert bindings["run_job"][0]["queueName"] == "%LIFEBOAT_JOBS_QUEUE%"
     assert bindings["run_job"][0]["connection"] == "AzureWebJobsStorage"
-    assert bindings["run_job_poison"][0]["queueName"] == "lifeboat-jobs-poison"
+    assert bindings["run_job_poison"][0]["queueName"] == "%LIFEBOAT_JOBS_QUEUE%-poison"
     http = bindings["get_job"][0]
     assert (http["route"], http["methods"], http["authLevel"]) == ("jobs/{id}", ["GET"], "FUNCTION")
 
