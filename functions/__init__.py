@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from functions.images import bp as images
+from functions.jobs import bp as jobs
+from functions.reconcile import bp as reconcile
+from functions.resource_events import bp as resource_events
 from functions.service_health import bp as service_health
+from functions.status import bp as status
+from functions.templates import bp as templates
 
-BLUEPRINTS: tuple[func.Blueprint, ...] = (service_health,)
+BLUEPRINTS: tuple[func.Blueprint, ...] = (
+    service_health,
+    resource_events,
+    jobs,
+    templates,
+    images,
+    status,
+    reconcile,
+)

@@ -1,4 +1,4 @@
-"""Template DR triggers: POST /api/templates/backup and /restore; the daily `reconcile` timer."""
+"""Template DR triggers: POST /api/templates/backup and /api/templates/restore."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 import azure.functions as func
 
 from shared.errors import ConfigurationError, InvalidInput, LifeboatError, TransientError
-from shared.images.sweep import reconcile_all
-from shared.services.resource_events import HANDLERS
 from shared.templates.errors import (
     BackupNotFound,
     RestoreConflict,
@@ -19,15 +17,9 @@ from shared.templates.errors import (
 )
 from shared.templates.recovery import RestoreOutcome, restore_template
 from shared.templates.requests import parse_backup_request, parse_restore_request
-from shared.templates.service import backup_on_request, register_handlers
+from shared.templates.service import backup_on_request
 
 logger = logging.getLogger(__name__)
-
-# Timer schedules are fixed when the host indexes the app: daily at 02:30 UTC (NCRONTAB).
-RECONCILE_SCHEDULE = "0 30 2 * * *"
-
-# Template write/delete events arriving at on_resource_event are handled here.
-register_handlers(HANDLERS)
 
 # azure-functions leaves Blueprint.__init__ unannotated.
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -69,21 +61,6 @@ def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
         extra={"template_id": result.template_id, "target_id": result.target_id},
     )
     return _json(201 if result.outcome == RestoreOutcome.CREATED else 200, result.to_dict())
-
-
-@bp.function_name("reconcile")
-@bp.timer_trigger(arg_name="timer", schedule=RECONCILE_SCHEDULE, run_on_startup=False)
-def reconcile(timer: func.TimerRequest) -> None:
-    """The daily sweep (the app's one timer): builds protected, then every template backed up."""
-    report = reconcile_all()
-    templates = report.templates or {}
-    logger.info(
-        "reconcile: %s builds seen, %s templates, %s template errors",
-        report.builds_seen,
-        len(templates.get("results", [])),
-        len(templates.get("errors", [])),
-        extra={"action": "reconcile", "past_due": timer.past_due},
-    )
 
 
 def _error(exc: LifeboatError, route: str) -> func.HttpResponse:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from importlib import import_module
 from types import MappingProxyType
 from typing import Any
 
@@ -135,9 +136,17 @@ class Registry:
         return kind
 
     def get(self, name: str) -> JobKind:
-        """Return the kind called `name`; raise InvalidInput("kind") if none is registered."""
+        """Return the kind called `name`; raise InvalidInput("kind") if none is registered.
+
+        A kind listed in KIND_MODULES is loaded on first use, so a worker needs no feature
+        imported at indexing time (cold start) to run any job.
+        """
         with self._lock:
             kind = self._kinds.get(name)
+        if kind is None and name in KIND_MODULES:
+            import_module(KIND_MODULES[name])  # its register_kind() calls fill the registry
+            with self._lock:
+                kind = self._kinds.get(name)
         if kind is None:
             raise InvalidInput("kind", f"no job kind {name!r} is registered")
         return kind
@@ -149,6 +158,14 @@ class Registry:
 
 
 REGISTRY = Registry()
+
+# Where each feature's job kinds are declared: the one place a new kind is listed.
+KIND_MODULES: Mapping[str, str] = MappingProxyType(
+    {
+        "image_build": "shared.images.jobs",
+        "image_replication": "shared.images.jobs",
+    }
+)
 
 
 def register_kind(name: str, steps: Sequence[tuple[str, StepFn]], description: str = "") -> JobKind:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Final
 
 from shared.events.resource import Parsed, ResourceEvent
@@ -11,9 +12,25 @@ from shared.routing import Route, route_for
 
 Handler = Callable[[ResourceEvent], object]
 
-# The one registry: a later feature adds `Route.X: its_handler` here. Handlers import their
-# Azure modules lazily (inside the call) so that importing the app stays cheap.
-HANDLERS: dict[str, Handler] = {}
+
+def _lazy(module: str, name: str) -> Handler:
+    """A handler that imports `module` on first call, so indexing the app loads no feature."""
+
+    def handler(event: ResourceEvent) -> object:
+        target: Handler = getattr(import_module(module), name)
+        return target(event)
+
+    handler.__qualname__ = f"{module}.{name}"
+    return handler
+
+
+# The one registry: a feature adds `Route.X: _lazy(module, handler)` here.
+HANDLERS: dict[str, Handler] = {
+    Route.IMAGE_BUILD: _lazy("shared.images.service", "on_build_event"),
+    Route.GALLERY_IMAGE_VERSION: _lazy("shared.images.service", "on_version_event"),
+    Route.TEMPLATE_CHANGED: _lazy("shared.templates.service", "on_template_event"),
+    Route.TEMPLATE_DELETED: _lazy("shared.templates.service", "on_template_event"),
+}
 
 
 class Outcome:

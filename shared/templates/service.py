@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -32,8 +32,6 @@ from shared.templates.requests import BackupRequest
 from shared.templates.restore import SOURCE_TAG
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from shared.events.resource import ResourceEvent
 
 logger = logging.getLogger(__name__)
@@ -266,11 +264,3 @@ def backup_on_request(
         if request.all or request.template_id is None:
             return backup_all(deps)
         return backup_template(request.template_id, deps, require_known=True)
-
-
-def register_handlers(registry: MutableMapping[str, Callable[[ResourceEvent], object]]) -> None:
-    """Add the template handlers to the event routing registry (kept if already present)."""
-    from shared.routing import Route
-
-    registry.setdefault(Route.TEMPLATE_CHANGED, on_template_event)
-    registry.setdefault(Route.TEMPLATE_DELETED, on_template_event)

@@ -1,4 +1,4 @@
-"""Template events through on_resource_event, and the `reconcile` timer, via real entry points."""
+"""Template events through on_resource_event and the template HTTP routes, via real entry points."""
 
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azure.functions.timer import TimerRequest
 
-import functions.templates  # noqa: F401  (registers the template handlers, as function_app does)
 from functions.resource_events import on_resource_event
-from functions.templates import RECONCILE_SCHEDULE, reconcile
 from shared.templates.backup import deployable
 from tests.functional.test_templates_support import (
     create_template,
@@ -118,16 +115,7 @@ def test_a_late_delete_event_for_a_recreated_template_keeps_it_live(env: Any) ->
     assert pointer(dr_blobs()).metadata["deleted"] == "false"
 
 
-def test_the_reconcile_timer_backs_up_templates_no_event_announced(env: Any) -> None:
-    for name in ("a", "b"):
-        create_template(template_id(name))
-
-    reconcile(TimerRequest(past_due=True))
-
-    assert len(versions(dr_blobs())) == 2
-
-
-def test_the_app_indexes_the_template_routes_and_a_daily_reconcile_timer() -> None:
+def test_the_app_indexes_the_template_routes() -> None:
     probe = (
         "import json, function_app\n"
         "print(json.dumps({f.get_function_name(): [json.loads(b) for b in f.get_raw_bindings()]"
@@ -144,8 +132,6 @@ def test_the_app_indexes_the_template_routes_and_a_daily_reconcile_timer() -> No
     assert done.returncode == 0, done.stderr
     functions = json.loads(done.stdout.strip().splitlines()[-1])
 
-    [timer] = [b for b in functions["reconcile"] if b["type"] == "timerTrigger"]
-    assert timer["schedule"] == RECONCILE_SCHEDULE == "0 30 2 * * *"
     routes = {"templates_backup": "templates/backup", "templates_restore": "templates/restore"}
     for name, route in routes.items():
         [http] = [b for b in functions[name] if b["type"] == "httpTrigger"]

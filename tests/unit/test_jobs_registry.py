@@ -57,3 +57,16 @@ def test_step_results_carry_outcome_delay_reason_and_data() -> None:
     assert StepResult.wait(30, "later") == StepResult(Outcome.WAIT, 30.0, "later")
     assert StepResult.fail("gone").outcome == Outcome.FAIL
     assert StepResult.skip("nothing to do").outcome == Outcome.SKIP
+
+
+def test_kinds_listed_in_kind_modules_load_on_first_lookup() -> None:
+    from shared.jobs.registry import KIND_MODULES, REGISTRY
+
+    for kind in KIND_MODULES:
+        assert REGISTRY.get(kind).step_names, kind
+
+
+def test_an_unknown_kind_is_invalid_input_naming_kind() -> None:
+    with pytest.raises(InvalidInput) as err:
+        Registry().get("no_such_kind")
+    assert err.value.field == "kind"

@@ -139,3 +139,12 @@ def test_subscription_validation_is_ignored() -> None:
     validation = parse_resource_event(load("eventgrid_SubscriptionValidationEvent")[0])
 
     assert dispatch(validation).outcome == Outcome.IGNORED
+
+
+def test_every_routed_name_has_a_handler_that_resolves_to_a_feature_function() -> None:
+    import importlib
+
+    assert set(HANDLERS) == {rule.route for rule in RULES}
+    for route, handler in HANDLERS.items():
+        module, _, name = handler.__qualname__.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), route

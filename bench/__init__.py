@@ -1,0 +1,1 @@
+"""`python -m bench`: cold start and image DR throughput on the local emulator (not a test)."""

@@ -1,0 +1,228 @@
+"""Image DR throughput: N builds completing at once, replicated by concurrent workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.env import LocalAzure
+
+KINDS = ("SharedImage", "ManagedImage", "VHD")
+RG = "bench"
+# ARM token buckets per principal and region (azure-facts §6): (capacity, refill per second).
+BUCKETS = {"read": (250, 25.0), "write": (200, 10.0), "delete": (200, 10.0)}
+
+
+def _ids(sub: str) -> dict[str, str]:
+    base = f"/subscriptions/{sub}/resourceGroups/{RG}/providers"
+    return {
+        "identity": f"{base}/Microsoft.ManagedIdentity/userAssignedIdentities/aib",
+        "gallery": f"{base}/Microsoft.Compute/galleries/golden",
+        "templates": f"{base}/Microsoft.VirtualMachineImages/imageTemplates",
+        "images": f"{base}/Microsoft.Compute/images",
+    }
+
+
+def _distribute(ids: dict[str, str], name: str, kind: str) -> dict[str, Any]:
+    if kind == "SharedImage":
+        definition = f"{ids['gallery']}/images/{name}"
+        regions = [{"name": "eastus", "replicaCount": 1}]
+        return {"type": kind, "runOutputName": name, "galleryImageId": definition,
+                "targetRegions": regions}  # fmt: skip
+    if kind == "ManagedImage":
+        return {"type": kind, "runOutputName": name, "imageId": f"{ids['images']}/{name}",
+                "location": "eastus"}  # fmt: skip
+    return {"type": kind, "runOutputName": name}
+
+
+def estate(sub: str, count: int) -> tuple[dict[str, Any], list[str]]:
+    """Return an estate of `count` templates (one distribute target each, kinds in turn)."""
+    ids = _ids(sub)
+    resources: list[dict[str, Any]] = [
+        {"id": ids["identity"], "location": "eastus"},
+        {"id": ids["gallery"], "location": "eastus", "properties": {}},
+    ]
+    names = []
+    for i in range(count):
+        name, kind = f"app{i:03d}", KINDS[i % len(KINDS)]
+        names.append(name)
+        if kind == "SharedImage":
+            identifier = {"publisher": "Bench", "offer": name, "sku": "1"}
+            resources.append({
+                "id": f"{ids['gallery']}/images/{name}", "location": "eastus",
+                "properties": {"osType": "Linux", "osState": "Generalized",
+                               "hyperVGeneration": "V2", "identifier": identifier},
+            })  # fmt: skip
+        resources.append({
+            "id": f"{ids['templates']}/{name}", "location": "eastus",
+            "identity": {"type": "UserAssigned", "userAssignedIdentities": {ids["identity"]: {}}},
+            "properties": {
+                "source": {"type": "PlatformImage", "publisher": "Canonical", "offer": "ubuntu",
+                           "sku": "22_04-lts-gen2", "version": "latest"},
+                "distribute": [_distribute(ids, name, kind)],
+            },
+        })  # fmt: skip
+    return {"resources": resources}, names
+
+
+def _event(sub: str, template_id: str) -> Any:
+    import azure.functions as func
+
+    data: dict[str, object] = {
+        "operationName": "Microsoft.VirtualMachineImages/imageTemplates/run/action",
+        "status": "Succeeded",
+        "resourceUri": template_id,
+        "resourceProvider": "Microsoft.VirtualMachineImages",
+        "subscriptionId": sub,
+        "correlationId": template_id[-12:],
+    }
+    return func.EventGridEvent(
+        id=f"bench-{template_id[-12:]}", data=data, topic=f"/subscriptions/{sub}",
+        subject=template_id, event_type="Microsoft.Resources.ResourceActionSuccess",
+        event_time=datetime.now(UTC), data_version="2",
+    )  # fmt: skip
+
+
+@dataclass
+class _Sampler:
+    """Samples the emulator's request log to reconstruct per-second demand by operation type."""
+
+    arm: Any
+    interval: float = 0.1
+    samples: list[tuple[float, Counter[str]]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _counts(self) -> Counter[str]:
+        return Counter(e.op_type for e in self.arm.log.entries())
+
+    def start(self) -> None:
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), self._counts()))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.samples.append((time.monotonic(), self._counts()))
+
+    def headroom(self) -> dict[str, tuple[int, float, int]]:
+        """Per op type: (peak calls in 1 s, lowest bucket level, calls a bucket would refuse)."""
+        out: dict[str, tuple[int, float, int]] = {}
+        for op, (capacity, refill) in BUCKETS.items():
+            tokens, lowest, refused, peak = float(capacity), float(capacity), 0, 0
+            for (t0, c0), (t1, c1) in zip(self.samples, self.samples[1:], strict=False):
+                tokens = min(capacity, tokens + (t1 - t0) * refill) - (c1[op] - c0[op])
+                lowest = min(lowest, max(0.0, tokens))
+                if tokens < 0:
+                    refused += int(-tokens)
+                    tokens = 0.0
+            for i, (t0, c0) in enumerate(self.samples):
+                later = [c for t, c in self.samples[i:] if t - t0 <= 1.0]
+                peak = max(peak, later[-1][op] - c0[op])
+            out[op] = (peak, lowest, refused)
+        return out
+
+
+def quota_floor(calls: Counter[str]) -> tuple[str, float]:
+    """The operation type whose bucket binds, and the least time its calls need under it."""
+    floors = {op: max(0.0, (calls[op] - cap) / refill) for op, (cap, refill) in BUCKETS.items()}
+    binding = max(floors, key=lambda op: floors[op])
+    return binding, floors[binding]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One measured run: wall seconds, ARM calls by type, job outcomes, demand vs quota."""
+
+    builds: int
+    workers: int
+    wall: float
+    calls: Counter[str]
+    jobs: Counter[str]
+    headroom: dict[str, tuple[int, float, int]]
+    faults: int
+
+
+def _finish_builds(local: LocalAzure, count: int) -> list[str]:
+    """Seed `count` templates, start every run, and move the clock past their end."""
+    from shared.composition import get_clients
+
+    arm, sub = local.arm, local.subscription
+    body, names = estate(sub, count)
+    arm.seed(body)
+    ops = get_clients().image_builder(sub).virtual_machine_image_templates
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda n: ops.begin_run(RG, n, polling=False), names))
+    arm.clock.advance(40 * 60)  # every build has just completed
+    return [f"{_ids(sub)['templates']}/{n}" for n in names]
+
+
+def _deliver(sub: str, template_id: str) -> None:
+    """Deliver one run event as Event Grid does: again while the handler fails (throttled)."""
+    from functions.resource_events import on_resource_event
+
+    for attempt in range(30):
+        try:
+            on_resource_event(_event(sub, template_id))
+            return
+        except Exception:  # Event Grid redelivers with backoff; so does this loop
+            time.sleep(min(10.0, 0.5 * 2**attempt))
+    raise RuntimeError(f"the event for {template_id} was never accepted")
+
+
+def run_builds(
+    local: LocalAzure, count: int, workers: int, latency: float, rate_limits: bool = False
+) -> RunResult:
+    """Seed `count` builds, finish them at once, deliver their events, drain every job.
+
+    With `rate_limits` the emulator enforces ARM's token buckets (429 + Retry-After, slept
+    for real by the SDK), so the wall time shows the quota-paced run.
+    """
+    from bench.driver import ConcurrentDriver
+    from shared.jobs import get_job_service, runtime
+
+    arm, sub = local.arm, local.subscription
+    template_ids = _finish_builds(local, count)
+    arm.log.clear()
+    arm.faults.latency(latency, latency / 2)
+    arm.faults.rate_limits(rate_limits)
+    runtime.configure(clock=arm.clock.now, storage_delays=False)
+    sampler = _Sampler(arm)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda t: _deliver(sub, t), template_ids))
+        ConcurrentDriver(workers, arm.clock.now, arm.clock.advance).run()
+        wall = time.perf_counter() - started
+    finally:
+        sampler.stop()
+        arm.faults.latency(0.0)
+        arm.faults.rate_limits(False)
+        runtime.reset()
+    entries = arm.log.entries()
+    jobs = Counter(f"{j.kind}:{j.state.value}" for j in get_job_service().list())
+    calls: Counter[str] = Counter(str(e.op_type) for e in entries)
+    faults = sum(1 for e in entries if e.status == 429)
+    return RunResult(count, workers, wall, calls, jobs, sampler.headroom(), faults)
+
+
+def second_sweep(local: LocalAzure) -> Counter[str]:
+    """Run the reconcile sweep again with nothing new; return the ARM calls it made by type."""
+    from shared.images.sweep import reconcile_all
+    from shared.jobs import runtime
+
+    local.arm.log.clear()
+    runtime.configure(clock=local.arm.clock.now, storage_delays=False)
+    try:
+        reconcile_all()
+    finally:
+        runtime.reset()
+    return Counter(str(e.op_type) for e in local.arm.log.entries())

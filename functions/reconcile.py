@@ -1,0 +1,36 @@
+"""The `reconcile` timer: re-derives what should be protected from what exists, and heals it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import azure.functions as func
+
+from shared.errors import TransientError
+from shared.services.reconcile import reconcile as run_reconcile
+
+logger = logging.getLogger(__name__)
+
+# Every 30 minutes: a lost build event costs at most half an hour of exposure. Templates are
+# swept once a day within these runs (shared.services.reconcile.TEMPLATE_SWEEP_EVERY).
+RECONCILE_SCHEDULE = "0 */30 * * * *"
+
+# azure-functions leaves Blueprint.__init__ unannotated.
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+
+@bp.function_name("reconcile")
+@bp.timer_trigger(arg_name="timer", schedule=RECONCILE_SCHEDULE, run_on_startup=False)
+def reconcile(timer: func.TimerRequest) -> None:
+    """Run the sweeps; raise TransientError when one failed, so the failure shows in monitoring."""
+    report = run_reconcile(datetime.now(UTC))
+    logger.info(
+        "reconcile: images %s, templates %s, errors %s",
+        "swept" if report.images is not None else "not swept",
+        "swept" if report.templates is not None else f"next {report.templates_skipped_until}",
+        sorted(report.errors) or "none",
+        extra={"action": "reconcile", "past_due": timer.past_due},
+    )
+    if report.errors:
+        raise TransientError(f"reconcile sweeps failed: {report.errors}")

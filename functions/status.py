@@ -1,0 +1,42 @@
+"""GET /api/status: readiness of every known build (and template) for disaster recovery."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import azure.functions as func
+
+from shared.errors import ConfigurationError
+from shared.images.status import status_report
+
+logger = logging.getLogger(__name__)
+
+# azure-functions leaves Blueprint.__init__ unannotated.
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+
+@bp.function_name("status")
+@bp.route(route="status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def status(req: func.HttpRequest) -> func.HttpResponse:
+    """200 with builds (DR-ready or not, newest DR image age) and template findings.
+
+    `?templates=false` leaves out the template findings (they read ARM; builds read only the
+    DR-region storage account).
+    """
+    templates = (req.params.get("templates") or "true").lower() != "false"
+    try:
+        report = status_report(templates=templates)
+    except ConfigurationError as exc:
+        logger.warning("status unavailable: %s", exc, extra={"setting": exc.setting})
+        return func.HttpResponse(
+            json.dumps({"error": str(exc)}), status_code=500, mimetype="application/json"
+        )
+    summary = report["summary"]
+    logger.info(
+        "status: %s builds, %s DR-ready",
+        summary["builds"],
+        summary["dr_ready"],
+        extra={"action": "status", "builds": summary["builds"]},
+    )
+    return func.HttpResponse(json.dumps(report), status_code=200, mimetype="application/json")

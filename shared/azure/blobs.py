@@ -1,0 +1,207 @@
+"""Blob storage: server-side VHD copies into the DR account, and JSON records in the DR account."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from shared.config import Settings
+from shared.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobServiceClient
+
+    from shared.azure.clients import AzureClients
+
+# Control-plane actions (role `actions`) and blob data actions (role `dataActions`).
+ACTIONS: tuple[str, ...] = (
+    "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+    "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+    "Microsoft.Storage/storageAccounts/blobServices/containers/write",
+)
+DATA_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+)
+
+_LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Azure rejects SAS start times in its future; allow for clock skew between us and storage.
+_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class BlobCopy:
+    """A DR blob and the state of the copy that filled it (status None: not a copy)."""
+
+    url: str
+    status: str | None
+    source: str | None
+    copied_bytes: int | None = None
+    total_bytes: int | None = None
+    description: str | None = None
+
+    @property
+    def percent(self) -> float | None:
+        """Copy progress in percent, when Azure reported it."""
+        if not self.total_bytes or self.copied_bytes is None:
+            return None
+        return 100.0 * self.copied_bytes / self.total_bytes
+
+
+@dataclass(frozen=True)
+class BlobAddress:
+    """Account, container and blob name of a blob URL (path-style on loopback, as Azurite)."""
+
+    account: str
+    container: str
+    blob: str
+    base: str
+
+
+def parse_blob_url(url: str, field: str = "artifact_uri") -> BlobAddress:
+    """Return the parts of a blob URL; raise InvalidInput naming `field` if it is not one."""
+    parsed = urlparse(url.split("?", 1)[0])
+    parts = [unquote(p) for p in parsed.path.split("/") if p]
+    host = parsed.hostname or ""
+    if parsed.scheme not in {"http", "https"} or not host:
+        raise InvalidInput(field, "expected an http(s) blob URL")
+    if host in _LOCAL_HOSTS:
+        account, parts = (parts[0], parts[1:]) if parts else ("", [])
+        base = f"{parsed.scheme}://{parsed.netloc}/{account}"
+    else:
+        account, base = host.split(".", 1)[0], f"{parsed.scheme}://{parsed.netloc}"
+    if not account or len(parts) < 2:
+        raise InvalidInput(field, "a blob URL needs an account, a container and a blob name")
+    return BlobAddress(account, parts[0], "/".join(parts[1:]), base)
+
+
+def _copy_state(url: str, props: Any) -> BlobCopy:
+    copy = props.copy
+    copied = total = None
+    if copy and copy.progress and "/" in copy.progress:
+        done, _, whole = copy.progress.partition("/")
+        copied, total = int(done), int(whole)
+    source = copy.source.split("?", 1)[0] if copy and copy.source else None
+    return BlobCopy(
+        url, copy.status if copy else None, source, copied, total, copy.status_description
+    )
+
+
+def get_dr_blob(clients: AzureClients, container: str, name: str) -> BlobCopy | None:
+    """Return the DR-account blob with its copy state, or None when it does not exist."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    blob = clients.blob_service("dr").get_blob_client(container, name)
+    try:
+        props = blob.get_blob_properties()
+    except ResourceNotFoundError:
+        return None
+    return _copy_state(blob.url.split("?", 1)[0], props)
+
+
+def _ensure_container(service: BlobServiceClient, container: str) -> None:
+    from azure.core.exceptions import ResourceExistsError
+
+    with contextlib.suppress(ResourceExistsError):
+        service.create_container(container)
+
+
+def _account_key(settings: Settings, account: str) -> str | None:
+    secret = settings.primary_storage_connection_string
+    if secret is None:
+        return None
+    parts = dict(p.split("=", 1) for p in secret.get_secret_value().split(";") if "=" in p)
+    return parts.get("AccountKey") if parts.get("AccountName") == account else None
+
+
+def read_sas(clients: AzureClients, settings: Settings, address: BlobAddress) -> str:
+    """Return a read-only SAS for one blob, valid for Settings.images_sas_minutes.
+
+    Signed with a user delegation key (managed identity; needs Storage Blob Delegator), or with
+    the account key of Settings.primary_storage_connection_string when it names the account.
+    The token is a secret: never log it.
+    """
+    from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_blob_sas
+
+    now = datetime.now(UTC)
+    start, expiry = now - _SKEW, now + timedelta(minutes=settings.images_sas_minutes)
+    read = BlobSasPermissions(read=True)
+    account, container, name = address.account, address.container, address.blob
+    key = _account_key(settings, address.account)
+    if key:
+        return generate_blob_sas(
+            account, container, name, account_key=key, permission=read, start=start, expiry=expiry
+        )
+    service = BlobServiceClient(address.base, credential=clients.credential)
+    delegation = service.get_user_delegation_key(start, expiry)
+    return generate_blob_sas(
+        account, container, name, user_delegation_key=delegation, permission=read,
+        start=start, expiry=expiry,
+    )  # fmt: skip
+
+
+def start_copy_to_dr(
+    clients: AzureClients, settings: Settings, source_url: str, container: str, name: str
+) -> None:
+    """Start a server-side copy of `source_url` into the DR account; does not wait.
+
+    Storage copies the bytes itself (none pass through this process). Progress is read with
+    get_dr_blob. Raises InvalidInput when `source_url` is not a blob URL.
+    """
+    address = parse_blob_url(source_url)
+    sas = read_sas(clients, settings, address)
+    service = clients.blob_service("dr")
+    _ensure_container(service, container)
+    blob = service.get_blob_client(container, name)
+    blob.start_copy_from_url(f"{source_url.split('?', 1)[0]}?{sas}")
+
+
+def put_json(
+    clients: AzureClients,
+    container: str,
+    name: str,
+    data: Mapping[str, Any],
+    metadata: Mapping[str, str] | None = None,
+) -> None:
+    """Write `data` as a JSON blob in the DR account (overwriting), with listable metadata."""
+    from azure.storage.blob import ContentSettings
+
+    service = clients.blob_service("dr")
+    _ensure_container(service, container)
+    service.get_blob_client(container, name).upload_blob(
+        json.dumps(data, sort_keys=True, default=str).encode(),
+        overwrite=True,
+        metadata=dict(metadata or {}),
+        content_settings=ContentSettings(content_type="application/json"),
+    )
+
+
+def get_json(clients: AzureClients, container: str, name: str) -> dict[str, Any] | None:
+    """Return a JSON blob of the DR account, or None when it does not exist."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    blob = clients.blob_service("dr").get_blob_client(container, name)
+    try:
+        data: dict[str, Any] = json.loads(blob.download_blob().readall())
+    except ResourceNotFoundError:
+        return None
+    return data
+
+
+def list_metadata(clients: AzureClients, container: str, prefix: str) -> dict[str, dict[str, str]]:
+    """Return blob name → metadata for every DR-account blob under `prefix` (one listing)."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    client = clients.blob_service("dr").get_container_client(container)
+    try:
+        return {
+            b.name: dict(b.metadata or {})
+            for b in client.list_blobs(name_starts_with=prefix, include=["metadata"])
+        }
+    except ResourceNotFoundError:
+        return {}

@@ -1,0 +1,1 @@
+"""Image DR: every completed Image Builder build replicated to the DR region, and proven."""

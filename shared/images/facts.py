@@ -1,0 +1,159 @@
+"""Reads what Azure says about an artifact and its DR counterparts (the I/O half of planning)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from shared.arm_id import ResourceId
+from shared.azure import blobs, disks, galleries
+from shared.azure.disks import Disk, ImageDisk, ManagedImage, Snapshot
+from shared.config import Settings
+from shared.images import naming
+from shared.images.model import (
+    Artifact,
+    ArtifactKind,
+    DiskSource,
+    Facts,
+    GalleryFacts,
+    ImageFacts,
+    VhdFacts,
+    version_id_of,
+)
+from shared.images.plan_image import staged_route
+from shared.images.policy import dr_region_for
+
+if TYPE_CHECKING:
+    from shared.azure.clients import AzureClients
+
+
+class _ZoneCache:
+    """Zonal regions per subscription: a fact that does not change while a worker lives."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_subscription: dict[str, frozenset[str]] = {}
+
+
+_zones = _ZoneCache()
+
+
+def dr_zonal(clients: AzureClients, subscription: str, region: str | None) -> bool:
+    """True when `region` has availability zones (read once per subscription and process)."""
+    if not region:
+        return False
+    with _zones.lock:
+        known = _zones.by_subscription.get(subscription.lower())
+    if known is None:
+        known = galleries.list_zonal_regions(clients, subscription)
+        with _zones.lock:
+            _zones.by_subscription[subscription.lower()] = known
+    return region in known
+
+
+def gallery_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> GalleryFacts:
+    """Return the facts about a gallery image version and its DR replica and DR copy."""
+    source = version_id_of(artifact.source)
+    version = galleries.get_image_version(clients, source)
+    definition = galleries.get_image_definition(clients, source.parent()) if version else None
+    region, _ = dr_region_for(version.location if version else artifact.region, settings)
+    gallery = galleries.get_gallery(clients, naming.dr_gallery_id(settings, source.subscription))
+    dr_def = dr_version = None
+    if gallery is not None:
+        dr_def = galleries.get_image_definition(clients, naming.dr_definition_id(settings, source))
+    if dr_def is not None:
+        dr_version = galleries.get_image_version(clients, naming.dr_version_id(settings, source))
+    zonal = dr_zonal(clients, source.subscription, region)
+    return GalleryFacts(version, definition, gallery, dr_def, dr_version, zonal)
+
+
+def _source(clients: AzureClients, disk: ImageDisk) -> DiskSource:
+    if disk.managed_disk_id:
+        found = disks.get_disk(clients, ResourceId.parse(disk.managed_disk_id, "managedDisk.id"))
+        return DiskSource(disk.label, disk=found)
+    if disk.snapshot_id:
+        snap = disks.get_snapshot(clients, ResourceId.parse(disk.snapshot_id, "snapshot.id"))
+        return DiskSource(disk.label, snapshot=snap)
+    return DiskSource(disk.label, blob_uri=disk.blob_uri)
+
+
+@dataclass
+class _DiskFacts:
+    sources: dict[str, DiskSource] = field(default_factory=dict)
+    staging: dict[str, Snapshot] = field(default_factory=dict)
+    copies: dict[str, Snapshot] = field(default_factory=dict)
+    temp_disks: dict[str, Disk] = field(default_factory=dict)
+
+
+def _disk_facts(clients: AzureClients, settings: Settings, image: ManagedImage) -> _DiskFacts:
+    found = _DiskFacts()
+    for disk in image.disks:
+        label = disk.label
+        copy = disks.get_snapshot(clients, naming.dr_snapshot_id(settings, image.id, label))
+        if copy is not None:
+            found.copies[label] = copy
+        found.sources[label] = _source(clients, disk)
+        staging = disks.get_snapshot(clients, naming.staging_snapshot_id(settings, image.id, label))
+        if staging is not None:
+            found.staging[label] = staging
+    return found
+
+
+def _staging_facts(
+    clients: AzureClients, settings: Settings, image: ManagedImage, found: _DiskFacts
+) -> dict[str, object]:
+    """The staging gallery, definition, version and temporary disks of the staged route."""
+    home = image.location
+    for disk in image.disks:
+        temp = disks.get_disk(clients, naming.temp_disk_id(settings, image.id, disk.label))
+        if temp is not None:
+            found.temp_disks[disk.label] = temp
+    gallery_id = naming.staging_gallery_id(settings, image.id.subscription, home)
+    definition_id = naming.staging_definition_id(settings, image.id, home)
+    gallery = galleries.get_gallery(clients, gallery_id)
+    definition = galleries.get_image_definition(clients, definition_id) if gallery else None
+    version_id = naming.staging_version_id(settings, image.id, home)
+    version = galleries.get_image_version(clients, version_id) if definition else None
+    return {
+        "staging_gallery": gallery,
+        "staging_definition": definition,
+        "staging_version": version,
+        "temp_disks": found.temp_disks,
+    }
+
+
+def image_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> ImageFacts:
+    """Return the facts about a managed image, its disks' sources, staging and DR copies."""
+    source = ResourceId.parse(artifact.source, "artifact_id")
+    image = disks.get_image(clients, source)
+    if image is None:
+        return ImageFacts(None)
+    region, _ = dr_region_for(image.location, settings)
+    found = _disk_facts(clients, settings, image)
+    facts = ImageFacts(
+        image=image,
+        sources=found.sources,
+        staging=found.staging,
+        dr_snapshots=found.copies,
+        dr_image=disks.get_image(clients, naming.dr_image_id(settings, image.id)),
+        dr_zonal=dr_zonal(clients, source.subscription, region),
+    )
+    if not staged_route(image, facts):
+        return facts
+    return replace(facts, **_staging_facts(clients, settings, image, found))  # type: ignore[arg-type]
+
+
+def vhd_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> VhdFacts:
+    """Return the state of the VHD's copy in the DR storage account."""
+    name = naming.dr_blob_name(artifact.source)
+    return VhdFacts(artifact.source, blobs.get_dr_blob(clients, settings.vhd_container, name))
+
+
+def gather(clients: AzureClients, settings: Settings, artifact: Artifact) -> Facts:
+    """Return the facts planning needs for `artifact` (reads only)."""
+    if artifact.kind is ArtifactKind.GALLERY_VERSION:
+        return gallery_facts(clients, settings, artifact)
+    if artifact.kind is ArtifactKind.MANAGED_IMAGE:
+        return image_facts(clients, settings, artifact)
+    return vhd_facts(clients, settings, artifact)

@@ -1,0 +1,306 @@
+"""Image DR value types: artifacts, the facts planning reads, and the plan of typed actions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from shared.arm_id import ResourceId
+from shared.azure.blobs import BlobCopy
+from shared.azure.disks import Disk, ManagedImage, Snapshot
+from shared.azure.galleries import Gallery, ImageDefinition, ImageVersion, TargetRegion
+
+
+class ArtifactKind(StrEnum):
+    """What a distribute target produced (Image Builder's distribute `type`)."""
+
+    GALLERY_VERSION = "SharedImage"
+    MANAGED_IMAGE = "ManagedImage"
+    VHD = "VHD"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A build output to protect: an ARM id (image, gallery version) or a VHD blob URL."""
+
+    kind: ArtifactKind
+    source: str
+    region: str | None = None
+    template_id: str | None = None
+    run_output: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity (ARM ids ignore case; blob URLs keep no query)."""
+        return self.source.split("?", 1)[0].lower()
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the artifact as JSON (job data, records, dry-run output)."""
+        return {
+            "kind": self.kind.value,
+            "source": self.source,
+            "region": self.region,
+            "template_id": self.template_id,
+            "run_output": self.run_output,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Artifact:
+        """Return the artifact stored by as_json."""
+        return cls(
+            ArtifactKind(data["kind"]),
+            str(data["source"]),
+            data.get("region"),
+            data.get("template_id"),
+            data.get("run_output"),
+        )
+
+
+class StepStatus(StrEnum):
+    """Where one planned action stands."""
+
+    DONE = "done"
+    READY = "ready"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One idempotent write: `target` is the ARM id (or blob URL) it creates or changes."""
+
+    target: str
+    region: str
+
+    @property
+    def op(self) -> str:
+        """The action's name, e.g. 'copy_snapshot'."""
+        name = type(self).__name__
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+@dataclass(frozen=True)
+class AddTargetRegion(Action):
+    """PATCH the source version's targetRegions to `regions` (existing ones kept, DR added)."""
+
+    regions: tuple[TargetRegion, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateGallery(Action):
+    """Create the DR gallery in the DR region."""
+
+
+@dataclass(frozen=True)
+class CreateImageDefinition(Action):
+    """Create the DR image definition (same identifier, OS type/state, generation)."""
+
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class CopyImageVersion(Action):
+    """Create the DR version from the source version, replicated in the DR region."""
+
+    source: str = ""
+    regions: tuple[TargetRegion, ...] = ()
+
+
+@dataclass(frozen=True)
+class SnapshotDisk(Action):
+    """Take an incremental snapshot of a source disk in its own region (CopyStart needs one)."""
+
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class CopySnapshot(Action):
+    """CopyStart an incremental snapshot into the DR region."""
+
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DeleteSnapshot(Action):
+    """Delete a staging snapshot once its DR copy is complete."""
+
+
+@dataclass(frozen=True)
+class CreateImage(Action):
+    """Create the DR managed image from the DR snapshots."""
+
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class PublishImage(Action):
+    """Publish a managed image as a staging gallery version in its own region."""
+
+    source: str = ""
+    regions: tuple[TargetRegion, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateDisk(Action):
+    """Create a temporary disk from a gallery version (FromImage), OS disk or data LUN."""
+
+    source: str = ""
+    lun: int | None = None
+
+
+@dataclass(frozen=True)
+class DeleteDisk(Action):
+    """Delete a temporary disk once its DR copy is complete."""
+
+
+@dataclass(frozen=True)
+class DeleteGalleryItem(Action):
+    """Delete a staging gallery version or image definition once the DR image exists."""
+
+
+@dataclass(frozen=True)
+class CopyBlob(Action):
+    """Server-side copy of a VHD blob into the DR storage account."""
+
+    source: str = ""
+    container: str = ""
+    blob: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A planned action, where it stands, and when to look again if it is not finished."""
+
+    action: Action
+    status: StepStatus
+    detail: str = ""
+    wait_seconds: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the step as JSON (dry-run output, job records)."""
+        out: dict[str, Any] = {
+            "op": self.action.op,
+            "target": self.action.target,
+            "region": self.action.region,
+            "status": self.status.value,
+        }
+        source = getattr(self.action, "source", None)
+        if source:
+            out["source"] = source.split("?", 1)[0]
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+class ArtifactState(StrEnum):
+    """The protection state of one artifact."""
+
+    DR_READY = "dr_ready"
+    IN_PROGRESS = "in_progress"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ArtifactPlan:
+    """Everything protection of one artifact needs, in dependency order, with its state."""
+
+    artifact: Artifact
+    dr_region: str | None
+    steps: tuple[Step, ...] = ()
+    dr_artifacts: tuple[str, ...] = ()
+    failure: str | None = None
+    skipped: str | None = None
+
+    @property
+    def state(self) -> ArtifactState:
+        """DR_READY when every step is done; FAILED/SKIPPED with a reason; else IN_PROGRESS."""
+        if self.failure:
+            return ArtifactState.FAILED
+        if self.skipped:
+            return ArtifactState.SKIPPED
+        if all(s.status is StepStatus.DONE for s in self.steps):
+            return ArtifactState.DR_READY
+        return ArtifactState.IN_PROGRESS
+
+    @property
+    def ready(self) -> tuple[Action, ...]:
+        """The actions that can be issued now."""
+        if self.failure or self.skipped:
+            return ()
+        return tuple(s.action for s in self.steps if s.status is StepStatus.READY)
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """How long to wait before the next look (None when nothing is waited on)."""
+        waits = [s.wait_seconds for s in self.steps if s.wait_seconds is not None]
+        return min(waits) if waits else None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the plan as JSON."""
+        return {
+            "artifact": self.artifact.as_json(),
+            "dr_region": self.dr_region,
+            "state": self.state.value,
+            "reason": self.failure or self.skipped,
+            "dr_artifacts": list(self.dr_artifacts),
+            "steps": [s.as_json() for s in self.steps],
+        }
+
+
+@dataclass(frozen=True)
+class GalleryFacts:
+    """What Azure says about a gallery version and its DR counterparts."""
+
+    version: ImageVersion | None
+    definition: ImageDefinition | None
+    dr_gallery: Gallery | None
+    dr_definition: ImageDefinition | None
+    dr_version: ImageVersion | None
+    dr_zonal: bool
+
+
+@dataclass(frozen=True)
+class DiskSource:
+    """Where one image disk's data comes from: a disk, a snapshot, or neither (gone/blob)."""
+
+    label: str
+    disk: Disk | None = None
+    snapshot: Snapshot | None = None
+    blob_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What Azure says about a managed image, its disks' sources and the DR snapshots/image."""
+
+    image: ManagedImage | None
+    sources: Mapping[str, DiskSource] = field(default_factory=dict)
+    staging: Mapping[str, Snapshot] = field(default_factory=dict)
+    dr_snapshots: Mapping[str, Snapshot] = field(default_factory=dict)
+    dr_image: ManagedImage | None = None
+    dr_zonal: bool = False
+    staging_gallery: Gallery | None = None
+    staging_definition: ImageDefinition | None = None
+    staging_version: ImageVersion | None = None
+    temp_disks: Mapping[str, Disk] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VhdFacts:
+    """What the DR storage account says about the copy of a VHD."""
+
+    source_url: str
+    dr_blob: BlobCopy | None
+
+
+Facts = GalleryFacts | ImageFacts | VhdFacts
+
+
+def version_id_of(value: str, field: str = "artifact_id") -> ResourceId:
+    """Return a gallery version id, accepting the `imageversions` spelling of one spec example."""
+    rid = ResourceId.parse(value, field)
+    types = tuple("versions" if t.lower() == "imageversions" else t for t in rid.types)
+    return ResourceId(rid.subscription, rid.resource_group, rid.namespace, types, rid.names)

@@ -1,0 +1,275 @@
+"""Pure planning for managed images: every disk snapshotted, CopyStart-ed, the DR image built.
+
+Azure cannot create a disk or snapshot from a managed image itself, so each disk's data comes
+from the disk or incremental snapshot the image was made from (direct route) or, when that is
+gone (Image Builder deletes its build VM), from a temporary disk made FromImage out of a staging
+gallery version of the image (staged route). Both routes then take an incremental snapshot in
+the primary region, CopyStart it into the DR region and build the DR image from the copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.azure import disks
+from shared.azure.disks import ImageDisk, ManagedImage
+from shared.azure.galleries import TargetRegion
+from shared.config import Settings
+from shared.images import naming
+from shared.images.model import (
+    Artifact,
+    ArtifactPlan,
+    CopySnapshot,
+    CreateDisk,
+    CreateGallery,
+    CreateImage,
+    CreateImageDefinition,
+    DeleteDisk,
+    DeleteGalleryItem,
+    DeleteSnapshot,
+    ImageFacts,
+    PublishImage,
+    SnapshotDisk,
+    Step,
+    StepStatus,
+)
+from shared.images.policy import dr_region_for, progress_wait
+
+DONE, READY, IN_PROGRESS, BLOCKED = (
+    StepStatus.DONE,
+    StepStatus.READY,
+    StepStatus.IN_PROGRESS,
+    StepStatus.BLOCKED,
+)
+
+
+def _state(provisioning_state: str) -> StepStatus:
+    return DONE if provisioning_state.lower() == "succeeded" else IN_PROGRESS
+
+
+def live_source(disk: ImageDisk, facts: ImageFacts) -> bool:
+    """True when the disk the image was made from (or its incremental snapshot) still exists."""
+    source = facts.sources.get(disk.label)
+    if source is None:
+        return False
+    if disk.managed_disk_id:
+        return source.disk is not None
+    return (
+        disk.snapshot_id is not None and source.snapshot is not None and source.snapshot.incremental
+    )
+
+
+def staged_route(image: ManagedImage, facts: ImageFacts) -> bool:
+    """True when some disk has no live source, so the data must come via a staging version."""
+    return any(not live_source(d, facts) for d in image.disks)
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    image: ManagedImage
+    facts: ImageFacts
+    region: str
+    settings: Settings
+    now: datetime
+
+    def started(self, label: str) -> bool:
+        return label in self.facts.dr_snapshots
+
+    def copied(self, label: str) -> bool:
+        copy = self.facts.dr_snapshots.get(label)
+        return copy is not None and copy.copied
+
+    def copy_step(self, label: str, source: str, source_ready: bool) -> Step:
+        target = str(naming.dr_snapshot_id(self.settings, self.image.id, label))
+        action = CopySnapshot(target, self.region, source)
+        copy = self.facts.dr_snapshots.get(label)
+        if copy is None:
+            return Step(action, READY if source_ready else BLOCKED)
+        if copy.copied:
+            return Step(action, DONE)
+        percent = copy.completion_percent or 0.0
+        wait = progress_wait(self.settings, copy.time_created, percent, self.now)
+        return Step(action, IN_PROGRESS, f"CopyStart {percent:.0f}%", wait)
+
+    def cleanup(self, action: DeleteSnapshot | DeleteDisk, label: str, exists: bool) -> Step:
+        if not self.copied(label):
+            return Step(action, BLOCKED, "after the DR copy completes")
+        return Step(action, READY if exists else DONE)
+
+
+def _snapshot_chain(ctx: _Ctx, disk: ImageDisk, source: str, ready: bool) -> list[Step]:
+    """Incremental snapshot of `source` here, its CopyStart, then the staging snapshot's removal."""
+    label, image = disk.label, ctx.image
+    staging_id = str(naming.staging_snapshot_id(ctx.settings, image.id, label))
+    staging = ctx.facts.staging.get(label)
+    action = SnapshotDisk(staging_id, image.location, source)
+    if ctx.started(label):
+        snap = Step(action, DONE, "DR copy started")
+    elif staging is not None:
+        snap = Step(action, _state(staging.provisioning_state))
+    else:
+        snap = Step(action, READY if ready else BLOCKED)
+    copy = ctx.copy_step(label, staging_id, snap.status is DONE)
+    cleanup = ctx.cleanup(DeleteSnapshot(staging_id, image.location), label, staging is not None)
+    return [snap, copy, cleanup]
+
+
+def _direct_chain(ctx: _Ctx, disk: ImageDisk) -> list[Step]:
+    if disk.managed_disk_id:
+        return _snapshot_chain(ctx, disk, disk.managed_disk_id, True)
+    return [ctx.copy_step(disk.label, str(disk.snapshot_id), True)]
+
+
+def _temp_disk_chain(ctx: _Ctx, disk: ImageDisk, version: str, ready: bool) -> list[Step]:
+    label, image = disk.label, ctx.image
+    temp_id = str(naming.temp_disk_id(ctx.settings, image.id, label))
+    temp = ctx.facts.temp_disks.get(label)
+    action = CreateDisk(temp_id, image.location, version, disk.lun)
+    if ctx.started(label) or label in ctx.facts.staging:
+        create = Step(action, DONE, "snapshot taken")
+    elif temp is not None:
+        create = Step(action, _state(temp.provisioning_state))
+    else:
+        create = Step(action, READY if ready else BLOCKED)
+    chain = _snapshot_chain(ctx, disk, temp_id, create.status is DONE)
+    delete = ctx.cleanup(DeleteDisk(temp_id, image.location), label, temp is not None)
+    return [create, *chain, delete]
+
+
+def _publish_step(ctx: _Ctx, before: Step, needed: bool) -> tuple[Step | None, str | None]:
+    """The staging version: published from the image, replicated in its home region."""
+    image, home = ctx.image, ctx.image.location
+    version_id = naming.staging_version_id(ctx.settings, image.id, home)
+    replica_spec = (TargetRegion(home, 1, "Standard_LRS"),)
+    publish = PublishImage(str(version_id), home, str(image.id), replica_spec)
+    version = ctx.facts.staging_version
+    if version is None:
+        return _after(publish, before, needed, None), None
+    replica = version.replication.get(home)
+    if replica is not None and replica.state.lower() == "failed":
+        return None, f"staging gallery version {version.id} failed to replicate: {replica.details}"
+    if replica is not None and replica.state.lower() == "completed":
+        return Step(publish, DONE), None
+    wait = ctx.settings.images_copy_poll_seconds
+    return Step(publish, IN_PROGRESS, "publishing the image", wait), None
+
+
+def _staging_prefix(ctx: _Ctx) -> tuple[list[Step], str | None]:
+    """Staging gallery, definition and version of the image (only while a disk still needs it)."""
+    image, facts, s = ctx.image, ctx.facts, ctx.settings
+    home = image.location
+    needed = any(
+        not (ctx.started(d.label) or d.label in facts.staging or d.label in facts.temp_disks)
+        for d in image.disks
+    )
+    gallery_id = naming.staging_gallery_id(s, image.id.subscription, home)
+    gallery = Step(CreateGallery(str(gallery_id), home), READY)
+    if facts.staging_gallery is not None:
+        gallery = Step(gallery.action, _state(facts.staging_gallery.provisioning_state))
+    elif not needed:
+        gallery = Step(gallery.action, DONE, "no longer needed")
+    definition_id = naming.staging_definition_id(s, image.id, home)
+    body = _definition_body(image, definition_id.name)
+    existing = facts.staging_definition
+    state = existing.provisioning_state if existing is not None else None
+    action = CreateImageDefinition(str(definition_id), home, body)
+    definition = _after(action, gallery, needed, state)
+    publish, failure = _publish_step(ctx, definition, needed)
+    if publish is None:
+        return [], failure
+    return [gallery, definition, publish], None
+
+
+def _after(
+    action: CreateImageDefinition | PublishImage, before: Step, needed: bool, state: str | None
+) -> Step:
+    if state is not None:
+        return Step(action, _state(state))
+    if not needed:
+        return Step(action, DONE, "no longer needed")
+    return Step(action, READY if before.status is DONE else BLOCKED)
+
+
+def _definition_body(image: ManagedImage, name: str) -> dict[str, object]:
+    return {
+        "location": image.location,
+        "properties": {
+            "osType": image.os_disk.os_type or "Linux",
+            "osState": image.os_disk.os_state or "Generalized",
+            "hyperVGeneration": image.hyper_v_generation or "V1",
+            "identifier": {"publisher": "Lifeboat", "offer": "staging", "sku": name},
+            "description": "Lifeboat staging copy of a managed image (temporary)",
+        },
+    }
+
+
+def _staging_suffix(ctx: _Ctx, image_step: Step) -> list[Step]:
+    """Remove the staging version, then its definition, once the DR image exists."""
+    s, image, home = ctx.settings, ctx.image, ctx.image.location
+    version_id = str(naming.staging_version_id(s, image.id, home))
+    definition_id = str(naming.staging_definition_id(s, image.id, home))
+    version_exists = ctx.facts.staging_version is not None
+    if image_step.status is not DONE:
+        return [
+            Step(DeleteGalleryItem(version_id, home), BLOCKED, "after the DR image exists"),
+            Step(DeleteGalleryItem(definition_id, home), BLOCKED, "after the version"),
+        ]
+    version = Step(DeleteGalleryItem(version_id, home), READY if version_exists else DONE)
+    exists = ctx.facts.staging_definition is not None
+    definition_state = (READY if exists else DONE) if not version_exists else BLOCKED
+    return [version, Step(DeleteGalleryItem(definition_id, home), definition_state)]
+
+
+def _image_step(ctx: _Ctx, copies: list[Step]) -> Step:
+    image, s = ctx.image, ctx.settings
+    target = naming.dr_image_id(s, image.id)
+    ids = {d.label: naming.dr_snapshot_id(s, image.id, d.label) for d in image.disks}
+    body = disks.image_body(image, ctx.region, ids, ctx.facts.dr_zonal)
+    action = CreateImage(str(target), ctx.region, body)
+    existing = ctx.facts.dr_image
+    if existing is not None:
+        return Step(action, _state(existing.provisioning_state))
+    if any(step.status is not DONE for step in copies):
+        return Step(action, BLOCKED, "waits for every disk's DR snapshot")
+    return Step(action, READY)
+
+
+def _copy_failure(ctx: _Ctx) -> str | None:
+    for label, copy in ctx.facts.dr_snapshots.items():
+        if copy.copy_error:
+            return f"CopyStart of the {label} disk failed: {copy.copy_error}"
+    return None
+
+
+def plan_image(
+    artifact: Artifact, facts: ImageFacts, settings: Settings, now: datetime
+) -> ArtifactPlan:
+    """Plan protection of a managed image: a DR image from CopyStart copies of all its disks."""
+    image = facts.image
+    if image is None:
+        return ArtifactPlan(artifact, None, failure="the source managed image is gone")
+    region, skipped = dr_region_for(image.location or artifact.region, settings)
+    if region is None:
+        return ArtifactPlan(artifact, None, skipped=skipped)
+    ctx = _Ctx(image, facts, region, settings, now)
+    steps: list[Step] = []
+    staged = staged_route(image, facts)
+    failure: str | None = None
+    if staged:
+        prefix, failure = _staging_prefix(ctx)
+        steps.extend(prefix)
+    version = str(naming.staging_version_id(settings, image.id, image.location))
+    ready = bool(steps) and steps[-1].status is DONE
+    for disk in image.disks:
+        chain = _temp_disk_chain(ctx, disk, version, ready) if staged else _direct_chain(ctx, disk)
+        steps.extend(chain)
+    copies = [step for step in steps if isinstance(step.action, CopySnapshot)]
+    image_step = _image_step(ctx, copies)
+    steps.append(image_step)
+    if staged:
+        steps.extend(_staging_suffix(ctx, image_step))
+    target = str(naming.dr_image_id(settings, image.id))
+    return ArtifactPlan(
+        artifact, region, tuple(steps), (target,), failure=failure or _copy_failure(ctx)
+    )

@@ -1,0 +1,185 @@
+"""Recovery records: JSON in the DR-region storage account, readable when the primary is down."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from shared.azure import blobs
+from shared.images.build_plan import BuildDecision
+from shared.images.model import Artifact, ArtifactPlan
+from shared.images.naming import short_hash
+
+if TYPE_CHECKING:
+    from shared.azure.clients import AzureClients
+    from shared.config import Settings
+
+SCHEMA = 1
+BUILDS = "builds/"
+IMAGES = "images/"
+_HEADER_SAFE = re.compile(r"[^\x20-\x7e]")
+
+
+def _meta(value: object, limit: int = 256) -> str:
+    """A blob metadata value: printable ASCII only (it travels as an HTTP header)."""
+    return _HEADER_SAFE.sub("?", "" if value is None else str(value))[:limit]
+
+
+def build_blob(build_key: str) -> str:
+    """Return the record blob of one build run: `builds/<template hash>/<run hash>.json`."""
+    template = build_key.rsplit("@", 1)[0]
+    return f"{BUILDS}{short_hash(template, 16)}/{short_hash(build_key, 16)}.json"
+
+
+def artifact_blob(artifact_key: str) -> str:
+    """Return the record blob of one protected artifact: `images/<artifact hash>.json`."""
+    return f"{IMAGES}{short_hash(artifact_key, 24)}.json"
+
+
+def _run_meta(run: Mapping[str, Any], template: str | None = None) -> dict[str, str]:
+    return {
+        "template": _meta(template or run.get("template_id")),
+        "runstart": _meta(run.get("start_time")),
+        "runend": _meta(run.get("end_time")),
+    }
+
+
+def write_build(
+    clients: AzureClients,
+    settings: Settings,
+    build_key: str,
+    decision: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Write (overwrite) the record of one build run: its outcome and expected artifacts."""
+    run = decision.get("run") or {}
+    artifacts = decision.get("artifacts") or []
+    not_protected = list(decision.get("not_protected") or ())
+    body = {
+        "schema": SCHEMA,
+        "build_key": build_key,
+        "run": run,
+        "outcome": decision.get("outcome"),
+        "reason": decision.get("reason"),
+        "artifacts": [a["source"] for a in artifacts],
+        "artifact_items": list(artifacts),
+        "not_protected": not_protected,
+        "updated": now.isoformat(),
+    }
+    meta = {
+        **_run_meta(run),
+        "runstate": _meta(run.get("run_state")),
+        "outcome": _meta(decision.get("outcome")),
+        "reason": _meta(decision.get("reason")),
+        "artifacts": str(len(artifacts)),
+        "notprotected": str(len(not_protected)),
+    }
+    blobs.put_json(clients, settings.records_container, build_blob(build_key), body, meta)
+
+
+def decision_json(decision: BuildDecision) -> dict[str, Any]:
+    """Return a build decision as JSON (job data and the build record)."""
+    return {
+        "outcome": decision.outcome.value,
+        "reason": decision.reason,
+        "artifacts": [a.as_json() for a in decision.artifacts],
+        "not_protected": list(decision.not_protected),
+        "run": decision.run,
+    }
+
+
+def _ready_at(plan: Mapping[str, Any], state: str, now: datetime) -> str | None:
+    if state != "dr_ready":
+        return None
+    return str(plan.get("dr_ready_at") or now.isoformat())
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    """What one artifact's record says, as status reads it from blob metadata."""
+
+    name: str
+    template_id: str
+    run_start: str
+    run_end: str
+    state: str
+    kind: str
+    source: str
+    dr_ready_at: str
+    reason: str
+
+
+def write_artifact(
+    clients: AzureClients,
+    settings: Settings,
+    artifact: Artifact,
+    plan: Mapping[str, Any],
+    *,
+    run: Mapping[str, Any] | None,
+    now: datetime,
+) -> None:
+    """Write (overwrite) the recovery record of one artifact: source, DR artifacts, state, times."""
+    run = run or {}
+    state = str(plan.get("state"))
+    body = {
+        "schema": SCHEMA,
+        "artifact": artifact.as_json(),
+        "run": dict(run),
+        "state": state,
+        "reason": plan.get("reason"),
+        "dr_region": plan.get("dr_region"),
+        "dr_artifacts": list(plan.get("dr_artifacts") or ()),
+        "steps": list(plan.get("steps") or ()),
+        "recorded": now.isoformat(),
+        "dr_ready_at": _ready_at(plan, state, now),
+    }
+    meta = {
+        **_run_meta(run, artifact.template_id),
+        "state": _meta(state),
+        "kind": _meta(artifact.kind.value),
+        "source": _meta(artifact.key, 1024),
+        "readyat": _meta(body["dr_ready_at"]),
+        "reason": _meta(plan.get("reason")),
+    }
+    name = artifact_blob(artifact.key)
+    blobs.put_json(clients, settings.records_container, name, body, meta)
+
+
+def plan_record(plan: ArtifactPlan) -> dict[str, Any]:
+    """Return the part of a plan kept in job data and the record (no request bodies)."""
+    data = plan.as_json()
+    return {k: data[k] for k in ("state", "reason", "dr_region", "dr_artifacts", "steps")}
+
+
+def read_artifact(
+    clients: AzureClients, settings: Settings, artifact_key: str
+) -> dict[str, Any] | None:
+    """Return one artifact's recovery record, or None."""
+    return blobs.get_json(clients, settings.records_container, artifact_blob(artifact_key))
+
+
+def list_builds(clients: AzureClients, settings: Settings) -> dict[str, dict[str, str]]:
+    """Return build record name → metadata (one listing of the DR account)."""
+    return blobs.list_metadata(clients, settings.records_container, BUILDS)
+
+
+def list_artifacts(clients: AzureClients, settings: Settings) -> Sequence[ArtifactRecord]:
+    """Return every artifact record's summary (one listing of the DR account)."""
+    found = blobs.list_metadata(clients, settings.records_container, IMAGES)
+    return [
+        ArtifactRecord(
+            name,
+            m.get("template", ""),
+            m.get("runstart", ""),
+            m.get("runend", ""),
+            m.get("state", ""),
+            m.get("kind", ""),
+            m.get("source", ""),
+            m.get("readyat", ""),
+            m.get("reason", ""),
+        )
+        for name, m in sorted(found.items())
+    ]

@@ -1,0 +1,201 @@
+"""Image DR entry services: ARM events and manual requests start (or find) the durable job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from shared.arm_id import ResourceId
+from shared.errors import InvalidInput
+from shared.events.resource import ResourceEvent
+from shared.images import jobs
+from shared.images.model import Artifact, ArtifactKind, version_id_of
+from shared.images.requests import ReplicateRequest
+
+if TYPE_CHECKING:
+    from shared.azure.clients import AzureClients
+    from shared.azure.image_builds import BuildRun
+    from shared.config import Settings
+
+logger = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Started:
+    """The job an event or request resolved to (None with a reason when there is nothing to do)."""
+
+    job_id: str | None
+    created: bool = False
+    key: str = ""
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the answer of a manual request."""
+        out: dict[str, Any] = {
+            "job_id": self.job_id,
+            "created": self.created,
+            "reason": self.reason,
+        }
+        if self.job_id:
+            out["status_url"] = f"/api/jobs/{self.job_id}"
+        return out
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What replication would do now: the build decision and each artifact's plan."""
+
+    build: dict[str, Any] | None = None
+    plans: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the dry-run answer."""
+        return {"dry_run": True, "build": self.build, "plans": self.plans}
+
+
+def _deps() -> tuple[AzureClients, Settings]:
+    from shared.composition import get_clients, get_settings
+
+    return get_clients(), get_settings()
+
+
+def _submit(kind: str, key: str, data: dict[str, Any]) -> Started:
+    from shared.jobs.runtime import get_job_service
+
+    submission = get_job_service().submit(kind, key, data)
+    return Started(submission.job.id, submission.created, key)
+
+
+def start_build(template_id: ResourceId, run: BuildRun | None = None) -> Started:
+    """Start (or find) the job for the template's latest run; return it.
+
+    Reads the template (the event is only a hint). Returns Started(None, reason) when the
+    template is gone or never ran. Raises azure.core errors when ARM cannot be read.
+    """
+    from shared.azure.image_builds import get_build
+    from shared.images.build_plan import run_key
+
+    clients, _ = _deps()
+    run = run or get_build(clients, template_id)
+    if run is None or run.run_state is None:
+        return Started(None, reason="template not found or never run")
+    key = run_key(str(template_id), run.start_time)
+    start = run.start_time.isoformat() if run.start_time else None
+    return _submit(jobs.BUILD_KIND, key, {"template_id": str(template_id), "start_time": start})
+
+
+def start_artifact(artifact: Artifact) -> Started:
+    """Start (or find) the replication job of one artifact; return it."""
+    data = {"artifact": artifact.as_json(), "build_key": None, "run": None}
+    return _submit(jobs.REPLICATION_KIND, artifact.key, data)
+
+
+def on_build_event(event: ResourceEvent) -> Started:
+    """Handle an imageTemplates/run/action success or failure: start the build's job."""
+    template = event.subject
+    if not template.is_type("Microsoft.VirtualMachineImages/imageTemplates"):
+        return Started(None, reason=f"subject is a {template.full_type}, not an image template")
+    started = start_build(template)
+    logger.info(
+        "build event %s -> job %s",
+        event.event_id,
+        started.job_id,
+        extra={"event_id": event.event_id, "resource_id": str(template), "job_id": started.job_id},
+    )
+    return started
+
+
+def is_dr_copy(version: ResourceId, settings: Settings) -> bool:
+    """True for a version in the DR gallery (our own copy: never replicated again)."""
+    return (version.resource_group or "").lower() == settings.dr_resource_group.lower() and (
+        version.names[0].lower() == settings.dr_gallery_name.lower()
+    )
+
+
+def on_version_event(event: ResourceEvent) -> Started:
+    """Handle a gallery image version write: start its replication job (DR copies ignored)."""
+    _, settings = _deps()
+    version = version_id_of(str(event.subject))
+    if not version.is_type("Microsoft.Compute/galleries/images/versions"):
+        return Started(None, reason="subject is not a gallery image version")
+    if is_dr_copy(version, settings):
+        return Started(None, reason="a DR copy made by Lifeboat")
+    return start_artifact(Artifact(ArtifactKind.GALLERY_VERSION, str(version)))
+
+
+def _vhd_region(request: ReplicateRequest, settings: Settings) -> str:
+    if request.region:
+        return request.region
+    if len(settings.primary_regions) == 1:
+        return settings.primary_regions[0]
+    raise InvalidInput("region", "required with a VHD URL (the region the build ran in)")
+
+
+def _run_output_artifact(clients: AzureClients, output_id: ResourceId) -> Artifact:
+    from shared.azure.image_builds import get_build, get_run_output
+    from shared.images.build_plan import artifact_of
+
+    output = get_run_output(clients, output_id)
+    run = get_build(clients, output_id.parent())
+    artifact = artifact_of(run, output) if run and output else None
+    if artifact is None:
+        raise InvalidInput("runOutputId", "no such run output, or it holds no artifact")
+    return artifact
+
+
+def _artifact_for(request: ReplicateRequest, clients: AzureClients, settings: Settings) -> Artifact:
+    from shared.images.build_plan import kind_of
+
+    if request.run_output_id is not None:
+        return _run_output_artifact(clients, request.run_output_id)
+    source = str(request.artifact_id)
+    kind = kind_of(source)
+    region = _vhd_region(request, settings) if kind is ArtifactKind.VHD else request.region
+    return Artifact(kind, source, region)
+
+
+def _dry_run_build(template: ResourceId, clock: Clock) -> DryRun:
+    from shared.azure.image_builds import get_build, list_run_outputs
+    from shared.images.build_plan import plan_build
+    from shared.images.protect import plan_only
+    from shared.images.records import decision_json
+
+    clients, settings = _deps()
+    run = get_build(clients, template)
+    if run is None:
+        raise InvalidInput("templateId", "no such image template")
+    outputs = list_run_outputs(clients, template) if run.finished else ()
+    decision = plan_build(run, outputs, settings)
+    now = clock()
+    plans = [plan_only(clients, settings, a, now).as_json() for a in decision.artifacts]
+    return DryRun(decision_json(decision), plans)
+
+
+def replicate(request: ReplicateRequest, clock: Clock = _now) -> Started | DryRun:
+    """Start replication by hand (or, with dry_run, return the plan without writing).
+
+    Raises InvalidInput naming the field when the template, run output or artifact does not
+    exist or cannot be replicated; azure.core errors when ARM cannot be read.
+    """
+    from shared.images.protect import plan_only
+
+    clients, settings = _deps()
+    if request.template_id is not None:
+        if request.dry_run:
+            return _dry_run_build(request.template_id, clock)
+        started = start_build(request.template_id)
+        if started.job_id is None:
+            raise InvalidInput("templateId", started.reason)
+        return started
+    artifact = _artifact_for(request, clients, settings)
+    if request.dry_run:
+        return DryRun(None, [plan_only(clients, settings, artifact, clock()).as_json()])
+    return start_artifact(artifact)

@@ -1,0 +1,82 @@
+"""GET /api/status through the real entry point."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import azure.functions as func
+import pytest
+
+from functions.resource_events import on_resource_event
+from functions.status import status
+from tests.functional.test_images_support import (
+    build_event,
+    driver,
+    estate,
+    grid_event,
+    start_run,
+    template,
+)
+
+pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
+
+
+def get(params: dict[str, str] | None = None) -> tuple[int, Any]:
+    request = func.HttpRequest(
+        method="GET",
+        url="http://localhost:7071/api/status",
+        headers={},
+        params=params or {},
+        route_params={},
+        body=b"",
+    )
+    response = status(request)
+    return response.status_code, json.loads(response.get_body())
+
+
+def test_status_lists_builds_readiness_and_template_findings(lifeboat_env: Any) -> None:
+    arm = lifeboat_env.arm
+    arm.seed(estate(template("web", ("SharedImage",)), template("bad", outcome="Failed")))
+    start_run(lifeboat_env, "web")
+    start_run(lifeboat_env, "bad")
+    with driver(arm) as d:
+        on_resource_event(grid_event(build_event("web")))
+        on_resource_event(grid_event(build_event("bad")))
+        assert d.run() is True
+
+    code, body = get()
+
+    assert code == 200
+    ready = {b["template_id"].rsplit("/", 1)[-1]: b["dr_ready"] for b in body["builds"]}
+    assert ready == {"web": True, "bad": False}
+    web = next(b for b in body["builds"] if b["dr_ready"])
+    assert web["newest_dr_ready_image"]["age_seconds"] >= 0
+    assert web["artifacts"][0]["kind"] == "SharedImage"
+    assert body["summary"]["dr_ready"] == 1
+    assert body["templates"]["available"] is True
+    assert isinstance(body["templates"]["findings"], list)
+
+
+def test_status_without_template_findings_reads_no_arm(lifeboat_env: Any) -> None:
+    lifeboat_env.arm.log.clear()
+    code, body = get({"templates": "false"})
+    assert code == 200
+    assert body["builds"] == [] and "templates" not in body
+    assert lifeboat_env.arm.log.entries() == []
+
+
+def test_status_without_dr_storage_configured_is_a_clear_500(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared import composition
+
+    for name in ("LIFEBOAT_DR_STORAGE_CONNECTION_STRING", "LIFEBOAT_DR_STORAGE_ACCOUNT"):
+        monkeypatch.delenv(name, raising=False)
+    composition.reset()
+    try:
+        code, body = get({"templates": "false"})
+    finally:
+        composition.reset()
+    assert code == 500
+    assert "LIFEBOAT_DR_STORAGE_ACCOUNT" in body["error"]
