@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 import azure.functions as func
 
-from shared.errors import ConfigurationError, InvalidInput, LifeboatError, TransientError
+from functions.http import error_response, json_response
+from shared.errors import LifeboatError
 from shared.images.requests import parse_replicate_request
 from shared.images.service import DryRun, replicate
 
@@ -16,12 +15,6 @@ logger = logging.getLogger(__name__)
 
 # azure-functions leaves Blueprint.__init__ unannotated.
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
-
-_STATUS: tuple[tuple[type[LifeboatError], int], ...] = (
-    (InvalidInput, 400),
-    (TransientError, 503),
-    (ConfigurationError, 500),
-)
 
 
 @bp.function_name("images_replicate")
@@ -31,35 +24,13 @@ def images_replicate(req: func.HttpRequest) -> func.HttpResponse:
     try:
         result = replicate(parse_replicate_request(req.get_body()))
     except LifeboatError as exc:
-        return _error(exc)
+        return error_response(exc, "images/replicate")
     if isinstance(result, DryRun):
-        return _json(200, result.to_json())
+        return json_response(200, result.to_json())
     logger.info(
         "images/replicate -> job %s (created %s)",
         result.job_id,
         result.created,
         extra={"job_id": result.job_id, "action": "replicate"},
     )
-    return _json(202, result.to_json(), {"Location": f"/api/jobs/{result.job_id}"})
-
-
-def _error(exc: LifeboatError) -> func.HttpResponse:
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-    if status >= 500:
-        logger.warning("images/replicate failed: %s", exc, extra={"status": status})
-    headers = {}
-    if isinstance(exc, TransientError) and exc.retry_after:
-        headers["Retry-After"] = str(int(exc.retry_after + 0.999))
-    return _json(status, {"error": str(exc)}, headers)
-
-
-def _json(
-    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body),
-        status_code=status,
-        mimetype="application/json",
-        charset="utf-8",
-        headers=headers,
-    )
+    return json_response(202, result.to_json(), {"Location": f"/api/jobs/{result.job_id}"})

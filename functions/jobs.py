@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 import azure.functions as func
 
+from functions.http import json_response
 from shared.errors import ConfigurationError, InvalidInput, TransientError
 from shared.jobs.host import MAX_DEQUEUE_COUNT
 from shared.jobs.messages import JobMessage, parse_job_message
@@ -88,19 +87,13 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
     try:
         job = get_job_service().get(job_id)
     except InvalidInput as exc:
-        return _json(400, {"error": str(exc)})
+        return json_response(400, {"error": str(exc)})
     except TransientError as exc:
         log.warning("job store unavailable: %s", exc, extra={"job_id": job_id})
-        return _json(503, {"error": "job storage is unavailable; retry later"})
+        return json_response(503, {"error": "job storage is unavailable; retry later"})
     except ConfigurationError as exc:
         log.error("jobs cannot answer: %s", exc, extra={"setting": exc.setting})
-        return _json(500, {"error": "the app is misconfigured; see the function log"})
+        return json_response(500, {"error": "the app is misconfigured; see the function log"})
     if job is None:
-        return _json(404, {"error": f"no job {job_id}"})
-    return _json(200, job_view(job))
-
-
-def _json(status: int, body: dict[str, Any]) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body), status_code=status, mimetype="application/json", charset="utf-8"
-    )
+        return json_response(404, {"error": f"no job {job_id}"})
+    return json_response(200, job_view(job))

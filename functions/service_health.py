@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import azure.functions as func
 
+from functions.http import json_response, read_json
 from shared.errors import ConfigurationError, InvalidInput
 from shared.events.health import parse_alert
 from shared.services.service_health import AlertAssessment, assess_alert
@@ -22,10 +22,10 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 def service_health(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the decision about an alert, 400 naming the bad field, 500 on bad config."""
     try:
-        alert = parse_alert(_json_body(req))
+        alert = parse_alert(read_json(req))
     except InvalidInput as exc:
         logger.warning("rejected alert: %s", exc, extra={"field": exc.field})
-        return _json(400, {"error": str(exc)})
+        return json_response(400, {"error": str(exc)})
     try:
         assessment = assess_alert(alert)
     except ConfigurationError as exc:
@@ -35,9 +35,9 @@ def service_health(req: func.HttpRequest) -> func.HttpResponse:
             exc,
             extra={"setting": exc.setting},
         )
-        return _json(500, {"error": "the app is misconfigured; see the function log"})
+        return json_response(500, {"error": "the app is misconfigured; see the function log"})
     _log_assessment(assessment)
-    return _json(200, assessment.to_json())
+    return json_response(200, assessment.to_json())
 
 
 def _log_assessment(assessment: AlertAssessment) -> None:
@@ -56,19 +56,4 @@ def _log_assessment(assessment: AlertAssessment) -> None:
             "event_id": alert.event_id,
             "action": assessment.action,
         },
-    )
-
-
-def _json_body(req: func.HttpRequest) -> object:
-    """Return the decoded JSON body; raise InvalidInput("body") when it is not JSON."""
-    try:
-        return json.loads(req.get_body())
-    except (ValueError, RecursionError):
-        # RecursionError: absurdly nested JSON is bad input too, never a 500.
-        raise InvalidInput("body", "not valid JSON") from None
-
-
-def _json(status: int, body: object) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body), status_code=status, mimetype="application/json", charset="utf-8"
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import azure.functions as func
 
+from functions.http import json_response
 from shared.errors import ConfigurationError
 from shared.images.status import status_report
 
@@ -29,9 +29,7 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
         report = status_report(templates=templates)
     except ConfigurationError as exc:
         logger.warning("status unavailable: %s", exc, extra={"setting": exc.setting})
-        return func.HttpResponse(
-            json.dumps({"error": str(exc)}), status_code=500, mimetype="application/json"
-        )
+        return json_response(500, {"error": str(exc)})
     summary = report["summary"]
     logger.info(
         "status: %s builds, %s DR-ready",
@@ -39,4 +37,4 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
         summary["dr_ready"],
         extra={"action": "status", "builds": summary["builds"]},
     )
-    return func.HttpResponse(json.dumps(report), status_code=200, mimetype="application/json")
+    return json_response(200, report)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 import azure.functions as func
 
-from shared.errors import ConfigurationError, InvalidInput, LifeboatError, TransientError
+from functions.http import ErrorStatus, error_response, json_response
+from shared.errors import LifeboatError
 from shared.templates.errors import (
     BackupNotFound,
     RestoreConflict,
@@ -24,14 +23,11 @@ logger = logging.getLogger(__name__)
 # azure-functions leaves Blueprint.__init__ unannotated.
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
-_STATUS: tuple[tuple[type[LifeboatError], int], ...] = (
+_STATUS: ErrorStatus = (
     (TemplateNotFound, 404),
     (BackupNotFound, 404),
     (RestoreConflict, 409),
     (RestoreRejected, 422),
-    (InvalidInput, 400),
-    (TransientError, 503),
-    (ConfigurationError, 500),
 )
 
 
@@ -42,8 +38,8 @@ def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
     try:
         result = backup_on_request(parse_backup_request(req.get_body()))
     except LifeboatError as exc:
-        return _error(exc, "templates/backup")
-    return _json(200, result.to_dict())
+        return error_response(exc, "templates/backup", _STATUS)
+    return json_response(200, result.to_dict())
 
 
 @bp.function_name("templates_restore")
@@ -53,33 +49,11 @@ def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
     try:
         result = restore_template(parse_restore_request(req.get_body()))
     except LifeboatError as exc:
-        return _error(exc, "templates/restore")
+        return error_response(exc, "templates/restore", _STATUS)
     logger.info(
         "template restore %s: %s",
         result.target_id,
         result.outcome,
         extra={"template_id": result.template_id, "target_id": result.target_id},
     )
-    return _json(201 if result.outcome == RestoreOutcome.CREATED else 200, result.to_dict())
-
-
-def _error(exc: LifeboatError, route: str) -> func.HttpResponse:
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-    if status >= 500:
-        logger.warning("%s failed: %s", route, exc, extra={"route": route, "status": status})
-    headers = {}
-    if isinstance(exc, TransientError) and exc.retry_after:
-        headers["Retry-After"] = str(int(exc.retry_after + 0.999))
-    return _json(status, {"error": str(exc)}, headers)
-
-
-def _json(
-    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body),
-        status_code=status,
-        mimetype="application/json",
-        charset="utf-8",
-        headers=headers,
-    )
+    return json_response(201 if result.outcome == RestoreOutcome.CREATED else 200, result.to_dict())
