@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from shared.arm_id import ResourceId
+from shared.bodies import parse_json_object
 from shared.errors import InvalidInput
 from shared.regions import normalize_region
 
@@ -27,17 +27,7 @@ class ReplicateRequest:
 
 
 def _body(raw: bytes | str) -> Mapping[str, Any]:
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, RecursionError):
-        raise InvalidInput("body", "not valid JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("body", "expected a JSON object")
-    unknown = sorted(set(body) - _ALLOWED)
-    if unknown:
-        # A typo such as "dryrun" must not turn a dry run into real writes.
-        raise InvalidInput(unknown[0], f"unknown field; expected one of {sorted(_ALLOWED)}")
-    return body
+    return parse_json_object(raw, _ALLOWED)
 
 
 def _typed_id(value: object, field: str, full_type: str) -> ResourceId:

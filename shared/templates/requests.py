@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from shared.arm_id import ResourceId
+from shared.bodies import parse_json_object
 from shared.errors import InvalidInput
 from shared.templates.backup import template_id_of
 from shared.templates.restore import validate_template_name
@@ -35,23 +33,9 @@ class RestoreRequest:
     name: str | None = None
 
 
-def _object(raw: bytes | str, allowed: set[str]) -> Mapping[str, Any]:
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, RecursionError):
-        raise InvalidInput("body", "not valid JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("body", "expected a JSON object")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        # A typo such as "dryrun" must not turn a dry run into a real restore.
-        raise InvalidInput(unknown[0], f"unknown field; expected one of {sorted(allowed)}")
-    return body
-
-
 def parse_backup_request(raw: bytes | str) -> BackupRequest:
     """Return the request `{"templateId": ...}` or `{"all": true}`; raise InvalidInput."""
-    body = _object(raw, {"templateId", "all"})
+    body = parse_json_object(raw, {"templateId", "all"})
     everything = body.get("all", False)
     if not isinstance(everything, bool):
         raise InvalidInput("all", "expected true or false")
@@ -75,7 +59,7 @@ def _backup_ref(value: object) -> str:
 
 def parse_restore_request(raw: bytes | str) -> RestoreRequest:
     """Return the request `{"templateId", "backup"?, "dryRun"?, "name"?}`; raise InvalidInput."""
-    body = _object(raw, {"templateId", "backup", "dryRun", "name"})
+    body = parse_json_object(raw, {"templateId", "backup", "dryRun", "name"})
     if "templateId" not in body:
         raise InvalidInput("templateId", "required")
     dry_run = body.get("dryRun", False)
