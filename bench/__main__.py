@@ -13,8 +13,8 @@ import sys
 from collections import Counter
 
 from bench import coldstart
-from bench.env import local_azure
 from bench.images import RunResult, quota_floor, run_builds, second_sweep
+from emulator.stack import local_azure
 
 
 def _args(argv: list[str]) -> argparse.Namespace:

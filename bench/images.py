@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.env import LocalAzure
+from emulator.stack import LocalAzure
 
 KINDS = ("SharedImage", "ManagedImage", "VHD")
 RG = "bench"

@@ -124,7 +124,7 @@ def _job(job: Any) -> str:
 
 def run(say: Say) -> bool:
     """Run the scene; return True when every artifact is DR-ready in the paired region."""
-    from bench.env import local_azure
+    from emulator.stack import local_azure
     from functions.resource_events import on_resource_event
     from shared.jobs.local import local_driver
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 TITLE = "Template DR: every image template backed up, recreated in the DR region on demand"
@@ -20,44 +18,9 @@ DR_IDENTITY = IDENTITY.replace("/identities/", "/identities-dr/").replace("/aib"
 
 
 SETTINGS = {
-    "LIFEBOAT_CREDENTIAL": "emulator",
-    "LIFEBOAT_POLLING_INTERVAL_SECONDS": "0",
-    "LIFEBOAT_SUBSCRIPTIONS": SUBSCRIPTION,
     "LIFEBOAT_SUBNET_MAP": f"{SUBNET}={DR_SUBNET}",
     "LIFEBOAT_IDENTITY_MAP": f"{IDENTITY}={DR_IDENTITY}",
 }
-
-
-@contextmanager
-def _local_azure() -> Iterator[Any]:
-    """Start Azurite and the ARM emulator and point the app at them; undo it all afterwards."""
-    from emulator.azurite import DR_ACCOUNT, start_azurite
-    from emulator.server import ArmEmulator
-    from shared import composition
-
-    azurite = start_azurite()
-    arm = ArmEmulator(azurite=azurite).start()
-    env = {
-        "LIFEBOAT_ARM_ENDPOINT": arm.endpoint,
-        "LIFEBOAT_ARM_CA_BUNDLE": arm.ca_file,
-        "LIFEBOAT_DR_STORAGE_CONNECTION_STRING": azurite.connection_string(DR_ACCOUNT),
-        "AzureWebJobsStorage": azurite.connection_string(DR_ACCOUNT),
-        **SETTINGS,
-    }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    composition.reset()
-    try:
-        yield arm
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        composition.reset()
-        arm.stop()
-        azurite.stop()
 
 
 def _short(value: object) -> str:
@@ -138,8 +101,10 @@ def _restore(say: Say, arm: Any, tid: Any) -> bool:
 def run(say: Say) -> bool:
     """Back a template up on events, show readiness, restore it during an outage."""
     import function_app  # noqa: F401  (the app as the host loads it: blueprints, handlers)
+    from emulator.stack import local_azure
 
-    with _local_azure() as arm:
+    with local_azure(SUBSCRIPTION, SETTINGS) as local:
+        arm = local.arm
         tid = _template("ubuntu-web", "20_04-lts-gen2")
         _template("legacy-web", "18.04-LTS")
         say("Two templates in eastus: ubuntu-web (gen 2) and legacy-web (gen 1, never backed up).")

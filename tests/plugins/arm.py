@@ -89,14 +89,11 @@ def lifeboat_env(
     arm: ArmEmulator, storage_env: Azurite, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[LifeboatEnv]:
     """Point the app at the emulator and Azurite via LIFEBOAT_* settings; reset composition."""
+    from emulator.stack import app_settings
     from shared import composition
 
-    monkeypatch.setenv("LIFEBOAT_ARM_ENDPOINT", arm.endpoint)
-    monkeypatch.setenv("LIFEBOAT_ARM_CA_BUNDLE", arm.ca_file)
-    monkeypatch.setenv("LIFEBOAT_CREDENTIAL", "emulator")
-    monkeypatch.setenv("LIFEBOAT_POLLING_INTERVAL_SECONDS", "0")
-    monkeypatch.setenv("LIFEBOAT_SUBSCRIPTIONS", SUBSCRIPTION)
-    monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "eastus")
+    for key, value in app_settings(arm, storage_env, SUBSCRIPTION).items():
+        monkeypatch.setenv(key, value)
     composition.reset()
     yield LifeboatEnv(arm=arm, azurite=storage_env, subscription=SUBSCRIPTION)
     composition.reset()

@@ -1,4 +1,4 @@
-"""Local Azure for the benchmark and the demo: Azurite + the ARM emulator, app settings set."""
+"""Local Azure for the demo and benchmarks: Azurite + the ARM emulator, the app pointed at them."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def local_azure(
 
     azurite = start_azurite()
     arm = ArmEmulator(azurite=azurite).start()
-    env = _settings(arm, azurite, subscription, extra)
+    env = app_settings(arm, azurite, subscription, extra)
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     composition.reset()
@@ -52,10 +52,13 @@ def local_azure(
         azurite.stop()
 
 
-def _settings(
-    arm: ArmEmulator, azurite: Azurite, subscription: str, extra: Mapping[str, str] | None
+def app_settings(
+    arm: ArmEmulator,
+    azurite: Azurite,
+    subscription: str,
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The app's settings pointing at the local stand-ins."""
+    """Return the app settings (environment) that point Lifeboat at the local stand-ins."""
     from emulator.azurite import DR_ACCOUNT, PRIMARY_ACCOUNT
 
     return {
