@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
@@ -11,7 +12,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.errors import ConfigurationError, InvalidInput
-from shared.regions import dr_region_for, normalize_region
+from shared.regions import dr_region_for, known_regions, normalize_overrides, normalize_region
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -160,20 +161,36 @@ class Settings(BaseSettings):
     def _regions(cls, value: Any) -> Any:
         return tuple(normalize_region(r, "LIFEBOAT_PRIMARY_REGIONS") for r in _split_list(value))
 
-    @field_validator("dr_region_overrides", "subnet_map", "identity_map", mode="before")
+    @field_validator("subnet_map", "identity_map", mode="before")
     @classmethod
     def _maps(cls, value: Any) -> Any:
         return _split_map(value)
 
+    @field_validator("dr_region_overrides", mode="before")
+    @classmethod
+    def _overrides(cls, value: Any) -> Any:
+        return normalize_overrides(_split_map(value), "LIFEBOAT_DR_REGION_OVERRIDES")
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        known = known_regions(self.cloud)
+        unknown = sorted(set(self.dr_region_overrides.values()) - known)
+        if unknown:
+            raise ConfigurationError(
+                "LIFEBOAT_DR_REGION_OVERRIDES",
+                f"DR region {unknown[0]!r} is not a {self.cloud} region",
+            )
         for region in self.primary_regions:
             dr_region_for(region, self.dr_region_overrides, self.cloud)
+        if not self.arm_endpoint.startswith("https://"):
+            raise ConfigurationError(
+                "LIFEBOAT_ARM_ENDPOINT", "must be https:// (bearer tokens never go over http)"
+            )
         host = urlparse(self.arm_endpoint).hostname or ""
         if self.credential == "emulator" and host not in _LOOPBACK:
-            raise ValueError("credential 'emulator' is only allowed with a loopback arm_endpoint")
-        if not self.arm_endpoint.startswith("https://"):
-            raise ValueError("arm_endpoint must be https:// (bearer tokens never go over http)")
+            raise ConfigurationError(
+                "LIFEBOAT_CREDENTIAL", "'emulator' is only allowed with a loopback ARM endpoint"
+            )
         return self
 
     def dr_region(self, primary: str) -> str:
@@ -181,10 +198,51 @@ class Settings(BaseSettings):
         return dr_region_for(primary, self.dr_region_overrides, self.cloud)
 
 
+def environment_names() -> frozenset[str]:
+    """Return the environment names Settings reads (upper case)."""
+    names: set[str] = set()
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice).upper() for choice in alias.choices)
+        else:
+            names.add(f"LIFEBOAT_{field.upper()}")
+    return frozenset(names)
+
+
+def check_for_misspelt_settings(environ: Mapping[str, str]) -> None:
+    """Raise ConfigurationError for a LIFEBOAT_* name that looks like a misspelt setting.
+
+    LIFEBOAT_DRYRUN=true silently ignored would mean real writes. Names that resemble no
+    setting (deployment-time variables such as LIFEBOAT_WIRE_EVENTS) are left alone.
+    """
+    known = environment_names()
+    for name in environ:
+        upper = name.upper()
+        if not upper.startswith("LIFEBOAT_") or upper in known:
+            continue
+        close = _closest(upper, known)
+        if close:
+            raise ConfigurationError(name, f"not a Lifeboat setting; did you mean {close}?")
+
+
+def _closest(name: str, known: frozenset[str]) -> str | None:
+    import difflib
+
+    squashed = {k.replace("_", ""): k for k in known}
+    if name.replace("_", "") in squashed:
+        return squashed[name.replace("_", "")]
+    matches = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.88)
+    return matches[0] if matches else None
+
+
 def load_settings() -> Settings:
     """Build Settings from the environment; raise ConfigurationError naming the bad setting."""
+    import os
+
     from pydantic import ValidationError
 
+    check_for_misspelt_settings(os.environ)
     try:
         return Settings()
     except ConfigurationError:

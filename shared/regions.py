@@ -74,3 +74,29 @@ def dr_region_for(
             f"set a DR region for it, e.g. {region}=<dr-region>",
         )
     return paired
+
+
+def known_regions(cloud: str = "AzureCloud") -> frozenset[str]:
+    """Return every region named in `cloud`'s pair table (as a region or as a pair)."""
+    table = pair_table(cloud)
+    return frozenset(table) | frozenset(v for v in table.values() if v)
+
+
+def normalize_overrides(overrides: Mapping[str, str], setting: str) -> dict[str, str]:
+    """Return `overrides` with programmatic names; raise ConfigurationError naming `setting`.
+
+    A primary named twice (also as "East US" and "eastus") or mapped to itself is refused:
+    a "DR" copy in the same region would be reported DR-ready and protect nothing.
+    """
+    out: dict[str, str] = {}
+    for key, target in overrides.items():
+        try:
+            primary, dr = normalize_region(key, setting), normalize_region(target, setting)
+        except InvalidInput as exc:
+            raise ConfigurationError(setting, exc.message) from None
+        if primary in out:
+            raise ConfigurationError(setting, f"region {primary!r} is listed twice")
+        if primary == dr:
+            raise ConfigurationError(setting, f"region {primary!r} cannot be its own DR region")
+        out[primary] = dr
+    return out

@@ -94,8 +94,3 @@ def test_every_http_function_requires_a_key(indexed: dict[str, Any]) -> None:
 
 def test_importing_the_app_loads_no_azure_sdk_client(indexed: dict[str, Any]) -> None:
     assert indexed["heavy"] == []
-
-
-def test_importing_the_app_is_quick(indexed: dict[str, Any]) -> None:
-    # Generous bound for slow CI machines; a lazy import gone eager costs seconds.
-    assert indexed["import_seconds"] < 3.0

@@ -107,3 +107,66 @@ def test_a_malformed_region_is_a_configuration_error(monkeypatch: pytest.MonkeyP
     with pytest.raises(ConfigurationError) as err:
         load_settings()
     assert err.value.setting == "LIFEBOAT_PRIMARY_REGIONS"
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("LIFEBOAT_DRYRUN", "LIFEBOAT_DRY_RUN"),
+        ("LIFEBOAT_PRIMARY_REGION", "LIFEBOAT_PRIMARY_REGIONS"),
+        ("lifeboat_subscription", "LIFEBOAT_SUBSCRIPTIONS"),
+        ("LIFEBOAT_DR_STORAGE_ACOUNT", "LIFEBOAT_DR_STORAGE_ACCOUNT"),
+    ],
+)
+def test_a_misspelt_setting_is_refused_not_silently_ignored(
+    monkeypatch: pytest.MonkeyPatch, typo: str, meant: str
+) -> None:
+    monkeypatch.setenv(typo, "true")
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert err.value.setting == typo
+    assert meant in str(err.value)
+
+
+def test_deployment_time_variables_with_the_prefix_are_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("LIFEBOAT_WIRE_EVENTS", "LIFEBOAT_FUNCTION_APP_NAME", "LIFEBOAT_TAGS"):
+        monkeypatch.setenv(name, "x")
+    assert load_settings().dry_run is False
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ("eastus=East US", "its own DR region"),
+        ("eastus=westus,East US=centralus", "listed twice"),
+        ("eastus=notaregion", "not a AzureCloud region"),
+    ],
+)
+def test_dr_overrides_that_protect_nothing_are_refused(
+    monkeypatch: pytest.MonkeyPatch, overrides: str, message: str
+) -> None:
+    monkeypatch.setenv("LIFEBOAT_DR_REGION_OVERRIDES", overrides)
+    with pytest.raises(ConfigurationError, match=message) as err:
+        load_settings()
+    assert err.value.setting == "LIFEBOAT_DR_REGION_OVERRIDES"
+
+
+def test_overrides_are_stored_with_programmatic_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIFEBOAT_DR_REGION_OVERRIDES", "East US=West US 2")
+    assert load_settings().dr_region_overrides == {"eastus": "westus2"}
+
+
+def test_endpoint_and_credential_errors_name_their_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIFEBOAT_ARM_ENDPOINT", "http://127.0.0.1:1")
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert err.value.setting == "LIFEBOAT_ARM_ENDPOINT"
+    monkeypatch.setenv("LIFEBOAT_ARM_ENDPOINT", "https://management.azure.com")
+    monkeypatch.setenv("LIFEBOAT_CREDENTIAL", "emulator")
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert err.value.setting == "LIFEBOAT_CREDENTIAL"
