@@ -14,9 +14,14 @@ if TYPE_CHECKING:
 
     from shared.azure.clients import AzureClients
 
+# A PUT that attaches a user-assigned identity (every Image Builder template has one) passes
+# ARM's linked-access check only with assign/action on that identity.
+ASSIGN_IDENTITY_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
+
 ACTIONS: tuple[str, ...] = (
     "Microsoft.VirtualMachineImages/imageTemplates/read",
     "Microsoft.VirtualMachineImages/imageTemplates/write",
+    ASSIGN_IDENTITY_ACTION,
     "Microsoft.Compute/galleries/images/read",
     "Microsoft.Compute/galleries/images/versions/read",
     "Microsoft.Compute/images/read",

@@ -180,8 +180,12 @@ class Pointer:
 def version_metadata(
     template_id: str, digest: str, captured_at: datetime, api_version: str
 ) -> dict[str, str]:
-    """Return the metadata of a version blob."""
-    return Pointer(template_id, digest, captured_at, api_version).to_metadata()
+    """Return the metadata of a version blob: source, capture time, hash and api-version.
+
+    Deleted state lives only on the pointer; a version's copy of it would go stale.
+    """
+    meta = Pointer(template_id, digest, captured_at, api_version).to_metadata()
+    return {k: v for k, v in meta.items() if k not in ("deleted", "deletedat")}
 
 
 def needs_backup(pointer: Pointer | None, digest: str) -> bool:

@@ -19,3 +19,14 @@ class RestoreConflict(InvalidInput):
 
 class RestoreRejected(InvalidInput):
     """Azure refused the DR template (bad source, missing group, validation): answer 422."""
+
+
+class BackupDamaged(BackupNotFound):
+    """A backup blob in DR storage cannot be read (answer 404 naming it).
+
+    `etag` is the damaged pointer blob's ETag, so a new backup can replace exactly that blob.
+    """
+
+    def __init__(self, field: str, message: str, etag: str | None = None) -> None:
+        super().__init__(field, message)
+        self.etag = etag

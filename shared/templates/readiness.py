@@ -43,6 +43,7 @@ class TemplateFacts:
     generation: int | None
     source_in_dr_region: bool | None
     dr_region: str
+    backup_damage: str | None = None  # why the pointer blob could not be read
 
 
 def platform_generation(sku: str) -> int:
@@ -80,6 +81,9 @@ def _generation(facts: TemplateFacts) -> list[Finding]:
 
 
 def _backup(facts: TemplateFacts) -> list[Finding]:
+    if facts.backup_damage is not None:
+        action = "POST /api/templates/backup for this template: the new backup replaces the pointer"
+        return [Finding(facts.template_id, "backup_damaged", facts.backup_damage, action)]
     if facts.pointer is None:
         message = "the template has no backup in DR storage"
     elif facts.pointer.content_hash != facts.content_hash:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final
 
 from shared.arm_id import ResourceId
-from shared.azure.image_templates import begin_create_image_template, get_image_template
-from shared.errors import InvalidInput
+from shared.azure.image_templates import (
+    ASSIGN_IDENTITY_ACTION,
+    begin_create_image_template,
+    get_image_template,
+)
+from shared.errors import ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
 from shared.templates.azure_errors import azure_failures
 from shared.templates.deps import TemplateDeps, default_deps
-from shared.templates.errors import BackupNotFound, RestoreConflict, RestoreRejected
+from shared.templates.errors import (
+    BackupDamaged,
+    BackupNotFound,
+    RestoreConflict,
+    RestoreRejected,
+)
 from shared.templates.requests import LATEST, RestoreRequest
 from shared.templates.restore import (
     Attention,
@@ -23,11 +33,15 @@ from shared.templates.restore import (
     already_restored,
     plan_restore,
 )
-from shared.templates.sources import source_facts
+from shared.templates.sources import distribute_attention, source_facts
+
+if TYPE_CHECKING:
+    from azure.core.exceptions import HttpResponseError
 
 logger = logging.getLogger(__name__)
 
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+_DENIED = frozenset({401, 403})
 
 
 class RestoreOutcome:
@@ -67,11 +81,10 @@ class RestoreResult:
 
 
 def _resolve(ref: str, template_id: ResourceId, deps: TemplateDeps) -> str:
-    matches = sorted(
-        v.content_hash
-        for v in deps.store.list_versions(template_id)
-        if v.content_hash.startswith(ref)
-    )
+    stored = deps.store.list_versions(template_id)
+    if not stored:
+        raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
+    matches = sorted(v.content_hash for v in stored if v.content_hash.startswith(ref))
     if not matches:
         raise BackupNotFound("backup", f"no backup {ref} of {template_id} in DR storage")
     if len(matches) > 1:
@@ -79,22 +92,39 @@ def _resolve(ref: str, template_id: ResourceId, deps: TemplateDeps) -> str:
     return matches[0]
 
 
-def _load(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, dict[str, Any]]:
-    template_id = request.template_id
+def _latest(template_id: ResourceId, deps: TemplateDeps) -> str:
+    """The hash the pointer names; raises BackupNotFound, or BackupDamaged for a bad pointer."""
     found = deps.store.read_pointer(template_id)
     if found is None:
         raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
+    return found[0].content_hash
+
+
+def _load(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, dict[str, Any]]:
+    template_id = request.template_id
     if request.backup == LATEST:
-        digest = found[0].content_hash
+        digest = _latest(template_id, deps)
     else:
-        digest = _resolve(request.backup, template_id, deps)
+        digest = _resolve(request.backup, template_id, deps)  # works without a readable pointer
     data = deps.store.read_version(template_id, digest)
     if data is None:
         raise BackupNotFound("backup", f"backup {digest} of {template_id} is missing")
-    body = json.loads(data)
+    return digest, _parse(data, digest, template_id)
+
+
+def _parse(data: bytes, digest: str, template_id: ResourceId) -> dict[str, Any]:
+    """The backup's body; raises BackupDamaged when it is not the JSON object its hash names."""
+    damaged = f"backup {digest} of {template_id} is damaged"
+    advice = "restore another backup by its hash, or back the template up again"
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise BackupDamaged("backup", f"{damaged} (its content does not match its hash); {advice}")
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        body = None
     if not isinstance(body, dict):
-        raise BackupNotFound("backup", f"backup {digest} of {template_id} is damaged")
-    return digest, body
+        raise BackupDamaged("backup", f"{damaged} (not a JSON object); {advice}")
+    return body
 
 
 def _target(dr_region: str, deps: TemplateDeps) -> RestoreTarget:
@@ -115,24 +145,33 @@ def _target(dr_region: str, deps: TemplateDeps) -> RestoreTarget:
 def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestorePlan]:
     """Return the backup hash and the restore plan, reading only DR storage (and probes).
 
-    Raises BackupNotFound / InvalidInput for unknown backups, ConfigurationError when the
-    template's region has no DR region.
+    Raises BackupNotFound / InvalidInput for unknown backups, BackupDamaged for an unreadable
+    backup, ConfigurationError when the template's region has no DR region.
     """
     digest, backup = _load(request, deps)
-    primary = normalize_region(backup.get("location"), "backup.location")
-    dr_region = deps.settings.dr_region(primary)
-    facts = source_facts(backup, dr_region, deps)
-    target = _target(dr_region, deps)
-    return digest, plan_restore(request.template_id, backup, target, facts, request.name)
+    try:
+        primary = normalize_region(backup.get("location"), "backup.location")
+        dr_region = deps.settings.dr_region(primary)
+        facts = source_facts(backup, dr_region, deps)
+        target = _target(dr_region, deps)
+        plan = plan_restore(request.template_id, backup, target, facts, request.name)
+        extra = distribute_attention(plan.body, deps)
+    except InvalidInput as exc:
+        # The request was fine; the stored body is not a restorable template.
+        message = f"backup {digest} of {request.template_id} is damaged ({exc})"
+        raise BackupDamaged("backup", message) from exc
+    return digest, replace(plan, attention=plan.attention + extra)
 
 
 def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) -> RestoreResult:
     """Recreate the template in its DR region from its latest (or chosen) backup.
 
     Idempotent: when the DR template already holds this content nothing is written. A dry
-    run (or Settings.dry_run) returns the body it would PUT. Raises BackupNotFound,
-    RestoreConflict (the DR name holds other content), RestoreRejected (Azure refused the
-    body), TransientError (throttled or unavailable).
+    run (or Settings.dry_run) returns the body it would PUT. Raises BackupNotFound
+    (BackupDamaged when the stored backup cannot be read), RestoreConflict (the DR name holds
+    other content), RestoreRejected (Azure refused the body), ConfigurationError (Azure denied
+    the app, e.g. no assign/action on the template's identity), TransientError (throttled or
+    unavailable).
     """
     deps = deps or default_deps()
     with azure_failures("template restore", deps.clock):
@@ -169,12 +208,32 @@ def _put(plan: RestorePlan, deps: TemplateDeps) -> dict[str, Any] | None:
     except HttpResponseError as exc:
         if exc.status_code in _TRANSIENT_STATUS:
             raise  # azure_failures turns it into TransientError with Azure's Retry-After
-        code = exc.error.code if exc.error else exc.status_code
-        message = exc.error.message if exc.error else exc.reason
-        raise RestoreRejected(
-            "backup", f"Image Builder refused the DR template: ({code}) {message}"
-        ) from exc
+        raise _refused(plan, exc) from exc
     return created.as_dict() if hasattr(created, "as_dict") else None
+
+
+def _refused(plan: RestorePlan, exc: HttpResponseError) -> LifeboatError:
+    """ConfigurationError when Azure denied the app (401/403), else RestoreRejected."""
+    code = exc.error.code if exc.error else exc.status_code
+    message = exc.error.message if exc.error else exc.reason
+    if exc.status_code not in _DENIED:
+        return RestoreRejected(
+            "backup", f"Image Builder refused the DR template: ({code}) {message}"
+        )
+    identities = ", ".join(_identities(plan.body)) or "none"
+    return ConfigurationError(
+        "role assignments",
+        f"Azure denied the PUT of {plan.target_id} ({code}). The app's identity needs "
+        f"{ASSIGN_IDENTITY_ACTION} on each identity the template attaches ({identities}) and "
+        "Microsoft.VirtualMachineImages/imageTemplates/write on resource group "
+        f"{plan.target_id.resource_group}",
+    )
+
+
+def _identities(body: dict[str, Any]) -> list[str]:
+    users = ((body.get("identity") or {}).get("userAssignedIdentities")) or {}
+    vm = ((body.get("properties") or {}).get("vmProfile") or {}).get("userAssignedIdentities")
+    return sorted({*users, *(vm or [])}, key=str.lower)
 
 
 def _state(resource: dict[str, Any] | None) -> str | None:

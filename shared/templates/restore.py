@@ -19,9 +19,12 @@ from shared.templates.restore_model import (
     RestoreTarget,
     SourceFacts,
     already_restored,
+    dr_name,
     dr_template_name,
     validate_template_name,
 )
+
+_IMAGE_NAME_LIMIT = 80  # Microsoft.Compute/images: 1-80 characters
 
 __all__ = [
     "HASH_TAG",
@@ -126,7 +129,8 @@ def _managed_image(dist: dict[str, Any], path: str, rw: _Rewriter) -> None:
         rw.change(f"{path}.location", dist.get("location"), rw.target.dr_region, "DR region")
         dist["location"] = rw.target.dr_region
     image = ResourceId.parse(dist.get("imageId"), f"{path}.imageId")
-    new_id = rw.dr_id("Microsoft.Compute", ("images",), (image.name,))
+    name = dr_name(image.name, rw.target.dr_region, str(image), _IMAGE_NAME_LIMIT)
+    new_id = rw.dr_id("Microsoft.Compute", ("images",), (name,))
     if new_id != dist["imageId"]:
         rw.change(f"{path}.imageId", dist["imageId"], new_id, "managed image in the DR group")
         dist["imageId"] = new_id
@@ -172,9 +176,10 @@ def _vhd(dist: dict[str, Any], path: str, rw: _Rewriter) -> None:
     uri = dist.get("uri")
     if not isinstance(uri, str) or not uri:
         return
-    # https://<account>.blob.../<container>/<blob path>: keep the blob path, swap the rest.
-    blob_path = uri.split("?", 1)[0].split("://", 1)[-1].split("/", 2)[-1]
-    new = f"{rw.target.vhd_container_url.rstrip('/')}/{blob_path}"
+    # https://<account>.blob.../<container>/<blob path> becomes <account>/<container>/<blob
+    # path> in the DR container: same-named VHDs of different accounts or containers stay apart.
+    host, _, blob_path = uri.split("?", 1)[0].split("://", 1)[-1].partition("/")
+    new = f"{rw.target.vhd_container_url.rstrip('/')}/{host.split('.', 1)[0]}/{blob_path}"
     rw.change(f"{path}.uri", uri, new, "VHD written to the DR storage account")
     dist["uri"] = new
 
@@ -244,8 +249,8 @@ def plan_restore(
     _distribute(props, rw)
     _source(props, rw, facts)
     digest = _tag(body, source_id)
-    dr_name = name or dr_template_name(source_id.name, target.dr_region)
-    target_id = ResourceId(source_id.subscription, target.resource_group, *_template_type(dr_name))
+    name = name or dr_template_name(source_id, target.dr_region)
+    target_id = ResourceId(source_id.subscription, target.resource_group, *_template_type(name))
     return RestorePlan(target_id, body, digest, tuple(rw.changes), tuple(rw.attention))
 
 

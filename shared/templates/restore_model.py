@@ -79,18 +79,24 @@ class RestorePlan:
     attention: tuple[Attention, ...]
 
 
-def dr_template_name(name: str, dr_region: str) -> str:
-    """Return the deterministic DR template name `<name>-dr-<region>`, at most 64 characters.
+def short_hash(text: str) -> str:
+    """Return 8 hex digits of the SHA-256 of `text`, case-folded (ARM ids ignore case)."""
+    return hashlib.sha256(text.lower().encode("utf-8")).hexdigest()[:8]
 
-    A long name is cut and given 8 hex characters of its hash, so two long names stay distinct.
+
+def dr_name(name: str, dr_region: str, source_id: str, limit: int) -> str:
+    """Return `<name>-dr-<region>-<8 hex of source_id>`, `name` cut to fit `limit` characters.
+
+    The hash of the whole source id keeps same-named resources of different resource groups
+    (or subscriptions) apart once they share the one DR resource group.
     """
-    suffix = f"-dr-{dr_region}"
-    full = f"{name}{suffix}"
-    if len(full) <= _NAME_LIMIT:
-        return full
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
-    keep = _NAME_LIMIT - len(suffix) - len(digest) - 1
-    return f"{name[:keep].rstrip('-_.')}-{digest}{suffix}"
+    suffix = f"-dr-{dr_region}-{short_hash(source_id)}"
+    return f"{name[: limit - len(suffix)].rstrip('-_.')}{suffix}"
+
+
+def dr_template_name(source_id: ResourceId, dr_region: str) -> str:
+    """Return the deterministic DR template name `<name>-dr-<region>-<hash>` (≤ 64 chars)."""
+    return dr_name(source_id.name, dr_region, str(source_id), _NAME_LIMIT)
 
 
 def validate_template_name(value: str, field_name: str = "name") -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
 from shared.azure.image_templates import (
@@ -27,9 +26,10 @@ from shared.templates.backup import (
     version_metadata,
 )
 from shared.templates.deps import TemplateDeps, default_deps
-from shared.templates.errors import TemplateNotFound
+from shared.templates.errors import BackupDamaged, TemplateNotFound
 from shared.templates.requests import BackupRequest
 from shared.templates.restore import SOURCE_TAG
+from shared.templates.results import BackupResult, Outcome, SweepResult
 
 if TYPE_CHECKING:
     from shared.events.resource import ResourceEvent
@@ -38,53 +38,6 @@ logger = logging.getLogger(__name__)
 
 # Optimistic concurrency on the pointer: a few re-reads settle any realistic race.
 _ATTEMPTS = 5
-
-
-class Outcome:
-    """What a backup call did."""
-
-    UNCHANGED: Final = "unchanged"
-    BACKED_UP: Final = "backed_up"
-    MARKED_DELETED: Final = "marked_deleted"
-    ALREADY_DELETED: Final = "already_deleted"
-    SKIPPED: Final = "skipped"
-    NOT_FOUND: Final = "not_found"
-
-
-@dataclass(frozen=True)
-class BackupResult:
-    """The outcome of backing up one template."""
-
-    template_id: str
-    outcome: str
-    content_hash: str | None = None
-    blob: str | None = None
-    pruned: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the result as a JSON-ready dict."""
-        return {
-            "templateId": self.template_id,
-            "outcome": self.outcome,
-            "contentHash": self.content_hash,
-            "blob": self.blob,
-            "pruned": list(self.pruned),
-        }
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    """The outcome of backing up many templates; `errors` maps template id to what failed."""
-
-    results: tuple[BackupResult, ...]
-    errors: tuple[tuple[str, str], ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the result as a JSON-ready dict."""
-        return {
-            "results": [r.to_dict() for r in self.results],
-            "errors": [{"templateId": t, "error": e} for t, e in self.errors],
-        }
 
 
 def is_restored_copy(tags: Mapping[str, Any] | None) -> bool:
@@ -128,7 +81,7 @@ def _store(template_id: ResourceId, body: dict[str, Any], deps: TemplateDeps) ->
     blob = version_blob(template_id, digest)
     api_version = image_builder_api_version(deps.clients, template_id.subscription)
     for _ in range(_ATTEMPTS):
-        pointer, etag = deps.store.read_pointer(template_id) or (None, None)
+        pointer, etag = _read_pointer(template_id, deps)
         if not needs_backup(pointer, digest):
             return BackupResult(str(template_id), Outcome.UNCHANGED, digest, blob)
         now = deps.clock()
@@ -146,6 +99,33 @@ def _store(template_id: ResourceId, body: dict[str, Any], deps: TemplateDeps) ->
     raise TransientError(f"the backup pointer of {template_id} kept changing; retry")
 
 
+def _read_pointer(template_id: ResourceId, deps: TemplateDeps) -> tuple[Pointer | None, str | None]:
+    """The pointer and its ETag, or (None, None) when there is none.
+
+    A damaged pointer reads as no pointer with the damaged blob's ETag, so the next write
+    replaces exactly that blob (If-Match) instead of failing on it forever.
+    """
+    try:
+        found = deps.store.read_pointer(template_id)
+    except BackupDamaged as exc:
+        logger.warning(
+            "damaged backup pointer will be replaced",
+            extra={"template_id": str(template_id), "error": exc.message},
+        )
+        return None, exc.etag
+    return found or (None, None)
+
+
+def _newest_version(template_id: ResourceId, deps: TemplateDeps) -> Pointer | None:
+    """A pointer rebuilt from the newest stored version (None when there is none)."""
+    stored = deps.store.list_versions(template_id)
+    if not stored:
+        return None
+    newest = max(stored, key=lambda v: (v.captured_at, v.content_hash))
+    api_version = image_builder_api_version(deps.clients, template_id.subscription)
+    return Pointer(str(template_id), newest.content_hash, newest.captured_at, api_version)
+
+
 def _prune(template_id: ResourceId, current: str, deps: TemplateDeps) -> tuple[str, ...]:
     versions = deps.store.list_versions(template_id)
     doomed = plan_retention(versions, deps.settings.template_backup_retention, current)
@@ -156,12 +136,13 @@ def _prune(template_id: ResourceId, current: str, deps: TemplateDeps) -> tuple[s
 
 def _mark_deleted(template_id: ResourceId, deps: TemplateDeps, require_known: bool) -> BackupResult:
     for _ in range(_ATTEMPTS):
-        found = deps.store.read_pointer(template_id)
-        if found is None:
+        pointer, etag = _read_pointer(template_id, deps)
+        if pointer is None and etag is not None:  # damaged: the versions say what was latest
+            pointer = _newest_version(template_id, deps)
+        if pointer is None:
             if require_known:
                 raise TemplateNotFound("templateId", f"image template {template_id} not found")
             return BackupResult(str(template_id), Outcome.NOT_FOUND)
-        pointer, etag = found
         if pointer.deleted:
             return BackupResult(str(template_id), Outcome.ALREADY_DELETED, pointer.content_hash)
         if deps.store.write_pointer(template_id, pointer.marked_deleted(deps.clock()), etag):
@@ -192,7 +173,14 @@ def _sync_many(ids: list[ResourceId], deps: TemplateDeps) -> SweepResult:
             results.append(backup_template(template_id, deps))
         except (AzureError, TransientError, InvalidInput, ValueError) as exc:
             # One throttled, malformed or damaged template must not stop the sweep; it is reported.
-            errors.append((str(template_id), _describe(exc)))
+            error = _describe(exc)
+            errors.append((str(template_id), error))
+            logger.warning(
+                "template backup failed for %s: %s",
+                template_id,
+                error,
+                extra={"template_id": str(template_id), "error": error, "action": "backup"},
+            )
     return SweepResult(tuple(results), tuple(errors))
 
 
@@ -204,12 +192,22 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
 
 
+NO_SCOPE = (
+    "LIFEBOAT_SUBSCRIPTIONS is empty, so Resource Graph lists no template: the sweep, readiness "
+    'and {"all": true} cover nothing (events still back up the templates they name). Set it to '
+    "the subscriptions whose image templates Lifeboat protects"
+)
+
+
 def backup_all(deps: TemplateDeps | None = None) -> SweepResult:
     """Back up every image template in Settings.subscriptions (listed with Resource Graph).
 
-    Returns per-template results and errors. Raises azure.core errors when the listing fails.
+    Returns per-template results and errors. Raises InvalidInput("all") when no subscription
+    is in scope, azure.core errors when the listing fails.
     """
     deps = deps or default_deps()
+    if not deps.settings.subscriptions:
+        raise InvalidInput("all", NO_SCOPE)
     listed = list_image_templates(deps.clients, deps.settings.subscriptions)
     ids = [item.id for item in listed if not is_restored_copy(item.tags)]
     return _sync_many(ids, deps)
@@ -238,6 +236,8 @@ def reconcile_templates(deps: TemplateDeps | None = None) -> SweepResult:
     errors when the Resource Graph listing fails.
     """
     deps = deps or default_deps()
+    if not deps.settings.subscriptions:
+        logger.warning("template sweep lists nothing: %s", NO_SCOPE, extra={"action": "reconcile"})
     listed = list_image_templates(deps.clients, deps.settings.subscriptions)
     seen = {item.id.key() for item in listed}
     ids = [item.id for item in listed if not is_restored_copy(item.tags)]

@@ -15,7 +15,7 @@ from shared.azure.image_templates import (
 from shared.errors import InvalidInput
 from shared.regions import normalize_region
 from shared.templates.readiness import hyperv_generation, platform_generation
-from shared.templates.restore import SourceFacts
+from shared.templates.restore import Attention, SourceFacts
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
@@ -129,3 +129,36 @@ def source_generation(body: Mapping[str, Any], deps: TemplateDeps) -> int | None
     if found is None:
         return None
     return hyperv_generation((found.get("properties") or {}).get("hyperVGeneration") or "V1")
+
+
+def distribute_attention(body: Mapping[str, Any], deps: TemplateDeps) -> tuple[Attention, ...]:
+    """Return attention items for SharedImage outputs whose DR image definition is missing.
+
+    The restore points SharedImage outputs at the same definition in the DR gallery; Image
+    Builder cannot publish a version into a definition that does not exist. One GET each, in
+    the DR region. Raises InvalidInput when a galleryImageId is malformed.
+    """
+    found: list[Attention] = []
+    for i, dist in enumerate((body.get("properties") or {}).get("distribute") or []):
+        if str(dist.get("type", "")).lower() != "sharedimage":
+            continue
+        path = f"properties.distribute[{i}].galleryImageId"
+        image_id = ResourceId.parse(dist.get("galleryImageId"), path)
+        image, answered = _probe(get_gallery_image, deps.clients, image_id)
+        if image is None:
+            found.append(_definition_attention(path, image_id, answered))
+    return tuple(found)
+
+
+def _definition_attention(path: str, image_id: ResourceId, answered: bool) -> Attention:
+    if not answered:
+        return Attention(
+            "dr_gallery_image_unverified", path, f"could not check that {image_id} exists"
+        )
+    return Attention(
+        "dr_gallery_image_missing",
+        path,
+        f"the DR image definition {image_id} does not exist; create it (same identifier, OS "
+        "and generation as the source definition), or protect the source with image DR, "
+        "before the DR template builds",
+    )

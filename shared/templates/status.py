@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from shared.arm_id import ResourceId
 from shared.azure.image_templates import get_image_template, list_image_templates
 from shared.errors import ConfigurationError
-from shared.templates.backup import content_hash, deployable
+from shared.templates.backup import Pointer, content_hash, deployable
 from shared.templates.deps import TemplateDeps, default_deps
+from shared.templates.errors import BackupDamaged
 from shared.templates.readiness import Finding, TemplateFacts, template_findings
-from shared.templates.service import is_restored_copy
+from shared.templates.service import NO_SCOPE, is_restored_copy
 from shared.templates.sources import source_facts, source_generation
 
 logger = logging.getLogger(__name__)
@@ -19,12 +21,14 @@ logger = logging.getLogger(__name__)
 def template_readiness(deps: TemplateDeps | None = None) -> list[Finding]:
     """Return the readiness findings of every image template in Settings.subscriptions.
 
-    Findings: Hyper-V generation 1 source, backup missing or older than the last change,
-    source image not in the DR region, no DR region configured, template unreadable.
-    An empty list means every template is ready. Raises azure.core errors when the Resource
-    Graph listing fails.
+    Findings: Hyper-V generation 1 source, backup missing, damaged or older than the last
+    change, source image not in the DR region, no DR region configured, template unreadable,
+    and (alone, with an empty template id) no subscription in scope. An empty list means
+    every template is ready. Raises azure.core errors when the Resource Graph listing fails.
     """
     deps = deps or default_deps()
+    if not deps.settings.subscriptions:
+        return [Finding("", "no_subscriptions", NO_SCOPE, "set LIFEBOAT_SUBSCRIPTIONS")]
     findings: list[Finding] = []
     for item in list_image_templates(deps.clients, deps.settings.subscriptions):
         if not is_restored_copy(item.tags):
@@ -48,17 +52,30 @@ def _one(template_id: ResourceId, deps: TemplateDeps) -> list[Finding]:
         dr_region = deps.settings.dr_region(body["location"])
     except ConfigurationError as exc:
         return [Finding(name, "no_dr_region", str(exc), f"set {exc.setting}")]
-    found = deps.store.read_pointer(template_id)
-    facts = source_facts(body, dr_region, deps)
-    in_dr = True if facts.dr_copy_id else facts.in_dr_region
-    return template_findings(
-        TemplateFacts(
-            template_id=name,
-            body=body,
-            content_hash=content_hash(body),
-            pointer=found[0] if found else None,
-            generation=source_generation(body, deps),
-            source_in_dr_region=in_dr,
-            dr_region=dr_region,
-        )
+    return template_findings(_facts(template_id, body, dr_region, deps))
+
+
+def _facts(
+    template_id: ResourceId, body: dict[str, Any], dr_region: str, deps: TemplateDeps
+) -> TemplateFacts:
+    pointer, damage = _pointer(template_id, deps)
+    source = source_facts(body, dr_region, deps)
+    return TemplateFacts(
+        template_id=str(template_id),
+        body=body,
+        content_hash=content_hash(body),
+        pointer=pointer,
+        generation=source_generation(body, deps),
+        source_in_dr_region=True if source.dr_copy_id else source.in_dr_region,
+        dr_region=dr_region,
+        backup_damage=damage,
     )
+
+
+def _pointer(template_id: ResourceId, deps: TemplateDeps) -> tuple[Pointer | None, str | None]:
+    """The latest-backup pointer, or why it could not be read (a damaged blob is a finding)."""
+    try:
+        found = deps.store.read_pointer(template_id)
+    except BackupDamaged as exc:
+        return None, exc.message
+    return (found[0] if found else None), None

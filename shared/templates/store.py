@@ -18,6 +18,7 @@ from shared.templates.backup import (
     template_prefix,
     version_blob,
 )
+from shared.templates.errors import BackupDamaged
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class TemplateStore:
     def read_pointer(self, template_id: ResourceId) -> tuple[Pointer, str] | None:
         """Return the latest-backup pointer and its ETag, or None when there is no backup.
 
-        Raises ValueError when the pointer blob's metadata is damaged.
+        Raises BackupDamaged (carrying the blob's ETag) when the pointer's metadata is damaged.
         """
         from azure.core.exceptions import ResourceNotFoundError
 
@@ -58,7 +59,12 @@ class TemplateStore:
         try:
             return Pointer.from_metadata(props.metadata or {}), str(props.etag)
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"damaged pointer blob {blob.blob_name}: {exc}") from None
+            problem = f"{type(exc).__name__}: {exc}"
+            message = (
+                f"the backup pointer {blob.blob_name} is damaged ({problem}); back the template "
+                "up again, or restore a backup by its hash"
+            )
+            raise BackupDamaged("backup", message, str(props.etag)) from None
 
     def write_pointer(self, template_id: ResourceId, pointer: Pointer, etag: str | None) -> bool:
         """Write the pointer if it is unchanged since read (`etag`; None: must not exist).
@@ -123,8 +129,7 @@ class TemplateStore:
         """Return the stored versions of a template, with their capture times."""
         out = []
         for item in self._list(f"{template_prefix(template_id)}{VERSIONS_FOLDER}/"):
-            captured = (item.metadata or {}).get("capturedat")
-            when = datetime.fromisoformat(captured) if captured else item.last_modified
+            when = _captured_at(item.metadata or {}) or item.last_modified
             out.append(VersionInfo(digest_of_version_blob(item.name), when))
         return out
 
@@ -148,3 +153,11 @@ class TemplateStore:
             except (KeyError, ValueError):
                 logger.warning("damaged pointer blob skipped", extra={"blob": item.name})
         return out
+
+
+def _captured_at(metadata: dict[str, str]) -> datetime | None:
+    """The capture time in a version's metadata; None when absent or damaged."""
+    try:
+        return datetime.fromisoformat(metadata["capturedat"])
+    except (KeyError, ValueError):
+        return None

@@ -7,18 +7,12 @@ from typing import Any
 
 import pytest
 
-from shared.azure.image_templates import list_image_templates
-from shared.composition import get_clients
 from shared.errors import InvalidInput
 from shared.jobs.clock import ManualClock
 from shared.templates.backup import content_hash, deployable, template_id_of
 from shared.templates.errors import TemplateNotFound
-from shared.templates.service import (
-    Outcome,
-    backup_all,
-    backup_template,
-    reconcile_templates,
-)
+from shared.templates.results import Outcome
+from shared.templates.service import backup_template
 from tests.functional.test_templates_support import (
     START,
     create_template,
@@ -28,7 +22,6 @@ from tests.functional.test_templates_support import (
     pointer,
     read_blob,
     subscription,
-    template_body,
     template_id,
     update_tags,
     versions,
@@ -136,6 +129,9 @@ def test_a_deleted_template_keeps_its_backups_marked_deleted(env: Any) -> None:
     meta = pointer(blobs).metadata
     assert meta["deleted"] == "true" and meta["deletedat"] == clock().isoformat()
     assert read_blob(pointer(blobs).name)["deleted"] is True
+    # Only the pointer knows the template is gone; a version never claims it is live.
+    [version] = versions(blobs)
+    assert not {"deleted", "deletedat"} & set(blobs[version].metadata)
 
 
 def test_a_recreated_template_clears_the_deleted_mark(env: Any) -> None:
@@ -199,62 +195,6 @@ def test_unknown_template_is_not_found_and_nothing_is_written(env: Any) -> None:
 
     assert err.value.field == "templateId"
     assert dr_blobs() == {}
-
-
-def test_listing_follows_resource_graph_pages(env: Any) -> None:
-    for n in range(5):
-        create_template(template_id(f"t{n}"))
-    arm = env.arm
-    arm.log.clear()
-
-    listed = list_image_templates(get_clients(), (subscription(),), page_size=2)
-
-    assert sorted(t.id.name for t in listed) == [f"t{n}" for n in range(5)]
-    assert arm.log.count("POST", "Microsoft.ResourceGraph/resources") == 3
-
-
-def test_backup_all_backs_up_every_template_once(env: Any) -> None:
-    for name in ("a", "b", "c"):
-        create_template(template_id(name))
-
-    sweep = backup_all(deps())
-    again = backup_all(deps())
-
-    assert [r.outcome for r in sweep.results] == [Outcome.BACKED_UP] * 3
-    assert [r.outcome for r in again.results] == [Outcome.UNCHANGED] * 3
-    assert len(versions(dr_blobs())) == 3 and sweep.errors == ()
-
-
-def test_reconcile_marks_vanished_templates_deleted_and_skips_dr_copies(env: Any) -> None:
-    kept, gone = template_id("kept"), template_id("gone")
-    create_template(kept)
-    create_template(gone)
-    backup_all(deps())
-    delete_template(gone)
-    copy_body = template_body()
-    copy_body["tags"]["lifeboat-restored-from"] = str(kept)
-    create_template(template_id("kept-dr-westus", "lifeboat-dr"), copy_body)
-
-    sweep = reconcile_templates(deps())
-
-    by_name = {r.template_id.rsplit("/", 1)[1]: r.outcome for r in sweep.results}
-    assert by_name == {"kept": Outcome.UNCHANGED, "gone": Outcome.MARKED_DELETED}
-    assert not [n for n in dr_blobs() if "kept-dr-westus" in n]
-
-
-def test_sweep_reports_a_failing_template_and_backs_up_the_others(env: Any) -> None:
-    create_template(template_id("ok"))
-    create_template(template_id("flaky"))
-    env.arm.faults.fast_retries()
-    env.arm.faults.server_errors(
-        1.0, status=503, methods=("GET",), path_contains="imageTemplates/flaky"
-    )
-
-    sweep = backup_all(deps())
-
-    assert [r.template_id.rsplit("/", 1)[1] for r in sweep.results] == ["ok"]
-    [(failed, message)] = sweep.errors
-    assert failed.endswith("/flaky") and "503" in message
 
 
 OTHER_SUBSCRIPTION = "11111111-1111-1111-1111-111111111111"

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
-from azure.mgmt.imagebuilder import models
 
 from shared.arm_id import ResourceId
 from shared.templates.backup import deployable
 from shared.templates.errors import BackupNotFound, RestoreConflict
 from shared.templates.recovery import RestoreOutcome, restore_template
 from shared.templates.requests import RestoreRequest
+from shared.templates.restore_model import dr_name, dr_template_name
 from shared.templates.service import backup_template
 from tests.functional.test_templates_support import (
     DR,
@@ -29,6 +28,7 @@ from tests.functional.test_templates_support import (
     template_id,
     update_tags,
 )
+from tests.unit.test_templates_sdk_body import sdk_body_errors
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
@@ -47,8 +47,8 @@ def backed_up(name: str = "web", body: dict[str, Any] | None = None) -> Resource
     return tid
 
 
-def dr_template_id(name: str = "web") -> ResourceId:
-    return template_id(f"{name}-dr-{DR}", DR_GROUP)
+def dr_template_id(name: str = "web", group: str = "app") -> ResourceId:
+    return template_id(dr_template_name(template_id(name, group), DR), DR_GROUP)
 
 
 def stored(arm: Any, rid: ResourceId) -> dict[str, Any]:
@@ -66,14 +66,41 @@ def test_restore_recreates_the_template_in_the_dr_region(env: Any) -> None:
     assert result.target_id == str(dr_template_id())
     assert result.provisioning_state == "Succeeded"
     body = stored(env.arm, dr_template_id())
-    model = models.ImageTemplate(copy.deepcopy(body))
-    assert model.location == DR
-    [managed] = model.properties.distribute
-    assert isinstance(managed, models.ImageTemplateManagedImageDistributor)
-    assert managed.location == DR
-    assert managed.image_id == resource(DR_GROUP, "Microsoft.Compute/images/web")
-    assert model.properties.source.sku == "20_04-lts-gen2"
-    assert model.tags["lifeboat-restored-from"] == str(tid)
+    assert sdk_body_errors(result.body) == [] and deployable(body) == result.body
+    assert body["location"] == DR
+    [managed] = body["properties"]["distribute"]
+    assert (managed["type"], managed["location"]) == ("ManagedImage", DR)
+    source_image = template_body()["properties"]["distribute"][0]["imageId"]
+    assert managed["imageId"] == resource(
+        DR_GROUP, f"Microsoft.Compute/images/{dr_name('web', DR, source_image, 80)}"
+    )
+    assert body["properties"]["source"]["sku"] == "20_04-lts-gen2"
+    assert body["tags"]["lifeboat-restored-from"] == str(tid)
+
+
+def test_same_named_templates_of_two_groups_restore_side_by_side(env: Any) -> None:
+    one = backed_up_in("rg1")
+    two = backed_up_in("rg2")
+
+    first = restore_template(RestoreRequest(one), deps())
+    second = restore_template(RestoreRequest(two), deps())
+
+    assert (first.outcome, second.outcome) == (RestoreOutcome.CREATED,) * 2
+    assert first.target_id != second.target_id
+    images = {
+        stored(env.arm, dr_template_id("web", g))["properties"]["distribute"][0]["imageId"]
+        for g in ("rg1", "rg2")
+    }
+    assert len(images) == 2
+
+
+def backed_up_in(group: str) -> ResourceId:
+    tid = template_id("web", group)
+    body = template_body()
+    body["properties"]["distribute"][0]["imageId"] = resource(group, "Microsoft.Compute/images/web")
+    create_template(tid, body)
+    backup_template(tid, deps())
+    return tid
 
 
 def test_identity_and_subnet_maps_come_from_settings(env: Any) -> None:
@@ -246,3 +273,35 @@ def test_gallery_source_is_unverified_while_the_primary_region_is_down(env: Any)
     dry = restore_template(RestoreRequest(tid, dry_run=True), deps())
 
     assert [a.code for a in dry.attention if a.code.startswith("source")] == ["source_unverified"]
+
+
+# Damaged backups: a clear 404-class error naming the damage, never a crash.
+
+
+# SharedImage outputs go to the same definition in the DR gallery, which must exist.
+
+
+def shared_image_template() -> dict[str, Any]:
+    body = template_body()
+    body["properties"]["distribute"] = [
+        {
+            "type": "SharedImage",
+            "galleryImageId": resource("img", "Microsoft.Compute/galleries/prod/images/ubuntu"),
+            "runOutputName": "sig",
+            "targetRegions": [{"name": PRIMARY, "replicaCount": 1}],
+        }
+    ]
+    return body
+
+
+def test_a_shared_image_output_without_its_dr_definition_needs_attention(env: Any) -> None:
+    tid = backed_up(body=shared_image_template())
+
+    missing = restore_template(RestoreRequest(tid, dry_run=True), deps())
+    seed_gallery(env.arm, dr_copy=True)  # creates lifeboat_dr/images/ubuntu in the DR group
+    present = restore_template(RestoreRequest(tid, dry_run=True), deps())
+
+    [item] = [a for a in missing.attention if a.code == "dr_gallery_image_missing"]
+    assert item.path == "properties.distribute[0].galleryImageId"
+    assert "lifeboat_dr/images/ubuntu" in item.message
+    assert not [a for a in present.attention if a.code.startswith("dr_gallery_image")]

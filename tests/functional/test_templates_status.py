@@ -11,7 +11,9 @@ from shared.templates.status import template_readiness
 from tests.functional.test_templates_support import (
     PRIMARY,
     create_template,
+    damage_pointer,
     deps,
+    dr_blobs,
     gallery_template,
     resource,
     seed_gallery,
@@ -114,3 +116,31 @@ def test_a_managed_image_source_is_judged_by_its_own_generation_and_region(env: 
     backup_template(tid, deps())
 
     assert codes() == {"mi": ["hyperv_gen1", "source_not_in_dr_region"]}
+
+
+def test_a_damaged_backup_pointer_is_a_finding_and_other_templates_still_report(
+    env: Any,
+) -> None:
+    good, bad = template_id("good"), template_id("bad")
+    create_template(good, template_body(sku="18.04-LTS"))
+    create_template(bad)
+    backup_template(good, deps())
+    backup_template(bad, deps())
+    damage_pointer({n: b for n, b in dr_blobs().items() if "/bad/" in n})
+
+    found = {f.template_id.rsplit("/", 1)[1]: f for f in template_readiness(deps())}
+
+    assert {name: f.code for name, f in found.items()} == {
+        "good": "hyperv_gen1",
+        "bad": "backup_damaged",
+    }
+    assert "latest.json" in found["bad"].message
+
+
+def test_no_subscriptions_in_scope_is_a_finding_not_an_all_clear(env: Any) -> None:
+    create_template(template_id())
+
+    [finding] = template_readiness(deps(subscriptions=()))
+
+    assert (finding.code, finding.template_id) == ("no_subscriptions", "")
+    assert "LIFEBOAT_SUBSCRIPTIONS" in finding.message + finding.recommendation

@@ -135,6 +135,18 @@ def read_blob(name: str) -> Any:
     return json.loads(container.download_blob(name).readall())
 
 
+def overwrite_blob(name: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+    """Replace one blob of the templates container, e.g. with damaged content or metadata."""
+    service = get_clients().blob_service("dr")
+    container = service.get_container_client(get_settings().templates_container)
+    container.upload_blob(name, data, overwrite=True, metadata=metadata or {})
+
+
+def damage_pointer(blobs: dict[str, Blob]) -> None:
+    """Overwrite the one pointer among `blobs` with metadata that cannot be parsed."""
+    overwrite_blob(pointer(blobs).name, b"{", {"sourceid": "x", "capturedat": "yesterday"})
+
+
 def versions(blobs: dict[str, Blob]) -> list[str]:
     """Names of the version blobs among `blobs`."""
     return sorted(n for n in blobs if "/versions/" in n)

@@ -15,6 +15,7 @@ from functions.resource_events import on_resource_event
 from shared.templates.backup import deployable
 from tests.functional.test_templates_support import (
     create_template,
+    damage_pointer,
     delete_template,
     dr_blobs,
     pointer,
@@ -113,6 +114,22 @@ def test_a_late_delete_event_for_a_recreated_template_keeps_it_live(env: Any) ->
     on_resource_event(template_event(tid, "delete", "e0"))  # the template still exists
 
     assert pointer(dr_blobs()).metadata["deleted"] == "false"
+
+
+def test_events_for_a_template_with_a_damaged_pointer_repair_it(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    on_resource_event(template_event(tid, "write", "e1"))
+    damage_pointer(dr_blobs())
+
+    on_resource_event(template_event(tid, "write", "e2"))
+    repaired = pointer(dr_blobs()).metadata
+    damage_pointer(dr_blobs())
+    delete_template(tid)
+    on_resource_event(template_event(tid, "delete", "e3"))
+
+    assert repaired["deleted"] == "false" and len(versions(dr_blobs())) == 1
+    assert pointer(dr_blobs()).metadata["deleted"] == "true"
 
 
 def test_the_app_indexes_the_template_routes() -> None:

@@ -8,14 +8,19 @@ from typing import Any
 import azure.functions as func
 import pytest
 
+from functions.status import status as status_route
 from functions.templates import templates_backup, templates_restore
+from shared import composition
+from shared.templates.restore_model import dr_template_name
 from tests.event_samples import http_post
 from tests.functional.test_templates_support import (
     DR,
     DR_RESOURCE_GROUP,
     PRIMARY,
     create_template,
+    damage_pointer,
     dr_blobs,
+    overwrite_blob,
     read_blob,
     template_body,
     template_id,
@@ -80,7 +85,7 @@ def test_restore_creates_then_answers_unchanged_with_one_put(env: Any) -> None:
     assert (first_status, first["outcome"]) == (201, "created")
     assert (second_status, second["outcome"]) == (200, "unchanged")
     target = f"/{DR_RESOURCE_GROUP}/providers/Microsoft.VirtualMachineImages/imageTemplates"
-    assert first["targetId"].endswith(f"{target}/web-dr-{DR}")
+    assert first["targetId"].endswith(f"{target}/{dr_template_name(tid, DR)}")
     assert env.arm.log.count("PUT", "imageTemplates/") == 1
     assert first["body"]["location"] == DR
 
@@ -117,7 +122,8 @@ def test_restore_into_a_name_holding_other_content_is_409(env: Any) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
-    create_template(template_id(f"web-dr-{DR}", DR_RESOURCE_GROUP), template_body(location=DR))
+    dr_name = dr_template_name(tid, DR)
+    create_template(template_id(dr_name, DR_RESOURCE_GROUP), template_body(location=DR))
 
     status, answer = restore({"templateId": str(tid)})
 
@@ -136,6 +142,63 @@ def test_azure_unavailable_in_the_dr_region_is_503_with_retry_after(env: Any) ->
 
     assert status == 503 and "503" in answer["error"]
     assert response.headers.get("Retry-After") == "1"
+
+
+def test_restore_denied_by_azure_is_500_naming_the_missing_permission(env: Any) -> None:
+    """ARM's linked-access check refuses a PUT that attaches an identity the app may not assign."""
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    env.arm.faults.server_errors(1.0, status=403, methods=("PUT",), path_contains="imageTemplates")
+
+    status, answer = restore({"templateId": str(tid)})
+
+    assert status == 500
+    assert "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action" in answer["error"]
+    assert "userAssignedIdentities/aib" in answer["error"]  # the identity to grant it on
+    assert env.arm.state.get(str(template_id(dr_template_name(tid, DR), DR_RESOURCE_GROUP))) is None
+
+
+def test_restore_of_a_damaged_backup_is_a_json_404_naming_the_damage(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    [version] = versions(dr_blobs())
+    overwrite_blob(version, b"\xff not json")
+
+    status, answer = restore({"templateId": str(tid)})
+    damage_pointer(dr_blobs())
+    pointer_status, pointer_answer = restore({"templateId": str(tid)})
+
+    assert status == 404 and "damaged" in answer["error"]
+    assert pointer_status == 404 and "latest.json" in pointer_answer["error"]
+
+
+def test_status_lists_a_damaged_backup_as_a_finding(env: Any) -> None:
+    tid = template_id()
+    create_template(tid)
+    backup({"templateId": str(tid)})
+    damage_pointer(dr_blobs())
+    request = func.HttpRequest(method="GET", url="http://localhost/api/status", body=b"")
+
+    response = status_route(request)
+
+    assert response.status_code == 200
+    findings = json.loads(response.get_body())["templates"]["findings"]
+    assert [f["code"] for f in findings] == ["backup_damaged"]
+
+
+def test_backup_all_without_subscriptions_in_scope_is_400_naming_the_setting(
+    env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_template(template_id())
+    monkeypatch.delenv("LIFEBOAT_SUBSCRIPTIONS")
+    composition.reset()
+
+    status, answer = backup({"all": True})
+
+    assert status == 400 and "LIFEBOAT_SUBSCRIPTIONS" in answer["error"]
+    assert answer["error"].startswith("all:") and dr_blobs() == {}
 
 
 # Bad requests: a 4xx naming the problem, and nothing written to ARM or storage.

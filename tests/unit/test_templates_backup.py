@@ -22,8 +22,10 @@ from shared.templates.backup import (
     pointer_blob,
     template_id_of,
     version_blob,
+    version_metadata,
 )
 from tests.plugins.payloads import load_payload
+from tests.unit.test_templates_sdk_body import sdk_body_errors
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TID = (
@@ -82,12 +84,15 @@ def test_deployable_drops_nulls_so_resource_graph_and_get_shapes_hash_alike() ->
     assert content_hash(deployable(with_nulls)) == content_hash(deployable(recorded()))
 
 
-def test_deployable_body_round_trips_through_the_sdk_model_unchanged() -> None:
-    body = deployable(recorded())
+def test_deployable_body_fits_the_sdk_schema_for_a_put() -> None:
+    assert sdk_body_errors(deployable(recorded())) == []
 
-    model = models.ImageTemplate(copy.deepcopy(body))
 
-    assert model.as_dict(exclude_readonly=True) == body
+def test_the_recorded_get_itself_does_not_fit_because_of_its_read_only_fields() -> None:
+    """Guards the test above: the same check refuses the body before stripping."""
+    errors = sdk_body_errors(recorded())
+    assert any("template.id: read-only" in e for e in errors)
+    assert any("provisioningState: read-only" in e for e in errors)
 
 
 def _read_only(model: Any) -> set[str]:
@@ -162,6 +167,17 @@ def test_pointer_metadata_is_ascii_even_for_unicode_resource_groups_and_round_tr
     assert all(v.isascii() for v in meta.values())
     assert meta["deleted"] == "true"
     assert Pointer.from_metadata(meta) == pointer
+
+
+def test_version_metadata_has_the_source_and_capture_facts_but_no_deleted_state() -> None:
+    meta = version_metadata(TID, "ab" * 32, T0, "2025-10-01")
+
+    assert meta == {
+        "sourceid": TID,
+        "capturedat": T0.isoformat(),
+        "contenthash": "ab" * 32,
+        "apiversion": "2025-10-01",
+    }
 
 
 def test_marking_an_already_deleted_pointer_keeps_the_first_deletion_time() -> None:

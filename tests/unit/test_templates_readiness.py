@@ -82,3 +82,9 @@ def test_source_not_in_the_dr_region_is_a_finding_but_unknown_is_not() -> None:
 def test_findings_serialise_with_the_template_id() -> None:
     [finding] = template_findings(facts(pointer=None))
     assert finding.to_dict()["templateId"] == TID
+
+
+def test_a_damaged_pointer_is_its_own_finding_not_a_missing_backup() -> None:
+    [finding] = template_findings(facts(pointer=None, backup_damage="latest.json is damaged"))
+    assert finding.code == "backup_damaged" and finding.message == "latest.json is damaged"
+    assert "POST /api/templates/backup" in finding.recommendation

@@ -6,7 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-from azure.mgmt.imagebuilder import models
 
 from shared.errors import InvalidInput
 from shared.templates.backup import deployable, template_id_of
@@ -18,11 +17,10 @@ from shared.templates.restore import (
     RestoreTarget,
     SourceFacts,
     already_restored,
-    dr_template_name,
     plan_restore,
-    validate_template_name,
 )
 from tests.plugins.payloads import load_payload
+from tests.unit.test_templates_sdk_body import sdk_body_errors
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = f"/subscriptions/{SUB}/resourceGroups"
@@ -128,12 +126,6 @@ def test_unmapped_identity_is_kept_and_flagged() -> None:
     ]
 
 
-def test_managed_image_output_goes_to_the_dr_region_and_dr_group() -> None:
-    dist = plan().body["properties"]["distribute"][0]
-    assert dist["location"] == "westus"
-    assert dist["imageId"] == f"{RG}/lifeboat-dr/providers/Microsoft.Compute/images/MyImage"
-
-
 def test_shared_image_output_targets_the_dr_gallery_and_replicates_in_the_dr_region() -> None:
     dist = plan().body["properties"]["distribute"][1]
 
@@ -159,11 +151,6 @@ def test_deprecated_replication_regions_put_the_dr_region_first() -> None:
     p = plan(deployable(sample))
 
     assert p.body["properties"]["distribute"][0]["replicationRegions"] == ["westus", "eastus2"]
-
-
-def test_vhd_output_is_written_to_the_dr_accounts_vhd_container() -> None:
-    dist = plan().body["properties"]["distribute"][2]
-    assert dist["uri"] == "https://lbdr.blob.core.windows.net/vhd-copies/a/b.vhd"
 
 
 def test_vhd_without_uri_stays_in_the_staging_account() -> None:
@@ -242,35 +229,14 @@ def test_planning_does_not_modify_the_backup() -> None:
     assert body == before
 
 
-def test_restored_body_is_accepted_by_the_sdk_model() -> None:
+def test_restored_body_fits_the_sdk_schema_and_points_at_the_dr_region() -> None:
     p = plan()
 
-    model = models.ImageTemplate(copy.deepcopy(p.body))
-
-    assert model.location == "westus"
-    assert isinstance(model.properties.distribute[0], models.ImageTemplateManagedImageDistributor)
-    assert model.properties.distribute[1].target_regions[0].name == "westus"
-    assert model.properties.vm_profile.vnet_config.subnet_id == DR_SUBNET
-
-
-def test_target_is_the_deterministic_dr_name_in_the_dr_group() -> None:
-    p = plan()
-    assert p.target_id.resource_group == "lifeboat-dr"
-    assert p.target_id.name == "web-dr-westus"
-    assert p.target_id.subscription == SUB
-
-
-def test_long_names_are_cut_to_the_arm_limit_and_stay_distinct() -> None:
-    a = dr_template_name("a" * 70, "southeastasia")
-    b = dr_template_name("a" * 69 + "b", "southeastasia")
-    assert len(a) <= 64 and len(b) <= 64
-    assert a != b and a.endswith("-dr-southeastasia")
-
-
-@pytest.mark.parametrize("bad", ["", "has space", "x" * 65, "-leading", "semi;colon"])
-def test_invalid_template_names_are_refused(bad: str) -> None:
-    with pytest.raises(InvalidInput):
-        validate_template_name(bad)
+    assert sdk_body_errors(p.body) == []
+    props = p.body["properties"]
+    assert p.body["location"] == "westus"
+    assert props["distribute"][1]["targetRegions"][0]["name"] == "westus"
+    assert props["vmProfile"]["vnetConfig"]["subnetId"] == DR_SUBNET
 
 
 def test_no_existing_dr_template_means_create() -> None:
@@ -305,3 +271,12 @@ def test_backup_without_location_names_the_field() -> None:
     with pytest.raises(InvalidInput) as err:
         plan(body)
     assert err.value.field == "backup.location"
+
+
+def test_restore_declares_the_identity_assign_action_its_put_needs() -> None:
+    """Every template attaches a user-assigned identity; ARM checks assign/action on it."""
+    from shared.azure import image_templates
+    from shared.azure.actions import declared_actions
+
+    action = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
+    assert action in declared_actions(image_templates)
