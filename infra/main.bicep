@@ -1,7 +1,8 @@
 // Lifeboat: everything `azd up` provisions. Deployed at subscription scope (the "home"
 // subscription); the Function App and the DR storage live in `location`, the DR region, so they
-// survive the outage they react to. Each subscription in scope gets an ARM event topic, a
-// Service Health alert rule and (once the code is deployed) an event subscription to the app.
+// survive the outage they react to (azure.yaml's preprovision hook refuses a primary region).
+// Each subscription in scope gets an ARM event topic, a Service Health alert rule, the DR
+// resource group and (once the code is deployed) an event subscription to the app.
 
 targetScope = 'subscription'
 
@@ -13,7 +14,7 @@ metadata description = 'Regional disaster recovery for Azure images, templates a
 @maxLength(40)
 param environmentName string
 
-@description('Required. The DR region: where the Function App and the DR storage run. Choose a region outside every primary region that offers Flex Consumption.')
+@description('Required. The DR region: where the Function App, the DR storage and the DR resource groups live. A region outside every primary region that offers Flex Consumption (the azd preprovision hook refuses a primary region).')
 @minLength(1)
 @metadata({
   azd: {
@@ -38,8 +39,21 @@ param tags object = {}
 @description('Optional. Resource group for the app. Default: rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Optional. Resource group, in every subscription in scope, that Lifeboat writes DR artefacts to (LIFEBOAT_DR_RESOURCE_GROUP). The code creates it; it is not part of this deployment, so a teardown never deletes DR copies.')
+@description('Optional. Resource group, in every subscription in scope, that Lifeboat writes DR artefacts to (LIFEBOAT_DR_RESOURCE_GROUP). This deployment creates it in the DR region; the app holds its write role only there.')
 param drResourceGroupName string = 'lifeboat-dr'
+
+@description('Optional. Source subnet id to DR subnet id, used when templates are restored (LIFEBOAT_SUBNET_MAP), e.g. {"/subscriptions/.../subnets/a": "/subscriptions/.../subnets/b"}. Kept in the infra: every provision rewrites all app settings.')
+param subnetMap object = {}
+
+@description('Optional. Source user-assigned identity id to DR identity id, used when templates are restored (LIFEBOAT_IDENTITY_MAP). Kept in the infra: every provision rewrites all app settings.')
+param identityMap object = {}
+
+@description('Optional. Where the app may attach user-assigned identities to restored templates: on every subscription in scope (any template restores), or only on the DR identities identityMap maps to (least privilege; a template whose identity is not mapped then fails to restore with a 500 naming the permission).')
+@allowed([
+  'subscriptions'
+  'mappedIdentities'
+])
+param identityAssignScope string = 'subscriptions'
 
 @description('Optional. Plan and report, but write nothing to Azure (LIFEBOAT_DRY_RUN).')
 param dryRun bool = false
@@ -66,6 +80,7 @@ param eventDelivery eventDeliveryType = {
 param drStorage drStorageType = {
   skuName: 'Standard_ZRS'
   softDeleteRetentionDays: 30
+  previousVersionRetentionDays: 30
   lockKind: 'CanNotDelete'
 }
 
@@ -91,6 +106,8 @@ type lockKind = 'CanNotDelete' | 'ReadOnly' | 'None'
 type drStorageType = {
   skuName: string
   softDeleteRetentionDays: int
+  // Days a previous blob version is kept before the lifecycle rule deletes it.
+  previousVersionRetentionDays: int
   lockKind: lockKind
 }
 
@@ -137,15 +154,27 @@ var alertFunction = {
   route: 'service-health'
 }
 
+// The DR identities restored templates may attach (identityMap values, each once).
+var mappedIdentityValues = [for item in items(identityMap): item.value]
+var mappedIdentityIds = union(mappedIdentityValues, [])
+
 // Event subscriptions need the function deployed first (Event Grid validates the endpoint).
 var wiredSubscriptionIds = wireEvents ? scopeSubscriptionIds : []
 
 // Generated from shared/routing.py: `python -m tests.infra.sync`.
 var eventRouting = loadJsonContent('event-routing.json')
 
+// The app must not run in a region it protects. azure.yaml's preprovision hook says so before
+// anything is deployed; this guard also stops deployments made without azd: ARM refuses the
+// resource group's location, and its error message quotes this text.
+var primaryRegionsText = toLower(replace(string(primaryRegions), ' ', ''))
+var normalizedLocation = toLower(replace(location, ' ', ''))
+var locationIsPrimary = contains(primaryRegionsText, '"${normalizedLocation}"')
+var guardedLocation = locationIsPrimary ? 'location-must-be-a-dr-region-outside-primaryRegions' : location
+
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: names.resourceGroup
-  location: location
+  location: guardedLocation
   tags: allTags
 }
 
@@ -187,6 +216,7 @@ module drStorageAccount 'modules/storage-dr.bicep' = {
     location: location
     skuName: drStorage.skuName
     softDeleteRetentionDays: drStorage.softDeleteRetentionDays
+    previousVersionRetentionDays: drStorage.previousVersionRetentionDays
     lock: {
       kind: drStorage.lockKind
     }
@@ -219,6 +249,14 @@ var lifeboatSettings = [
   {
     name: 'LIFEBOAT_DR_RESOURCE_GROUP'
     value: drResourceGroupName
+  }
+  {
+    name: 'LIFEBOAT_SUBNET_MAP'
+    value: string(subnetMap)
+  }
+  {
+    name: 'LIFEBOAT_IDENTITY_MAP'
+    value: string(identityMap)
   }
   {
     name: 'LIFEBOAT_DR_STORAGE_ACCOUNT'
@@ -291,6 +329,7 @@ module subscriptionScopes 'modules/subscription-scope.bicep' = [for (sub, i) in 
   scope: subscription(sub)
   params: {
     resourceGroupName: names.eventsResourceGroup
+    drResourceGroupName: drResourceGroupName
     systemTopicName: names.systemTopic
     alertRuleName: names.alertRule
     actionGroupId: actionGroup.outputs.id
@@ -315,6 +354,9 @@ module rbac 'rbac.bicep' = {
     deadLetterContainerName: names.deadLetterContainer
     subscriptionIds: scopeSubscriptionIds
     systemTopicPrincipalIds: [for (sub, i) in scopeSubscriptionIds: subscriptionScopes[i].outputs.systemTopicPrincipalId]
+    drResourceGroupName: drResourceGroupName
+    identityAssignScope: identityAssignScope
+    mappedIdentityIds: mappedIdentityIds
   }
 }
 

@@ -1,18 +1,25 @@
 // Every role Lifeboat's identities hold, named in one place: each assignment's name is a
 // guid() of its scope, principal and role, so a redeploy finds the same assignments and changes
-// nothing. No Owner, Contributor or User Access Administrator anywhere:
-//  - a custom role holding exactly the ARM actions (and data actions) the code performs
-//    (infra/arm-actions.json, generated from shared/azure/* ACTIONS and DATA_ACTIONS), assigned on
-//    each subscription in scope;
-//  - data-plane roles on the two storage accounts and telemetry publishing on App Insights;
-//  - blob write on the dead-letter container for each Event Grid system topic.
+// nothing. No Owner, Contributor or User Access Administrator anywhere. The ARM actions the code
+// performs (infra/arm-actions.json, generated from shared/azure/* ACTIONS, DATA_ACTIONS and
+// LINKED_ACTIONS by shared/azure/actions.py) are split into three custom roles by scope:
+//  - "reads": every read, the LRO status reads and the few writes that reach customer resources
+//    (actions.SUBSCRIPTION_WIDE), plus the data actions, on each subscription in scope;
+//  - "DR writes": every other write, delete and action, only on the DR resource group of each
+//    subscription in scope (infra creates those groups: modules/subscription-scope.bicep);
+//  - "identity assign": the linked actions ARM checks when a restored Image Builder template
+//    attaches its user-assigned identity, on each subscription in scope, or only on the mapped
+//    DR identities (identityAssignScope = 'mappedIdentities').
+// Data-plane roles: Blob Data Owner (host storage, as Microsoft's Flex samples), Queue and Table
+// Data Contributor on the app's account; Blob Data Contributor on the DR account; telemetry
+// publishing on App Insights; blob write on the dead-letter container for each system topic.
 
 targetScope = 'subscription'
 
 metadata name = 'Lifeboat RBAC'
-metadata description = 'Custom ARM-actions role and least-privilege data-plane role assignments.'
+metadata description = 'Custom ARM-action roles split by scope, and least-privilege data-plane role assignments.'
 
-@description('Required. azd environment name; makes the custom role name unique in the tenant.')
+@description('Required. azd environment name; makes the custom role names unique in the tenant.')
 param environmentName string
 
 @description('Required. Resource group (in this subscription) holding the storage accounts and App Insights.')
@@ -39,47 +46,64 @@ param appInsightsName string
 @description('Required. Dead-letter container in the Function App storage account.')
 param deadLetterContainerName string
 
-@description('Required. Subscription ids in scope: the custom role is assignable and assigned there.')
+@description('Required. Subscription ids in scope: the custom roles are assignable and assigned there.')
 @minLength(1)
 param subscriptionIds array
 
 @description('Required. Principal ids of the system topics, in the order of subscriptionIds.')
 param systemTopicPrincipalIds array
 
+@description('Required. The DR resource group that exists in every subscription in scope (LIFEBOAT_DR_RESOURCE_GROUP).')
+param drResourceGroupName string
+
+@description('Optional. Where the identity-assign role is held: on every subscription in scope, or only on the DR identities in mappedIdentityIds.')
+@allowed([
+  'subscriptions'
+  'mappedIdentities'
+])
+param identityAssignScope string = 'subscriptions'
+
+@description('Optional. Resource ids of the user-assigned identities restored templates may attach (the values of LIFEBOAT_IDENTITY_MAP).')
+param mappedIdentityIds array = []
+
 // Built-in role definition ids (stable across clouds).
 var builtInRoles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
-// Generated from shared/azure/*.ACTIONS: `python -m tests.infra.sync` (tests/infra fails until it is).
+// Generated from shared/azure/actions.py: `python -m tests.infra.sync` (tests/infra fails until it is).
 var armPermissions = loadJsonContent('arm-actions.json')
 
-var armRoleEnabled = !empty(armPermissions.actions) || !empty(armPermissions.dataActions)
-var armRoleName = guid(subscription().id, environmentName, 'lifeboat-arm-actions')
-
-// The deployment subscription is listed too: ARM creates the definition there.
+// The deployment subscription is listed too: ARM creates the definitions there.
 var subscriptionScopes = [for sub in subscriptionIds: '/subscriptions/${sub}']
 var assignableScopes = union([
   subscription().id
 ], subscriptionScopes)
 
-// No actions, no role: ARM refuses a custom role without permissions.
-var armRoleSubscriptionIds = armRoleEnabled ? subscriptionIds : []
+// No permissions, no role: ARM refuses a custom role without any.
+var readRoleEnabled = !empty(armPermissions.subscription.actions) || !empty(armPermissions.subscription.dataActions)
+var drWriteRoleEnabled = !empty(armPermissions.drResourceGroup.actions)
+var identityRoleEnabled = !empty(armPermissions.linked.actions)
 
-resource armRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (armRoleEnabled) {
-  name: armRoleName
+var readRoleName = guid(subscription().id, environmentName, 'lifeboat-arm-actions')
+var drWriteRoleName = guid(subscription().id, environmentName, 'lifeboat-dr-writes')
+var identityRoleName = guid(subscription().id, environmentName, 'lifeboat-identity-assign')
+
+resource readRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (readRoleEnabled) {
+  name: readRoleName
   properties: {
-    roleName: 'Lifeboat ARM actions (${environmentName}, ${subscription().subscriptionId})'
-    description: 'Exactly the Azure Resource Manager actions Lifeboat performs (shared/azure ACTIONS).'
+    roleName: 'Lifeboat reads (${environmentName}, ${subscription().subscriptionId})'
+    description: 'Lifeboat on each subscription in scope: the reads, LRO status reads and customer-resource writes its code performs (shared/azure/actions.py).'
     type: 'CustomRole'
     permissions: [
       {
-        actions: armPermissions.actions
+        actions: armPermissions.subscription.actions
         notActions: []
-        dataActions: armPermissions.dataActions
+        dataActions: armPermissions.subscription.dataActions
         notDataActions: []
       }
     ]
@@ -87,24 +111,120 @@ resource armRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (armR
   }
 }
 
-module armRoleAssignments 'modules/role-assignment-subscription.bicep' = [for (sub, i) in armRoleSubscriptionIds: {
+resource drWriteRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (drWriteRoleEnabled) {
+  name: drWriteRoleName
+  properties: {
+    roleName: 'Lifeboat DR writes (${environmentName}, ${subscription().subscriptionId})'
+    description: 'Lifeboat on the DR resource group only: the writes, deletes and actions its code performs there (shared/azure/actions.py).'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: armPermissions.drResourceGroup.actions
+        notActions: []
+        dataActions: armPermissions.drResourceGroup.dataActions
+        notDataActions: []
+      }
+    ]
+    assignableScopes: assignableScopes
+  }
+}
+
+resource identityRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (identityRoleEnabled) {
+  name: identityRoleName
+  properties: {
+    roleName: 'Lifeboat identity assign (${environmentName}, ${subscription().subscriptionId})'
+    description: 'Lifeboat: the linked checks ARM makes when a restored Image Builder template attaches its user-assigned identity.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: armPermissions.linked.actions
+        notActions: []
+        dataActions: armPermissions.linked.dataActions
+        notDataActions: []
+      }
+    ]
+    assignableScopes: assignableScopes
+  }
+}
+
+var readRoleSubscriptionIds = readRoleEnabled ? subscriptionIds : []
+var drWriteRoleSubscriptionIds = drWriteRoleEnabled ? subscriptionIds : []
+var identityRoleSubscriptionIds = identityRoleEnabled && identityAssignScope == 'subscriptions' ? subscriptionIds : []
+var identityRoleTargetIds = identityRoleEnabled && identityAssignScope == 'mappedIdentities' ? mappedIdentityIds : []
+
+module readRoleAssignments 'modules/role-assignment-subscription.bicep' = [for (sub, i) in readRoleSubscriptionIds: {
   name: take('${deployment().name}-arm-${i}', 64)
   scope: subscription(sub)
   params: {
-    name: guid('/subscriptions/${sub}', functionPrincipalId, armRoleName)
-    roleDefinitionId: '/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${armRoleName}'
+    name: guid('/subscriptions/${sub}', functionPrincipalId, readRoleName)
+    roleDefinitionId: '/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${readRoleName}'
     principalId: functionPrincipalId
+    assignmentDescription: 'Lifeboat: reads and customer-resource writes on this subscription (shared/azure/actions.py).'
   }
   dependsOn: [
-    armRole
+    readRole
+  ]
+}]
+
+// The DR resource groups exist before this module runs: main.bicep passes the system topics'
+// principal ids, outputs of the same per-subscription deployments that create the groups.
+module drWriteRoleAssignments 'modules/role-assignments-group.bicep' = [for (sub, i) in drWriteRoleSubscriptionIds: {
+  name: take('${deployment().name}-drw-${i}', 64)
+  scope: resourceGroup(sub, drResourceGroupName)
+  params: {
+    groupAssignments: [
+      {
+        name: guid('/subscriptions/${sub}/resourceGroups/${drResourceGroupName}', functionPrincipalId, drWriteRoleName)
+        roleDefinitionId: '/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${drWriteRoleName}'
+        principalId: functionPrincipalId
+      }
+    ]
+  }
+  dependsOn: [
+    drWriteRole
+  ]
+}]
+
+module identityRoleSubscriptionAssignments 'modules/role-assignment-subscription.bicep' = [for (sub, i) in identityRoleSubscriptionIds: {
+  name: take('${deployment().name}-ida-${i}', 64)
+  scope: subscription(sub)
+  params: {
+    name: guid('/subscriptions/${sub}', functionPrincipalId, identityRoleName)
+    roleDefinitionId: '/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${identityRoleName}'
+    principalId: functionPrincipalId
+    assignmentDescription: 'Lifeboat: attach user-assigned identities to restored Image Builder templates.'
+  }
+  dependsOn: [
+    identityRole
+  ]
+}]
+
+// One assignment per mapped DR identity, at the identity itself (its subscription must be in scope).
+module identityRoleIdentityAssignments 'modules/role-assignments-group.bicep' = [for (identityId, i) in identityRoleTargetIds: {
+  name: take('${deployment().name}-idm-${i}', 64)
+  scope: resourceGroup(split(identityId, '/')[2], split(identityId, '/')[4])
+  params: {
+    identityAssignments: [
+      {
+        name: guid(toLower(identityId), functionPrincipalId, identityRoleName)
+        identityName: last(split(identityId, '/'))
+        roleDefinitionId: '/subscriptions/${split(identityId, '/')[2]}/providers/Microsoft.Authorization/roleDefinitions/${identityRoleName}'
+        principalId: functionPrincipalId
+      }
+    ]
+  }
+  dependsOn: [
+    identityRole
   ]
 }]
 
 var storageAccountAssignments = [
   {
-    name: guid(stateStorageAccountId, functionPrincipalId, builtInRoles.storageBlobDataContributor)
+    // Host storage (AzureWebJobsStorage): Blob Data Owner, the role Microsoft's Flex Consumption
+    // samples and identity-based host storage docs give; the account holds only Lifeboat's state.
+    name: guid(stateStorageAccountId, functionPrincipalId, builtInRoles.storageBlobDataOwner)
     storageAccountName: stateStorageAccountName
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoles.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoles.storageBlobDataOwner)
     principalId: functionPrincipalId
   }
   {
@@ -156,5 +276,11 @@ module groupAssignments 'modules/role-assignments-group.bicep' = {
   }
 }
 
-@description('The custom role definition id, or empty while the code performs no ARM action.')
-output armRoleDefinitionId string = armRoleEnabled ? armRole.id : ''
+@description('The subscription-scope custom role definition id, or empty without any such action.')
+output readRoleDefinitionId string = readRoleEnabled ? readRole.id : ''
+
+@description('The DR-group custom role definition id, or empty without any such action.')
+output drWriteRoleDefinitionId string = drWriteRoleEnabled ? drWriteRole.id : ''
+
+@description('The identity-assign custom role definition id, or empty without any linked action.')
+output identityRoleDefinitionId string = identityRoleEnabled ? identityRole.id : ''

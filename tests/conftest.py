@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.plugins.payloads",
     "tests.plugins.storage",
     "tests.plugins.arm",
+    "tests.plugins.rbac_audit",
 ]

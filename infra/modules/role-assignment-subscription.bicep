@@ -15,12 +15,15 @@ param roleDefinitionId string
 @description('Required. Principal id of the managed identity.')
 param principalId string
 
+@description('Optional. What the assignment is for (shown in the portal).')
+param assignmentDescription string = 'Lifeboat: ARM actions its code performs (shared/azure/actions.py).'
+
 resource assignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: name
   properties: {
     roleDefinitionId: roleDefinitionId
     principalId: principalId
     principalType: 'ServicePrincipal'
-    description: 'Lifeboat: the ARM actions the code performs (shared/azure ACTIONS).'
+    description: assignmentDescription
   }
 }

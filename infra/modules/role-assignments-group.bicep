@@ -1,9 +1,12 @@
-// Applies role assignments whose scope lives in this resource group: storage accounts, blob
-// containers and an Application Insights component. Names, roles and principals are decided in
+// Applies role assignments whose scope lives in this resource group: the group itself, storage
+// accounts, blob containers, an Application Insights component and user-assigned identities. Names, roles and principals are decided in
 // infra/rbac.bicep (the one place); this module only places them at the right scope.
 
 metadata name = 'Lifeboat resource-group role assignments'
-metadata description = 'Role assignments on storage accounts, containers and Application Insights.'
+metadata description = 'Role assignments on the group, storage accounts, containers, Application Insights and identities.'
+
+@description('Optional. Assignments on this resource group: {name, roleDefinitionId, principalId}.')
+param groupAssignments array = []
 
 @description('Optional. Assignments on storage accounts: {name, storageAccountName, roleDefinitionId, principalId}.')
 param storageAccountAssignments array = []
@@ -13,6 +16,18 @@ param containerAssignments array = []
 
 @description('Optional. Assignments on Application Insights: {name, componentName, roleDefinitionId, principalId}.')
 param appInsightsAssignments array = []
+
+@description('Optional. Assignments on user-assigned identities: {name, identityName, roleDefinitionId, principalId}.')
+param identityAssignments array = []
+
+resource groupRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for a in groupAssignments: {
+  name: a.name
+  properties: {
+    roleDefinitionId: a.roleDefinitionId
+    principalId: a.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
 
 resource accounts 'Microsoft.Storage/storageAccounts@2023-05-01' existing = [for a in storageAccountAssignments: {
   name: a.storageAccountName
@@ -49,6 +64,20 @@ resource components 'Microsoft.Insights/components@2020-02-02' existing = [for a
 resource componentAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (a, i) in appInsightsAssignments: {
   name: a.name
   scope: components[i]
+  properties: {
+    roleDefinitionId: a.roleDefinitionId
+    principalId: a.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource identities 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = [for a in identityAssignments: {
+  name: a.identityName
+}]
+
+resource identityRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (a, i) in identityAssignments: {
+  name: a.name
+  scope: identities[i]
   properties: {
     roleDefinitionId: a.roleDefinitionId
     principalId: a.principalId

@@ -3,7 +3,7 @@
 // defence against a bad write or delete; a CanNotDelete lock guards against a teardown.
 
 metadata name = 'Lifeboat DR storage'
-metadata description = 'DR-region blob storage with soft delete, versioning and a delete lock.'
+metadata description = 'DR-region blob storage with soft delete, versioning, a previous-version lifecycle rule and a delete lock.'
 
 @description('Required. Storage account name (3-24 lowercase letters and digits).')
 @minLength(3)
@@ -29,6 +29,11 @@ param skuName string = 'Standard_ZRS'
 @minValue(1)
 @maxValue(365)
 param softDeleteRetentionDays int = 30
+
+@description('Optional. Days a previous blob version is kept before the lifecycle policy deletes it (versioning would otherwise keep every overwritten or deleted backup forever).')
+@minValue(1)
+@maxValue(3650)
+param previousVersionRetentionDays int = 30
 
 @description('Optional. Management lock on the account; kind None removes it.')
 param lock lockType = {
@@ -88,6 +93,42 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
       days: softDeleteRetentionDays
     }
   }
+}
+
+// Versioning is a second line of defence, not the retention policy: the app prunes backups itself
+// (LIFEBOAT_TEMPLATE_BACKUP_RETENTION), and previous versions of what it prunes or overwrites go
+// after previousVersionRetentionDays (then stay soft-deleted for softDeleteRetentionDays).
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'delete-previous-versions'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+            }
+            actions: {
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: previousVersionRetentionDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+  dependsOn: [
+    blobService
+  ]
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in containerNames: {

@@ -1,15 +1,19 @@
 // Deployed once per subscription in scope: a resource group holding that subscription's Event
-// Grid system topic (ARM resource events) and its Service Health alert rule. Both are
-// per-subscription by nature: a system topic's source and an activity-log alert's scope are
-// the subscription itself.
+// Grid system topic (ARM resource events) and its Service Health alert rule, both per-subscription
+// by nature (a system topic's source and an activity-log alert's scope are the subscription);
+// and the DR resource group (LIFEBOAT_DR_RESOURCE_GROUP) in the DR region, which the app writes
+// its DR artefacts into and where it holds its write role (infra/rbac.bicep).
 
 targetScope = 'subscription'
 
 metadata name = 'Lifeboat per-subscription wiring'
-metadata description = 'Resource group, ARM system topic and Service Health alert rule in one subscription.'
+metadata description = 'Events resource group with the ARM system topic and Service Health alert rule, and the DR resource group, in one subscription.'
 
-@description('Required. Name of the resource group created in this subscription.')
+@description('Required. Name of the resource group created in this subscription for the topic and the alert rule.')
 param resourceGroupName string
+
+@description('Required. Name of the DR resource group created in this subscription (LIFEBOAT_DR_RESOURCE_GROUP).')
+param drResourceGroupName string
 
 @description('Required. Name of the Event Grid system topic.')
 param systemTopicName string
@@ -26,7 +30,7 @@ param incidentTypes array
 @description('Optional. Service Health region display names (e.g. East US) that fire the alert; empty means all.')
 param regionNames array = []
 
-@description('Optional. Region of the resource group (metadata only; the topic and rule are global).')
+@description('Optional. Region of both resource groups: the DR region (the topic and rule themselves are global).')
 param location string = deployment().location
 
 @description('Optional. Tags for every resource.')
@@ -34,6 +38,14 @@ param tags object = {}
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: resourceGroupName
+  location: location
+  tags: tags
+}
+
+// Holds the DR copies: the app writes nothing outside it (shared/azure/actions.py). Created, never
+// emptied, by a deployment; see docs/deploy.md on `azd down`.
+resource drRg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: drResourceGroupName
   location: location
   tags: tags
 }
@@ -54,6 +66,9 @@ module resources 'subscription-resources.bicep' = {
 
 @description('The resource group holding this subscription\'s topic and alert rule.')
 output resourceGroupName string = rg.name
+
+@description('The DR resource group in this subscription.')
+output drResourceGroupName string = drRg.name
 
 @description('The system topic name.')
 output systemTopicName string = resources.outputs.systemTopicName

@@ -44,10 +44,61 @@ def test_discovery_lists_every_module_under_shared_azure_but_itself() -> None:
 
 
 def test_arm_actions_is_the_union_of_every_module_declaration() -> None:
-    declared = set()
+    declared = {a.lower() for a in actions.ASYNC_OPERATION_ACTIONS}
     for name in actions.module_names():
-        declared |= {a.lower() for a in getattr(importlib.import_module(name), "ACTIONS", ())}
+        module = importlib.import_module(name)
+        for attribute in ("ACTIONS", "LINKED_ACTIONS"):
+            declared |= {a.lower() for a in getattr(module, attribute, ())}
     assert {a.lower() for a in actions.ARM_ACTIONS} == declared
+
+
+def test_the_three_roles_partition_every_declared_action() -> None:
+    parts = (actions.SUBSCRIPTION_ACTIONS, actions.DR_GROUP_ACTIONS, actions.LINKED)
+    assert frozenset().union(*parts) == actions.ARM_ACTIONS
+    assert sum(len(p) for p in parts) == len(actions.ARM_ACTIONS), "a role overlaps another"
+
+
+def test_only_reads_and_listed_customer_writes_are_held_subscription_wide() -> None:
+    wide = {a.lower(): reason for a, reason in actions.SUBSCRIPTION_WIDE.items()}
+    for action in actions.SUBSCRIPTION_ACTIONS:
+        assert action.lower().endswith("/read") or action.lower() in wide, action
+    for action, reason in wide.items():
+        assert actions.is_arm_action(action) and len(reason) > 20, action
+
+
+def test_writes_deletes_and_actions_are_held_on_the_dr_group_only() -> None:
+    assert actions.DR_GROUP_ACTIONS, "the code writes DR copies"
+    for action in actions.DR_GROUP_ACTIONS:
+        assert not action.lower().endswith("/read"), action
+        assert action.lower() not in {w.lower() for w in actions.SUBSCRIPTION_WIDE}
+
+
+@pytest.mark.parametrize(
+    ("action", "linked"),
+    [
+        ("Microsoft.ManagedIdentity/userAssignedIdentities/assign/action", True),
+        ("Microsoft.Network/virtualNetworks/subnets/join/action", True),
+        ("Microsoft.Compute/snapshots/beginGetAccess/action", False),
+        ("Microsoft.Compute/snapshots/write", False),
+    ],
+)
+def test_assign_and_join_actions_are_linked_checks(action: str, linked: bool) -> None:
+    assert actions.is_linked(action) is linked
+
+
+def test_identity_assign_is_a_linked_action_whichever_tuple_declares_it() -> None:
+    assign = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
+    assert assign.lower() in {a.lower() for a in actions.LINKED}
+    assert assign.lower() not in {a.lower() for a in actions.DR_GROUP_ACTIONS}
+    linked = _module("fake", LINKED_ACTIONS=(assign,))
+    assert actions.declared_actions(linked, "LINKED_ACTIONS") == (assign,)
+
+
+def test_role_permissions_name_the_three_roles() -> None:
+    roles = actions.role_permissions()
+    assert set(roles) == {"subscription", "drResourceGroup", "linked"}
+    assert roles["subscription"]["dataActions"] == sorted(actions.ARM_DATA_ACTIONS, key=str.lower)
+    assert roles["drResourceGroup"]["dataActions"] == roles["linked"]["dataActions"] == []
 
 
 def _imports(path: Path) -> set[str]:

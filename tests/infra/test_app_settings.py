@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -9,8 +10,10 @@ import pytest
 
 from shared.config import Settings
 from tests.infra import surface
-from tests.infra.bicep import Unresolved
+from tests.infra.bicep import INFRA, Unresolved, function_call, main_scope
 from tests.infra.test_wiring import app_settings
+
+PARAMETERS = INFRA / "main.parameters.json"
 
 # Settings fields the infra leaves at their defaults, each with the reason that is safe in Azure.
 DEFAULTS_ARE_SAFE = {
@@ -20,8 +23,6 @@ DEFAULTS_ARE_SAFE = {
     "replica_count": "One gallery replica per DR region is a standby copy.",
     "storage_account_type": "Standard_ZRS replicas are the product default for DR images.",
     "template_backup_retention": "Backups kept per template; the default is the product's policy.",
-    "subnet_map": "Estate-specific; an operator adds mappings after deployment (empty = keep ids).",
-    "identity_map": "Estate-specific, as subnet_map.",
     "state_storage_connection_string": (
         "Azure connects with identity (AzureWebJobsStorage__accountName); a connection string "
         "would carry an account key, and shared-key access is disabled."
@@ -53,6 +54,10 @@ RENDERED_BY_ARM = {
     "00000000-0000-0000-0000-000000000002",
     "LIFEBOAT_PRIMARY_REGIONS": "eastus,westeurope",
     "LIFEBOAT_DR_REGION_OVERRIDES": '{"westeurope":"swedencentral"}',
+    "LIFEBOAT_SUBNET_MAP": '{"/subscriptions/s/resourceGroups/n/providers/Microsoft.Network/'
+    'virtualNetworks/v/subnets/a":"/subscriptions/s/resourceGroups/n/providers/Microsoft.Network/'
+    'virtualNetworks/v-dr/subnets/a"}',
+    "LIFEBOAT_IDENTITY_MAP": "{}",
     "LIFEBOAT_CLOUD": "AzureCloud",
     "LIFEBOAT_DRY_RUN": "False",
     "LIFEBOAT_DR_STORAGE_ACCOUNT": "stdrabcdefghij123",
@@ -119,3 +124,25 @@ def test_settings_load_from_the_values_the_infra_deploys(monkeypatch: pytest.Mon
     assert settings.dry_run is False and settings.credential == "default"
     assert settings.primary_regions == ("eastus", "westeurope")
     assert settings.dr_region("westeurope") == "swedencentral"
+    assert settings.subnet_map == json.loads(RENDERED_BY_ARM["LIFEBOAT_SUBNET_MAP"])
+    assert settings.identity_map == {}
+
+
+@pytest.mark.parametrize(
+    ("setting", "parameter"),
+    [("LIFEBOAT_SUBNET_MAP", "subnetMap"), ("LIFEBOAT_IDENTITY_MAP", "identityMap")],
+)
+def test_restore_maps_are_object_parameters_the_infra_keeps_across_provisions(
+    setting: str, parameter: str
+) -> None:
+    """Every provision rewrites all app settings, so a map set by hand would be lost."""
+    (entry,) = [
+        e
+        for e in main_scope().section("variables")["lifeboatSettings"]["value"]
+        if e["name"] == setting
+    ]
+    assert function_call(entry["value"]) == ("string", {"value_to_convert": parameter})
+    main = main_scope().section("parameters")[parameter]
+    assert main["type"] == "object" and main["default"] == {}
+    entry = json.loads(PARAMETERS.read_text())["parameters"][parameter]
+    assert entry["value"] == "${" + setting + "={}}"

@@ -16,6 +16,8 @@ IDS = [str(p.relative_to(INFRA)) for p in FILES]
 FREE_FORM_OBJECTS = {
     "tags": "Azure tags are an open name → value map.",
     "drRegionOverrides": "An open primary → DR region map (LIFEBOAT_DR_REGION_OVERRIDES).",
+    "subnetMap": "An open source → DR subnet id map (LIFEBOAT_SUBNET_MAP).",
+    "identityMap": "An open source → DR identity id map (LIFEBOAT_IDENTITY_MAP).",
 }
 BUILT_IN_TYPES = {"string", "int", "bool", "object", "array"}
 

@@ -80,14 +80,36 @@ def test_workflow_runs_make_test_before_it_deploys() -> None:
     assert jobs["deploy"]["needs"] == "test"
 
 
-def test_workflow_signs_in_with_oidc_and_repository_variables_only() -> None:
+def test_workflow_signs_in_azd_with_the_github_federated_credential_only() -> None:
     deploy = _workflow()["jobs"]["deploy"]
     assert deploy["permissions"]["id-token"] == "write"
-    (login,) = [s for s in deploy["steps"] if str(s.get("uses", "")).startswith("azure/login@")]
-    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
-    for value in login["with"].values():
-        assert value.startswith("${{ vars."), value
+    (login,) = [s for s in deploy["steps"] if str(s.get("run", "")).startswith("azd auth login")]
+    command = login["run"]
+    assert '--federated-credential-provider "github"' in command
+    assert (
+        '--client-id "$AZURE_CLIENT_ID"' in command and '--tenant-id "$AZURE_TENANT_ID"' in command
+    )
+    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"):
+        assert deploy["env"][name] == "${{ vars." + name + " }}"
+    assert not any("azure/login" in str(s.get("uses", "")).lower() for s in deploy["steps"])
+    assert "--client-secret" not in WORKFLOW.read_text()
     assert not re.search(r"\$\{\{\s*secrets\.", WORKFLOW.read_text()), "no stored secrets"
+
+
+def _azd_variables() -> set[str]:
+    refs = re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", PARAMETERS.read_text())
+    return {r for r in refs if r.startswith("LIFEBOAT_")}
+
+
+def test_workflow_writes_every_lifeboat_parameter_into_the_azd_environment() -> None:
+    """azd reads them from there; the hooks' `azd env set` then has no process env to lose to."""
+    deploy = _workflow()["jobs"]["deploy"]
+    assert not [k for k in deploy["env"] if k.startswith("LIFEBOAT_")]
+    (setup,) = [s for s in deploy["steps"] if "azd env new" in str(s.get("run", ""))]
+    assert set(setup["env"]) == _azd_variables()
+    loop = re.search(r"for name in ([A-Z0-9_ ]+);", setup["run"])
+    assert loop and set(loop.group(1).split()) == _azd_variables()
+    assert 'azd env set "$name" "$(printenv "$name")"' in setup["run"]
 
 
 def test_workflow_provisions_then_deploys_with_azd() -> None:

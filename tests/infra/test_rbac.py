@@ -1,4 +1,4 @@
-"""Least privilege: the custom role is exactly the code's ARM actions; data roles are scoped."""
+"""Least privilege: three custom roles split the code's ARM actions by scope; data roles scoped."""
 
 from __future__ import annotations
 
@@ -7,13 +7,23 @@ from typing import Any
 
 import pytest
 
-from shared.azure.actions import ARM_ACTIONS, ARM_DATA_ACTIONS, is_arm_action
-from tests.infra.bicep import INFRA, Scope, accessor_path, bicep_files, function_call, walk
+from shared.azure.actions import ARM_ACTIONS, ARM_DATA_ACTIONS, is_arm_action, role_permissions
+from tests.infra.bicep import (
+    INFRA,
+    Scope,
+    accessor_path,
+    bicep_files,
+    function_call,
+    main_scope,
+    walk,
+)
 from tests.infra.sync import ARM_ACTIONS_FILE, arm_actions, render
 
 RBAC = Scope(INFRA / "rbac.bicep")
+MAIN = main_scope()
 
 ROLES = {
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
     "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
     "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
@@ -24,57 +34,111 @@ BROAD_ROLES = {
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
 }
-BLOB, QUEUE, TABLE, METRICS = ROLES
+OWNER, BLOB, QUEUE, TABLE, METRICS = ROLES
+# Custom role resource in rbac.bicep -> its part of shared.azure.actions.role_permissions().
+CUSTOM_ROLES = {
+    "readRole": "subscription",
+    "drWriteRole": "drResourceGroup",
+    "identityRole": "linked",
+}
 
 
-def _custom_role(field: str) -> list[str]:
-    (role,) = [body for _, body in RBAC.resources("Microsoft.Authorization/roleDefinitions")]
-    (permission,) = role["properties"]["permissions"]
-    assert RBAC.resolve(permission[f"not{field[0].upper()}{field[1:]}"]) == []
-    granted = RBAC.resolve(permission[field])
-    assert isinstance(granted, list), f"the custom role's {field} must resolve to a list"
+def _permission(role: str) -> dict[str, Any]:
+    body = RBAC.section("resources")[role]["config"]["config"]
+    (permission,) = body["properties"]["permissions"]
+    assert RBAC.resolve(permission["notActions"]) == []
+    assert RBAC.resolve(permission["notDataActions"]) == []
+    return dict(permission)
+
+
+def _granted(role: str, field: str) -> list[str]:
+    granted = RBAC.resolve(_permission(role)[field])
+    assert isinstance(granted, list), f"{role} {field} must resolve to a list"
     return granted
 
 
-@pytest.mark.parametrize(
-    ("field", "declared"), [("actions", ARM_ACTIONS), ("dataActions", ARM_DATA_ACTIONS)]
-)
-def test_custom_role_grants_exactly_what_the_code_declares(
-    field: str, declared: frozenset[str]
+@pytest.mark.parametrize("role", CUSTOM_ROLES)
+@pytest.mark.parametrize("field", ["actions", "dataActions"])
+def test_each_custom_role_grants_exactly_its_part_of_the_code_declarations(
+    role: str, field: str
 ) -> None:
-    granted = _custom_role(field)
-    assert len(granted) == len({a.lower() for a in granted}), f"duplicate {field} in the role"
-    missing = {a.lower() for a in declared} - {a.lower() for a in granted}
-    extra = {a.lower() for a in granted} - {a.lower() for a in declared}
-    assert not missing and not extra, (
-        f"custom role {field} differ from shared/azure declarations (missing {sorted(missing)}, "
-        f"extra {sorted(extra)}): run `python -m tests.infra.sync`"
+    granted = _granted(role, field)
+    declared = role_permissions()[CUSTOM_ROLES[role]][field]
+    assert len(granted) == len({a.lower() for a in granted}), f"duplicate {field} in {role}"
+    assert {a.lower() for a in granted} == {a.lower() for a in declared}, (
+        f"{role} {field} differ from shared/azure/actions.py: run `python -m tests.infra.sync`"
     )
 
 
-def test_custom_role_exists_once_the_code_performs_any_arm_action() -> None:
-    condition = RBAC.section("resources")["armRole"]["config"]["condition"]
-    assert condition == "armRoleEnabled"
-    assert ARM_ACTIONS, "the code declares ARM actions, so the role must be deployed"
+def test_the_roles_together_grant_every_declared_action_and_nothing_more() -> None:
+    granted = {a.lower() for role in CUSTOM_ROLES for a in _granted(role, "actions")}
+    assert granted == {a.lower() for a in ARM_ACTIONS}
+    data = {a.lower() for role in CUSTOM_ROLES for a in _granted(role, "dataActions")}
+    assert data == {a.lower() for a in ARM_DATA_ACTIONS}
+
+
+@pytest.mark.parametrize("role", CUSTOM_ROLES)
+def test_a_custom_role_exists_only_while_it_has_permissions(role: str) -> None:
+    condition = RBAC.section("resources")[role]["config"]["condition"]
+    assert condition == f"{role}Enabled"
+    assert "armPermissions" in str(RBAC.section("variables")[condition]["value"])
 
 
 def test_arm_actions_file_is_exactly_what_sync_writes() -> None:
     assert ARM_ACTIONS_FILE.read_text() == render(arm_actions()), "run `python -m tests.infra.sync`"
 
 
-def test_custom_role_has_no_wildcards() -> None:
-    for action in _custom_role("actions") + _custom_role("dataActions"):
+@pytest.mark.parametrize("role", CUSTOM_ROLES)
+def test_custom_roles_have_no_wildcards(role: str) -> None:
+    for action in _granted(role, "actions") + _granted(role, "dataActions"):
         assert "*" not in action and is_arm_action(action), action
 
 
-def test_custom_role_is_assignable_and_assigned_on_every_subscription_in_scope() -> None:
-    assigned_over = RBAC.section("modules")["armRoleAssignments"]["config"]["loop_type"]
-    loop_array = RBAC.section("variables")[assigned_over["detail"]["array_name"]]["value"]
-    assert "subscriptionIds" in list(walk(loop_array)), "assign the role on subscriptionIds"
+def _loop(module: str) -> tuple[dict[str, Any], Any]:
+    config = RBAC.section("modules")[module]["config"]
+    array = config["loop_type"]["detail"]["array_name"]
+    return config["config"], RBAC.section("variables")[array]["value"]
+
+
+def test_read_role_is_assignable_and_assigned_on_every_subscription_in_scope() -> None:
+    call, over = _loop("readRoleAssignments")
+    assert over["operator"]["operands"]["true_value"] == "subscriptionIds"
     scopes = RBAC.section("variables")["subscriptionScopes"]["value"]
     assert scopes["loop_type"]["detail"]["array_name"] == "subscriptionIds"
-    call = RBAC.section("modules")["armRoleAssignments"]["config"]["config"]
     assert function_call(call["scope"]) == ("subscription", {"subscription_id": "sub"})
+    assert "readRoleName" in str(call["params"]["roleDefinitionId"])
+
+
+def test_dr_write_role_is_assigned_only_on_the_dr_resource_group_of_each_subscription() -> None:
+    call, over = _loop("drWriteRoleAssignments")
+    assert over["operator"]["operands"]["true_value"] == "subscriptionIds"
+    assert function_call(call["scope"]) == (
+        "resource_group",
+        {"subscription_id": "sub", "resource_group_name": "drResourceGroupName"},
+    )
+    (assignment,) = call["params"]["groupAssignments"]
+    assert "drWriteRoleName" in str(assignment["roleDefinitionId"])
+    assert MAIN.section("modules")["rbac"]["config"]["params"]["drResourceGroupName"] == (
+        "drResourceGroupName"
+    )
+
+
+def test_identity_assign_is_held_on_the_subscriptions_or_only_on_the_mapped_identities() -> None:
+    by_sub, subs = _loop("identityRoleSubscriptionAssignments")
+    by_identity, identities = _loop("identityRoleIdentityAssignments")
+    assert "'subscriptions'" in str(subs) and "subscriptionIds" in str(subs)
+    assert "'mappedIdentities'" in str(identities) and "mappedIdentityIds" in str(identities)
+    assert function_call(by_sub["scope"]) == ("subscription", {"subscription_id": "sub"})
+    (assignment,) = by_identity["params"]["identityAssignments"]
+    assert "identityRoleName" in str(assignment["roleDefinitionId"])
+    assert "identityId" in str(by_identity["scope"]) and "split" in str(by_identity["scope"])
+    mapped = MAIN.section("variables")["mappedIdentityValues"]["value"]
+    assert mapped["loop_type"]["detail"] in (
+        {"item_name": "item", "object_name": "identityMap"},
+        {"item_name": "item", "array_name": {"function": {"type": "items", "parameters": {
+            "arg_1": "identityMap"}}}},
+    )  # fmt: skip
+    assert RBAC.section("parameters")["identityAssignScope"]["default"] == "subscriptions"
 
 
 def _assignments(variable: str) -> list[dict[str, Any]]:
@@ -97,7 +161,7 @@ def test_function_identity_holds_data_roles_on_exactly_the_two_storage_accounts(
     }
     function = "functionPrincipalId"
     assert granted == {
-        ("stateStorageAccountName", BLOB, function),
+        ("stateStorageAccountName", OWNER, function),
         ("stateStorageAccountName", QUEUE, function),
         ("stateStorageAccountName", TABLE, function),
         ("drStorageAccountName", BLOB, function),
@@ -119,8 +183,11 @@ def test_every_role_assignment_name_is_a_guid_of_scope_principal_and_role() -> N
         for v in ("storageAccountAssignments", "containerAssignments", "appInsightsAssignments")
         for a in _assignments(v)
     ]
+    for module in ("readRoleAssignments", "identityRoleSubscriptionAssignments"):
+        names.append(_loop(module)[0]["params"]["name"])
+    names.append(_loop("drWriteRoleAssignments")[0]["params"]["groupAssignments"][0]["name"])
     names.append(
-        RBAC.section("modules")["armRoleAssignments"]["config"]["config"]["params"]["name"]
+        _loop("identityRoleIdentityAssignments")[0]["params"]["identityAssignments"][0]["name"]
     )
     for name in names:
         call = function_call(name)
