@@ -3,26 +3,60 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from emulator.azurite import Azurite
     from emulator.server import ArmEmulator
 
 
-def environment(arm: ArmEmulator, azurite: Azurite) -> dict[str, str]:
-    """Return the settings that point the app at this emulator and Azurite."""
+_VMS = "microsoft.compute/virtualmachines"
+
+
+def estate_scope(estate: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Return (subscriptions, regions of its VMs) of an estate, each sorted and unique.
+
+    They become LIFEBOAT_SUBSCRIPTIONS and LIFEBOAT_PRIMARY_REGIONS: the app protects the
+    estate's VMs where they run.
+    """
+    from emulator.core import normalize_location, type_of
+
+    subscriptions: set[str] = set()
+    regions: set[str] = set()
+    for item in estate.get("resources", []):
+        parts = str(item.get("id", "")).split("/")
+        if len(parts) > 2 and parts[1].lower() == "subscriptions":
+            subscriptions.add(parts[2].lower())
+        if type_of(str(item.get("id", ""))).lower() == _VMS and item.get("location"):
+            regions.add(normalize_location(str(item["location"])))
+    return sorted(subscriptions), sorted(regions)
+
+
+def environment(
+    arm: ArmEmulator,
+    azurite: Azurite,
+    subscriptions: Sequence[str] = (),
+    primary_regions: Sequence[str] = (),
+) -> dict[str, str]:
+    """Return the settings that point the app at this emulator, Azurite and the estate."""
     from emulator.azurite import DR_ACCOUNT, PRIMARY_ACCOUNT
 
     dr = azurite.connection_string(DR_ACCOUNT)
+    scope = {
+        "LIFEBOAT_SUBSCRIPTIONS": ",".join(subscriptions),
+        "LIFEBOAT_PRIMARY_REGIONS": ",".join(primary_regions),
+    }
     return {
         "LIFEBOAT_ARM_ENDPOINT": arm.endpoint,
         "LIFEBOAT_ARM_CA_BUNDLE": arm.ca_file,
         "LIFEBOAT_CREDENTIAL": "emulator",
         "LIFEBOAT_POLLING_INTERVAL_SECONDS": "0",
+        **{key: value for key, value in scope.items() if value},
         "AzureWebJobsStorage": dr,
         "LIFEBOAT_DR_STORAGE_CONNECTION_STRING": dr,
         "LIFEBOAT_PRIMARY_STORAGE_CONNECTION_STRING": azurite.connection_string(PRIMARY_ACCOUNT),
@@ -52,16 +86,17 @@ def main(
     from emulator.server import ArmEmulator
 
     args = _parse(argv)
+    estate = json.loads(Path(args.estate).read_text()) if args.estate else {}
     azurite = start_azurite()
     arm = ArmEmulator(azurite=azurite, seed=args.seed)
     try:
         arm.start()
-        seeded = arm.seed(args.estate) if args.estate else []
+        seeded = arm.seed(estate) if args.estate else []
         print(f"ARM emulator: {arm.endpoint}  (CA: {arm.ca_file})")
         print(f"Providers: {', '.join(arm.providers)}; seeded {len(seeded)} resources")
         print(f"Control API: {arm.endpoint}/_emulator/{{clock,clock/advance,faults/...,log}}")
         print("Point the app at it with:")
-        for key, value in environment(arm, azurite).items():
+        for key, value in environment(arm, azurite, *estate_scope(estate)).items():
             print(f"export {key}={shlex.quote(value)}")
         print("Ctrl-C to stop.", flush=True)
         if ready is not None:

@@ -8,6 +8,7 @@ import random
 import re
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -49,10 +50,13 @@ class Core:
         self.types = TypeHooks()
         self.store = Store(self.types, self.clock.now, self.lock)
         self.router = Router()
-        self.faults = Faults(seed)
+        # Token buckets refill with emulated time (see Faults).
+        self.faults = Faults(seed, time_fn=lambda: self.clock.now().timestamp())
         self.extensions: dict[str, Any] = {}
         self._reset_hooks: list[Callable[[], None]] = []
         self.log = RequestLog()
+        # Tracebacks of handler crashes (fault "bug" in the log); tests fail on them.
+        self.bugs: list[str] = []
         self._rng = random.Random(seed)
         self.lro = Operations(self.clock, lambda: self.endpoint, self.new_guid)
         self.lro.failing = self._failing_operation
@@ -111,10 +115,12 @@ class Core:
             self.store.clear()
             self.lro.clear()
             self.log.clear()
+            self.bugs.clear()
             self.faults.clear()
             self.clock.reset()
             self.page_size = 100
             self.lro.emit_retry_after = False
+            self.lro.force_polls = None
             self._rng = random.Random(self.seed_value)
 
     def seed(self, estate: Mapping[str, Any] | str | Path) -> list[str]:
@@ -163,6 +169,7 @@ class Core:
                 from emulator.core.control import handle
 
                 return handle(self, req), None
+            _authenticate(req)
             _check_api_version(req)
             injected = self.faults.before(req.method, req.path, req.subscription)
             if injected is not None:
@@ -177,6 +184,7 @@ class Core:
             return Response(exc.status, exc.body(), dict(exc.headers)), fault
         except Exception:
             logger.exception("emulator handler failed for %s %s", req.method, req.path)
+            self.bugs.append(f"{req.method} {req.path}\n{traceback.format_exc()}")
             return Response(500, errors.internal().body()), "bug"
 
     def _region_error(self, req: Request) -> errors.ArmError | None:
@@ -229,6 +237,17 @@ class Core:
             )
         )
         response.headers.setdefault("x-ms-request-id", self.new_guid())
+
+
+def _authenticate(req: Request) -> None:
+    """Raise 401 AuthenticationFailed unless the request carries a bearer token (any token).
+
+    ARM's gateway checks this before anything else (api-version, throttling, the resource).
+    """
+    header = next((v for k, v in req.headers.items() if k.lower() == "authorization"), None)
+    denied = errors.unauthenticated(header)
+    if denied is not None:
+        raise denied
 
 
 def _parse_body(raw: bytes) -> Any:

@@ -81,6 +81,63 @@ def invalid_parameter(message: str, target: str) -> ArmError:
     return ArmError(400, "InvalidParameter", message, target=target)
 
 
+def unauthenticated(header: str | None) -> ArmError | None:
+    """Return ARM's 401 AuthenticationFailed for a missing or non-bearer Authorization header.
+
+    Any bearer token is accepted (None): the emulator checks presence and form, not identity.
+    """
+    scheme, _, token = (header or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return None
+    problem = "is missing" if not header else "is provided in an invalid format"
+    return ArmError(
+        401,
+        "AuthenticationFailed",
+        f"Authentication failed. The 'Authorization' header {problem}.",
+        headers={
+            "WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
+            'error="invalid_token", error_description="The authentication failed because of '
+            f"{'missing' if not header else 'invalid'} 'Authorization' header.\"",
+        },
+    )
+
+
 def internal(message: str = "An internal error occurred.") -> ArmError:
     """Return a 500 InternalServerError (emulator bug or injected fault)."""
     return ArmError(500, "InternalServerError", message)
+
+
+_SERVER_ERRORS = {
+    500: (
+        "InternalServerError",
+        "Encountered internal server error. Diagnostic information: "
+        "timestamp '', subscription id '', tracking id '', request correlation id ''.",
+    ),
+    502: ("BadGateway", "The gateway did not receive a valid response from the upstream server."),
+    503: (
+        "ServiceUnavailable",
+        "The server (leader) is currently unable to receive requests. Please retry your request.",
+    ),
+    504: (
+        "GatewayTimeout",
+        "The gateway did not receive a response from 'Microsoft.Compute' "
+        "within the specified time period.",
+    ),
+}
+
+
+def server_error(status: int) -> ArmError:
+    """Return an injected 5xx with ARM-style code and wording."""
+    code, message = _SERVER_ERRORS.get(status, ("InternalServerError", "Internal error."))
+    return ArmError(status, code, message)
+
+
+def region_unavailable(region: str, namespace: str = "Microsoft.Compute") -> ArmError:
+    """Return the error ARM answers for a resource whose region is down (see docs/emulator.md)."""
+    return ArmError(
+        503,
+        "ServiceUnavailable",
+        f"The resource provider '{namespace}' is currently unavailable in location "
+        f"'{region}'. Please retry your request later.",
+        headers={"x-ms-failure-cause": "gateway"},
+    )

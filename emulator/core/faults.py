@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from emulator.core import errors
+from emulator.core.errors import region_unavailable, server_error
 from emulator.core.store import normalize_location
 
 # azure-facts §6: per subscription (and tenant) token buckets per operation type.
@@ -50,8 +51,9 @@ class _Bucket:
     stamp: float
 
     def take(self, now: float) -> bool:
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.refill)
-        self.stamp = now
+        elapsed = max(0.0, now - self.stamp)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.refill)
+        self.stamp = max(now, self.stamp)
         if self.tokens >= 1:
             self.tokens -= 1
             return True
@@ -59,10 +61,14 @@ class _Bucket:
 
 
 class Faults:
-    """Configure with the public methods; the server calls `before()` and `quota_headers()`."""
+    """Configure with the public methods; the server calls `before()` and `quota_headers()`.
+
+    Token buckets refill by `time_fn` (seconds): the Core passes its emulated clock.
+    """
 
     def __init__(self, seed: int = 0, time_fn: Callable[[], float] = time.monotonic) -> None:
         self._seed = seed
+        self._clock_time = time_fn
         self._time = time_fn
         self._lock = threading.Lock()
         self.clear()
@@ -78,6 +84,7 @@ class Faults:
             self._down: set[str] = set()
             self._buckets: dict[tuple[str, str], _Bucket] | None = None
             self._bucket_sizes = dict(DEFAULT_BUCKETS)
+            self._time = self._clock_time
             self.retry_after_seconds = 1
             self.retry_after_ms: int | None = None
 
@@ -134,12 +141,21 @@ class Faults:
         return None
 
     def rate_limits(
-        self, enabled: bool = True, buckets: dict[str, tuple[int, float]] | None = None
+        self,
+        enabled: bool = True,
+        buckets: dict[str, tuple[int, float]] | None = None,
+        *,
+        real_time: bool = False,
     ) -> None:
-        """Enable ARM token buckets (capacity, refill/s) per subscription and operation type."""
+        """Enable ARM token buckets (capacity, refill/s) per subscription and operation type.
+
+        They refill with `time_fn` (emulated clock), or real time when `real_time` (benchmarks
+        whose clients really sleep on Retry-After); their 429s carry the true Retry-After.
+        """
         with self._lock:
             self._bucket_sizes = {**DEFAULT_BUCKETS, **(buckets or {})}
             self._buckets = {} if enabled else None
+            self._time = time.monotonic if real_time else self._clock_time
 
     def fast_retries(self, milliseconds: int | None = 5) -> None:
         """Make injected errors carry a short retry-after-ms (and Retry-After) for quick retries."""
@@ -251,8 +267,9 @@ class Faults:
             "'00000000-0000-0000-0000-000000000000' exceeded. Please try again after "
             f"'{wait}' seconds after additional tokens are available. Refer to "
             "https://aka.ms/arm-throttling for additional information.",
+            # The true wait: a shorter one would only make the client fail its retries.
             headers={
-                **self._retry_headers(wait),
+                "Retry-After": str(wait),
                 f"x-ms-ratelimit-remaining-subscription-{category}": "0",
             },
         )
@@ -260,39 +277,3 @@ class Faults:
 
 def _methods(methods: tuple[str, ...] | None) -> frozenset[str] | None:
     return frozenset(m.upper() for m in methods) if methods else None
-
-
-_SERVER_ERRORS = {
-    500: (
-        "InternalServerError",
-        "Encountered internal server error. Diagnostic information: "
-        "timestamp '', subscription id '', tracking id '', request correlation id ''.",
-    ),
-    502: ("BadGateway", "The gateway did not receive a valid response from the upstream server."),
-    503: (
-        "ServiceUnavailable",
-        "The server (leader) is currently unable to receive requests. Please retry your request.",
-    ),
-    504: (
-        "GatewayTimeout",
-        "The gateway did not receive a response from 'Microsoft.Compute' "
-        "within the specified time period.",
-    ),
-}
-
-
-def server_error(status: int) -> errors.ArmError:
-    """Return an injected 5xx with ARM-style code and wording."""
-    code, message = _SERVER_ERRORS.get(status, ("InternalServerError", "Internal error."))
-    return errors.ArmError(status, code, message)
-
-
-def region_unavailable(region: str, namespace: str = "Microsoft.Compute") -> errors.ArmError:
-    """Return the error ARM answers for a resource whose region is down (see docs/emulator.md)."""
-    return errors.ArmError(
-        503,
-        "ServiceUnavailable",
-        f"The resource provider '{namespace}' is currently unavailable in location "
-        f"'{region}'. Please retry your request later.",
-        headers={"x-ms-failure-cause": "gateway"},
-    )

@@ -29,6 +29,7 @@ class Operation:
     output_in_status: bool
     location_body: bool
     emit_retry_after: bool = False
+    retry_after: int | None = None
     status: str = "InProgress"
     ended: datetime | None = None
     output: Any = None
@@ -44,6 +45,7 @@ class Operation:
     ) -> dict[str, str]:
         """Return the initial-response headers: Azure-AsyncOperation, Location, Retry-After."""
         out: dict[str, str] = {}
+        self.retry_after = retry_after
         if aao:
             out["Azure-AsyncOperation"] = self.url
         if location:
@@ -87,6 +89,8 @@ class Operations:
         self._new_guid = new_guid
         self._ops: dict[str, Operation] = {}
         self.emit_retry_after = False
+        # When set, every new operation answers this many InProgress polls (recording replays).
+        self.force_polls: int | None = None
         # Set by the Core: returns a replacement on_done that fails the op (fault injection).
         self.failing: Callable[[Request], OnDone | None] | None = None
 
@@ -105,6 +109,8 @@ class Operations:
         """Start an operation; it completes after `polls` InProgress answers (0 = at once)."""
         if not location:
             raise ValueError("an operation needs the region of its resource")
+        if self.force_polls is not None:
+            polls = self.force_polls
         replacement = self.failing(req) if self.failing is not None else None
         on_done = replacement or on_done
         op_id = self._new_guid()
@@ -159,12 +165,19 @@ class Operations:
             op.polls_left -= 1
         if (req.arg("monitor") or "").lower() == "true":
             return self._monitor_answer(op)
-        return Response.ok(op.status_body(self._clock))
+        return Response.ok(op.status_body(self._clock), _poll_again(op))
 
     def _monitor_answer(self, op: Operation) -> Response:
         if op.status == "InProgress":
-            return Response.accepted(None, {"Location": op.location_url})
+            return Response.accepted(None, {"Location": op.location_url, **_poll_again(op)})
         if op.error is not None:
             raise op.error
         body = op.output if op.location_body else None
         return Response.ok(body)
+
+
+def _poll_again(op: Operation) -> dict[str, str]:
+    """Retry-After on an InProgress poll, as on the initial answer (only when emitted at all)."""
+    if op.status == "InProgress" and op.emit_retry_after and op.retry_after is not None:
+        return {"Retry-After": str(op.retry_after)}
+    return {}

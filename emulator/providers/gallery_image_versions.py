@@ -121,7 +121,9 @@ class ImageVersions:
         stored = self.save(rid, self.build(rid, body, existing, home), existing)
         if existing is None:
             self.core.store.meta(rid)["content_id"] = self._content_of(stored)
-        op = self.core.lro.begin(req, home, segment="capsOperations", polls=1)
+        op = self.core.lro.begin(
+            req, home, segment="capsOperations", polls=1, on_done=self._finished(rid)
+        )
         # Azure sends Retry-After: 60 here; the core emits it only when told to (real sleeps).
         headers = op.headers(aao=True, location=False, retry_after=60)
         return Response(200 if existing else 201, stored, headers)
@@ -161,8 +163,28 @@ class ImageVersions:
             **({"tags": patch["tags"]} if "tags" in patch else {}),
         }
         stored = self.save(rid, self.build(rid, body, existing, existing["location"]), existing)
-        op = self.core.lro.begin(req, existing["location"], segment="capsOperations", polls=1)
+        op = self.core.lro.begin(
+            req, existing["location"], segment="capsOperations", polls=1,
+            on_done=self._finished(rid),
+        )  # fmt: skip
         return Response.ok(stored, op.headers(aao=True, location=False))
+
+    def _finished(self, rid: str) -> Any:
+        """Return the op's on_done: the version is Succeeded once its LRO is over.
+
+        In Azure the LRO itself lasts until every replica is done; here it ends after a poll
+        (a poller never waits on the frozen clock), so replication progress lives only in
+        replicationStatus and never shows as Creating/Updating after the LRO.
+        """
+
+        def done() -> None:
+            body = self.core.store.get(rid)
+            props = (body or {}).get("properties") or {}
+            if body is not None and props.get("provisioningState") in {"Creating", "Updating"}:
+                props["provisioningState"] = "Succeeded"
+                self.core.store.put(body)
+
+        return done
 
     def get(self, req: Request) -> Response:
         """GET a version; $expand=ReplicationStatus adds properties.replicationStatus."""

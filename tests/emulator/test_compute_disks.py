@@ -10,7 +10,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.models import Disk
 
 from emulator.server import ArmEmulator
-from tests.plugins.arm import arm_id, vm_resource
+from tests.plugins.arm import AUTH, arm_id, vm_resource
 
 
 def _disk(location: str = "eastus", **creation: Any) -> dict[str, Any]:
@@ -48,6 +48,7 @@ def test_initial_response_carries_absolute_polling_urls_and_updating_state(
     response = requests.put(
         arm.endpoint + arm_id("disks", "d1") + "?api-version=2026-03-02",
         json=_disk(createOption="Empty", diskSizeGB=8),
+        headers=AUTH,
         verify=arm.ca_file,
         timeout=10,
     )

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from emulator.server import ArmEmulator
+from tests.plugins.arm import AUTH
 from tests.plugins.payloads import load_recording
 
 RECORDED_SUB = "00000000-0000-0000-0000-000000000000"
@@ -69,6 +70,12 @@ def _assert_same_shape(recorded: dict[str, Any], response: requests.Response, wh
     # Top-level keys match exactly, except that the emulator always sends `name` and `type`
     # (the recorded snapshot 202 omits `name`; 2023 restore point bodies omit `type`).
     assert _keys(want) - TOLERATED == _keys(body) - TOLERATED, what
+    if isinstance(want, dict):
+        # Operation status and provisioningState at every step, as recorded.
+        assert (body.get("status"), (body.get("properties") or {}).get("provisioningState")) == (
+            want.get("status"),
+            (want.get("properties") or {}).get("provisioningState"),
+        ), what
     want_props = _keys((want or {}).get("properties"))
     got_props = _keys((body or {}).get("properties"))
     assert want_props <= got_props, f"{what}: missing properties {want_props - got_props}"
@@ -88,6 +95,7 @@ def test_recording_replays_with_the_same_shapes(name: str, arm: ArmEmulator) -> 
     arm.seed({"resources": ESTATES[name]})
     arm.core.lro.emit_retry_after = True
     session = requests.Session()
+    session.headers.update(AUTH)
     last_lro: requests.Response | None = None
     entries = recording["entries"]
     for index, entry in enumerate(entries):

@@ -157,3 +157,35 @@ def test_exclude_disks_and_delete(
     compute.restore_points.begin_delete("rg", "rpc", "os-only").result()
     compute.restore_point_collections.begin_delete("rg", "rpc").result()
     assert not arm.state.exists(source_point.id)
+
+
+def _percent(compute: ComputeManagementClient) -> int:
+    view = compute.restore_points.get("rg", "rpc-west", "rp1", expand="instanceView").instance_view
+    (percent,) = {d.replication_status.completion_percent for d in view.disk_restore_points}
+    return int(percent)
+
+
+def test_cross_region_copy_out_of_a_down_region_is_refused_as_region_down(
+    source_point: RestorePoint, arm: ArmEmulator, compute: ComputeManagementClient
+) -> None:
+    arm.faults.region_down("eastus")
+    with pytest.raises(HttpResponseError) as caught:
+        _copy(compute, source_point)
+    assert caught.value.status_code == 503
+    assert caught.value.error is not None and caught.value.error.code == "ServiceUnavailable"
+    assert "location 'eastus'" in caught.value.error.message
+    assert not arm.state.exists(source_point.id.replace("/rpc/", "/rpc-west/"))
+
+
+def test_cross_region_copy_stalls_while_the_source_region_is_down(
+    source_point: RestorePoint, arm: ArmEmulator, compute: ComputeManagementClient
+) -> None:
+    arm.compute.replication_percent_per_minute = 10
+    _copy(compute, source_point)
+    arm.clock.advance(120)
+    arm.faults.region_down("eastus")
+    arm.clock.advance(3600)
+    assert _percent(compute) == 20
+    arm.faults.region_up("eastus")
+    arm.clock.advance(60)
+    assert _percent(compute) == 30

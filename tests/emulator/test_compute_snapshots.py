@@ -45,9 +45,11 @@ def _incremental(compute: ComputeManagementClient, name: str, source: str) -> Sn
     ).result()
 
 
-def _copy_start(compute: ComputeManagementClient, name: str, source: str) -> Snapshot:
+def _copy_start(
+    compute: ComputeManagementClient, name: str, source: str, **kwargs: Any
+) -> Snapshot:
     return compute.snapshots.begin_create_or_update(
-        "rg", name, _snapshot(source, "CopyStart", "westus", incremental=True)
+        "rg", name, _snapshot(source, "CopyStart", "westus", incremental=True), **kwargs
     ).result()
 
 
@@ -204,3 +206,54 @@ def test_update_and_delete_snapshot(
     assert [s.name for s in compute.snapshots.list_by_resource_group("rg")] == ["s1"]
     compute.snapshots.begin_delete("rg", "s1").result()
     assert list(compute.snapshots.list()) == []
+
+
+def test_copy_start_out_of_a_down_region_is_refused_as_region_down(
+    disk: str, arm: ArmEmulator, compute: ComputeManagementClient
+) -> None:
+    source = _incremental(compute, "s1", disk)
+    arm.faults.region_down("eastus")
+    with pytest.raises(HttpResponseError) as caught:
+        _copy_start(compute, "s1-westus", source.id)
+    assert caught.value.status_code == 503
+    assert caught.value.error is not None and caught.value.error.code == "ServiceUnavailable"
+    assert "location 'eastus'" in caught.value.error.message
+    assert arm.state.get(arm_id("snapshots", "s1-westus")) is None
+
+
+def test_copy_start_progress_stops_while_the_source_region_is_down(
+    disk: str, arm: ArmEmulator, compute: ComputeManagementClient
+) -> None:
+    source = _incremental(compute, "s1", disk)
+    _copy_start(compute, "s1-westus", source.id)
+    arm.clock.advance(120)
+    arm.faults.region_down("eastus")
+    arm.clock.advance(3600)
+    stalled = compute.snapshots.get("rg", "s1-westus")
+    assert (stalled.completion_percent, stalled.copy_completion_error) == (20.0, None)
+    arm.faults.region_up("eastus")
+    arm.clock.advance(60)
+    assert compute.snapshots.get("rg", "s1-westus").completion_percent == 30.0
+    arm.faults.region_down("westus")
+    arm.clock.advance(600)
+    arm.faults.region_up("westus")
+    assert compute.snapshots.get("rg", "s1-westus").completion_percent == 30.0
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(409, "Conflict"), (400, "BadRequest"), (429, "TooManyRequests")]
+)
+def test_copy_limit_refusals_can_answer_with_another_status_and_code(
+    disk: str, arm: ArmEmulator, compute: ComputeManagementClient, status: int, code: str
+) -> None:
+    arm.compute.refuse_copies_with(status, code)
+    first = _incremental(compute, "s1", disk)
+    second = _incremental(compute, "s2", disk)
+    _copy_start(compute, "s1-westus", first.id)
+    with pytest.raises(HttpResponseError) as caught:
+        _copy_start(compute, "s2-westus", second.id, retry_total=0)
+    assert caught.value.status_code == status
+    assert caught.value.error is not None and caught.value.error.code == code
+    assert "Only one CopyStart copy at a time" in caught.value.error.message
+    arm.reset()
+    assert arm.compute.copy_refusal == (409, "OperationNotAllowed")

@@ -11,9 +11,24 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.plugins.arm import arm_id
+from tests.plugins.arm import AUTH, SUBSCRIPTION, arm_id, vm_resource
 
 ROOT = Path(__file__).resolve().parents[2]
+OTHER = "00000000-0000-0000-0000-0000000000ff"
+
+
+def test_the_demo_estate_prints_settings_the_app_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator.__main__ import estate_scope
+    from shared.config import Settings
+
+    subscriptions, regions = estate_scope(
+        json.loads((ROOT / "emulator" / "estates" / "demo.json").read_text())
+    )
+    assert (subscriptions, regions) == (["6b1f3c2e-8d4a-4f5b-9c7e-2a1d0e9f8b7c"], ["eastus"])
+    monkeypatch.setenv("LIFEBOAT_SUBSCRIPTIONS", ",".join(subscriptions))
+    monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", ",".join(regions))
+    settings = Settings()
+    assert (settings.subscriptions, settings.primary_regions) == (tuple(subscriptions), ("eastus",))
 
 
 def test_importing_the_cli_starts_nothing() -> None:
@@ -33,9 +48,10 @@ def test_main_seeds_the_estate_and_prints_the_environment(
     from emulator.__main__ import main
 
     estate = tmp_path / "estate.json"
-    estate.write_text(
-        json.dumps({"resources": [{"id": arm_id("disks", "d1"), "location": "eastus"}]})
-    )
+    west = vm_resource("w1", location="westus")
+    west["id"] = west["id"].replace(SUBSCRIPTION, OTHER)
+    resources = [{"id": arm_id("disks", "d1"), "location": "eastus"}, vm_resource("e1"), west]
+    estate.write_text(json.dumps({"resources": resources}))
     stop, ready = threading.Event(), threading.Event()
     runner = threading.Thread(target=main, args=(["--estate", str(estate)], stop, ready))
     runner.start()
@@ -50,9 +66,15 @@ def test_main_seeds_the_estate_and_prints_the_environment(
         assert env["LIFEBOAT_CREDENTIAL"] == "emulator"
         assert env["LIFEBOAT_POLLING_INTERVAL_SECONDS"] == "0"
         assert "AzureWebJobsStorage" in env and "LIFEBOAT_DR_STORAGE_CONNECTION_STRING" in env
+        # The estate's subscriptions, and the regions of its VMs as the protected regions.
+        assert env["LIFEBOAT_SUBSCRIPTIONS"] == f"{SUBSCRIPTION},{OTHER}"
+        assert env["LIFEBOAT_PRIMARY_REGIONS"] == "eastus,westus"
         endpoint, ca = env["LIFEBOAT_ARM_ENDPOINT"], env["LIFEBOAT_ARM_CA_BUNDLE"]
         disk = requests.get(
-            f"{endpoint}{arm_id('disks', 'd1')}?api-version=2026-03-02", verify=ca, timeout=10
+            f"{endpoint}{arm_id('disks', 'd1')}?api-version=2026-03-02",
+            headers=AUTH,
+            verify=ca,
+            timeout=10,
         )
         assert disk.status_code == 200
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -10,7 +11,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute import ComputeManagementClient
 
 from emulator.server import ArmEmulator
-from tests.plugins.arm import SUBSCRIPTION, arm_id, vm_resource
+from tests.plugins.arm import AUTH, SUBSCRIPTION, arm_id, vm_resource
 
 DISK_PATH = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Compute/disks/d1"
 
@@ -23,7 +24,7 @@ def disk(arm: ArmEmulator) -> str:
 
 def _raw_get(arm: ArmEmulator, path: str) -> requests.Response:
     return requests.get(
-        f"{arm.endpoint}{path}?api-version=2026-03-02", verify=arm.ca_file, timeout=10
+        f"{arm.endpoint}{path}?api-version=2026-03-02", headers=AUTH, verify=arm.ca_file, timeout=10
     )
 
 
@@ -86,9 +87,50 @@ def test_token_buckets_count_down_per_operation_type_and_then_throttle(
     assert remaining[3].status_code == 429
     assert remaining[3].json()["error"]["code"] == "SubscriptionRequestsThrottled"
     write = requests.patch(
-        f"{arm.endpoint}{DISK_PATH}?api-version=2026-03-02", json={}, verify=arm.ca_file, timeout=10
+        f"{arm.endpoint}{DISK_PATH}?api-version=2026-03-02",
+        json={},
+        headers=AUTH,
+        verify=arm.ca_file,
+        timeout=10,
     )
     assert write.headers["x-ms-ratelimit-remaining-subscription-writes"] == "199"
+
+
+def test_token_buckets_throttle_the_sdk_until_the_emulated_clock_refills_them(
+    arm: ArmEmulator, compute: ComputeManagementClient, disk: str
+) -> None:
+    arm.faults.rate_limits(buckets={"reads": (2, 0.5)})
+    remaining: list[str] = []
+
+    def hook(response: Any) -> None:
+        headers = response.http_response.headers
+        remaining.append(headers["x-ms-ratelimit-remaining-subscription-reads"])
+
+    for _ in range(2):
+        assert compute.disks.get("rg", "d1", raw_response_hook=hook).name == "d1"
+    assert remaining == ["1", "0"]
+    with pytest.raises(HttpResponseError) as caught:
+        compute.disks.get("rg", "d1", retry_total=0)  # the SDK would honour Retry-After: 2 s
+    assert caught.value.status_code == 429
+    assert caught.value.error is not None
+    assert caught.value.error.code == "SubscriptionRequestsThrottled"
+    # The true wait, although the arm fixture asked for fast retries of injected faults.
+    assert caught.value.response.headers["Retry-After"] == "2"
+    assert "retry-after-ms" not in caught.value.response.headers
+    arm.clock.advance(1)
+    with pytest.raises(HttpResponseError):
+        compute.disks.get("rg", "d1", retry_total=0)
+    arm.clock.advance(1)
+    assert compute.disks.get("rg", "d1").name == "d1"
+
+
+def test_token_buckets_can_refill_in_real_time_for_benchmarks(arm: ArmEmulator, disk: str) -> None:
+    arm.faults.rate_limits(buckets={"reads": (1, 0.001)}, real_time=True)
+    assert _raw_get(arm, DISK_PATH).status_code == 200
+    arm.clock.advance(3600)
+    throttled = _raw_get(arm, DISK_PATH)
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "1000"
 
 
 def test_server_errors_at_a_rate_are_retried_by_the_sdk(

@@ -12,13 +12,44 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.compute import ComputeManagementClient
 
 from emulator.server import ArmEmulator
-from tests.plugins.arm import SUBSCRIPTION, arm_id
+from tests.plugins.arm import AUTH, SUBSCRIPTION, arm_id
 
 DISKS = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Compute/disks"
 
 
 def _get(arm: ArmEmulator, path: str, **kwargs: Any) -> requests.Response:
+    kwargs.setdefault("headers", AUTH)
     return requests.get(arm.endpoint + path, verify=arm.ca_file, timeout=10, **kwargs)
+
+
+def test_a_request_without_authorization_is_a_401_authentication_failed(arm: ArmEmulator) -> None:
+    arm.seed({"resources": [{"id": arm_id("disks", "d1"), "location": "eastus"}]})
+    response = _get(arm, DISKS + "/d1?api-version=2026-03-02", headers={})
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": {
+            "code": "AuthenticationFailed",
+            "message": "Authentication failed. The 'Authorization' header is missing.",
+        }
+    }
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert arm.log.entries()[-1].error_code == "AuthenticationFailed"
+
+
+def test_any_bearer_token_is_accepted_but_not_another_scheme(arm: ArmEmulator) -> None:
+    arm.seed({"resources": [{"id": arm_id("disks", "d1"), "location": "eastus"}]})
+    path = DISKS + "/d1?api-version=2026-03-02"
+    assert _get(arm, path, headers={"authorization": "Bearer anything"}).status_code == 200
+    basic = _get(arm, path, headers={"Authorization": "Basic dXNlcjpwdw=="})
+    assert basic.status_code == 401
+    assert basic.json()["error"]["message"] == (
+        "Authentication failed. The 'Authorization' header is provided in an invalid format."
+    )
+    assert _get(arm, path, headers={"Authorization": "Bearer "}).status_code == 401
+
+
+def test_the_control_api_needs_no_authorization(arm: ArmEmulator) -> None:
+    assert _get(arm, "/_emulator/clock", headers={}).status_code == 200
 
 
 def test_missing_api_version_is_a_400_with_arms_code(arm: ArmEmulator) -> None:
@@ -43,6 +74,7 @@ def test_invalid_json_body_is_a_400(arm: ArmEmulator) -> None:
     response = requests.put(
         arm.endpoint + DISKS + "/d1?api-version=2026-03-02",
         data=b"{not json",
+        headers=AUTH,
         verify=arm.ca_file,
         timeout=10,
     )
@@ -54,7 +86,7 @@ def test_tls_is_verified_only_with_the_emulators_ca(arm: ArmEmulator) -> None:
     assert arm.endpoint.startswith("https://127.0.0.1:")
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(arm.endpoint + "/_emulator/clock", verify=True, timeout=10)
-    assert _get(arm, "/_emulator/clock").status_code == 200
+    assert _get(arm, "/_emulator/clock", headers={}).status_code == 200
 
 
 def test_sdk_404_is_resource_not_found_error_with_azures_body(
@@ -120,6 +152,7 @@ def test_seed_from_json_file_and_reset_empties_everything(arm: ArmEmulator, tmp_
 
 def test_control_api_drives_clock_faults_and_seed(arm: ArmEmulator) -> None:
     def post(action: str, body: Any) -> requests.Response:
+        # No Authorization: the control API is not ARM.
         return requests.post(
             f"{arm.endpoint}/_emulator/{action}", json=body, verify=arm.ca_file, timeout=10
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -184,3 +185,23 @@ def test_token_bucket_refills_with_time() -> None:
 def test_region_names_normalise_and_types_parse() -> None:
     assert normalize_location("(US) East US 2") == "eastus2"
     assert type_of(DISK + "/x/y") == "Microsoft.Compute/disks/x"
+
+
+def test_a_handler_crash_is_a_logged_500_that_fails_the_test_that_caused_it() -> None:
+    from tests.plugins.arm import AUTH, fail_on_emulator_bugs
+
+    core = Core(start=START)
+
+    def crash(req: Request) -> Any:
+        raise KeyError("boom")
+
+    core.router.add("GET", "/subscriptions/{sub}/providers/Microsoft.Lifeboat/crash", crash)
+    path = "/subscriptions/s/providers/Microsoft.Lifeboat/crash?api-version=2026-01-01"
+    fail_on_emulator_bugs(core)  # nothing crashed yet
+    status, _, _ = core.dispatch("GET", path, AUTH, b"")
+    assert status == 500
+    assert core.log.entries()[-1].fault == "bug"
+    with pytest.raises(pytest.fail.Exception, match="KeyError: 'boom'"):
+        fail_on_emulator_bugs(core)
+    core.reset()
+    fail_on_emulator_bugs(core)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from emulator.azurite import Azurite
+from emulator.core import Core
 from emulator.server import ArmEmulator
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 RESOURCE_GROUP = "rg"
+# Raw HTTP calls need a bearer token like the SDK sends (the emulator accepts any token).
+AUTH = {"Authorization": "Bearer lifeboat-test-token"}
 
 
 def arm_id(kind: str, name: str, rg: str = RESOURCE_GROUP, sub: str = SUBSCRIPTION) -> str:
@@ -65,6 +68,23 @@ class LifeboatEnv:
         from shared import composition
 
         return composition.get_clients()
+
+
+def fail_on_emulator_bugs(core: Core) -> None:
+    """Fail the running test when an emulator handler crashed (a 500 with fault "bug")."""
+    crashed = [e for e in core.log.entries() if e.fault == "bug"]
+    if crashed:
+        details = "\n".join(core.bugs) or "\n".join(f"{e.method} {e.path}" for e in crashed)
+        pytest.fail(f"the ARM emulator crashed on {len(crashed)} request(s):\n{details}")
+
+
+@pytest.fixture(autouse=True)
+def _no_emulator_bugs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that used the emulator: an emulator crash fails the test."""
+    yield
+    if "arm_server" in request.fixturenames:
+        server: ArmEmulator = request.getfixturevalue("arm_server")
+        fail_on_emulator_bugs(server.core)
 
 
 @pytest.fixture(scope="session")

@@ -33,10 +33,16 @@ class ComputeOptions:
     max_copies_per_region: int = 100
     failing_copies: set[str] = field(default_factory=set)
     sas_blob_bytes: int | None = None
+    # (status, code) of CopyStart copy-limit refusals; Azure's real answer is undocumented.
+    copy_refusal: tuple[int, str] = (409, "OperationNotAllowed")
 
     def fail_copy(self, snapshot_id: str) -> None:
         """Make the CopyStart of `snapshot_id` end with copyCompletionError CopySourceNotFound."""
         self.failing_copies.add(snapshot_id.lower())
+
+    def refuse_copies_with(self, status: int = 409, code: str = "OperationNotAllowed") -> None:
+        """Answer CopyStart copy-limit refusals with `status` and `code` (same message)."""
+        self.copy_refusal = (status, code)
 
     def reset(self) -> None:
         """Back to defaults."""

@@ -13,8 +13,13 @@ _SOURCE_GONE = "CopySourceNotFound"
 
 
 def check_allowed(core: Core, subscription: str, location: str, origin: Origin) -> None:
-    """Raise 400 for a non-incremental source, 409 when a copy limit is reached."""
+    """Raise region-down (503) for a down source region, 400 for a full source, or the refusal.
+
+    The copy-limit refusal is 409 OperationNotAllowed unless `refuse_copies_with` chose another.
+    """
     source = origin.source or {}
+    # The copy reads the source through its region's control plane.
+    core.faults.check_region(source.get("location"))
     props = source.get("properties", {})
     if not props.get("incremental"):
         raise errors.invalid_parameter(
@@ -26,8 +31,8 @@ def check_allowed(core: Core, subscription: str, location: str, origin: Origin) 
     in_flight = _in_flight(core, subscription)
     for other in in_flight:
         if other["_source_family"] == family:
-            raise errors.conflict(
-                "OperationNotAllowed",
+            raise _refusal(
+                core,
                 "Only one CopyStart copy at a time is allowed per source disk: snapshot "
                 f"'{other['id']}' is still copying from the same incremental snapshot family "
                 f"({other['properties'].get('completionPercent', 0.0)}% complete). "
@@ -35,12 +40,22 @@ def check_allowed(core: Core, subscription: str, location: str, origin: Origin) 
             )
     limit = options(core).max_copies_per_region
     if sum(1 for other in in_flight if other["location"] == location) >= limit:
-        raise errors.conflict(
-            "OperationNotAllowed",
+        raise _refusal(
+            core,
             f"The number of incremental snapshot copies in progress for subscription "
             f"'{subscription}' in region '{location}' has reached the limit of {limit}. "
             "Retry when some copies complete.",
         )
+
+
+def _refusal(core: Core, message: str) -> errors.ArmError:
+    """Return the copy-limit refusal with the configured status and code (see ComputeOptions)."""
+    status, code = options(core).copy_refusal
+    headers: dict[str, str] = {}
+    if status == 429:
+        # Throttling answers carry Retry-After (short when the tests ask for fast retries).
+        headers = core.faults.fast_retry_headers() or {"Retry-After": "60"}
+    return errors.ArmError(status, code, message, headers=headers)
 
 
 def _in_flight(core: Core, subscription: str) -> list[Body]:
@@ -61,7 +76,10 @@ def start(core: Core, stored: Body, meta: dict[str, Any], origin: Origin) -> Non
     source = origin.source or {}
     meta["copy"] = {
         "started": core.clock.now(),
+        "last": core.clock.now(),
+        "elapsed": 0.0,
         "source": source.get("id", ""),
+        "source_region": str(source.get("location") or ""),
         "source_family": str(
             source.get("properties", {}).get("incrementalSnapshotFamilyId", "")
         ).lower(),
@@ -70,7 +88,11 @@ def start(core: Core, stored: Body, meta: dict[str, Any], origin: Origin) -> Non
 
 
 def refresh(core: Core, body: Body, meta: dict[str, Any], now: datetime) -> None:
-    """Advance completionPercent with the clock; fail if the source vanished or was told to."""
+    """Advance completionPercent with the clock; fail if the source vanished or was told to.
+
+    The copy stalls while its source or target region is down (observed on every read and every
+    clock advance; down time nobody observed counts as up time).
+    """
     copy = meta.get("copy")
     props = body["properties"]
     if not copy or "copyCompletionError" in props or props.get("completionPercent") == 100.0:
@@ -83,5 +105,12 @@ def refresh(core: Core, body: Body, meta: dict[str, Any], now: datetime) -> None
             "It may have been deleted while the copy was in progress.",
         }
         return
-    minutes = (now - copy["started"]).total_seconds() / 60
+    last = copy["last"]
+    down = core.faults.is_region_down(copy["source_region"]) or core.faults.is_region_down(
+        body["location"]
+    )
+    if now > last and not down:
+        copy["elapsed"] += (now - last).total_seconds()
+    copy["last"] = max(now, last)
+    minutes = copy["elapsed"] / 60
     props["completionPercent"] = round(min(100.0, minutes * opts.copy_percent_per_minute), 2)

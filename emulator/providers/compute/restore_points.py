@@ -34,15 +34,18 @@ def register(core: Core) -> None:
     core.router.add("GET", point, lambda req: Response.ok(_point_view(core, req)))
     core.router.add("PUT", point, lambda req: _put_point(core, req))
     core.router.add("DELETE", point, lambda req: _delete_point(core, req))
+    # Replication is observed on every read and clock advance (so an outage stalls it).
+    core.types.register(RPS, refresh=lambda _body, meta, now: rp_copy.advance(core, meta, now))
 
 
 def replication_percent(core: Core, point_id: str) -> int:
     """Return how far a restore point's disks have replicated (100 for local points)."""
-    started = core.store.meta(point_id).get("replication_started")
-    if started is None:
+    meta = core.store.meta(point_id)
+    rp_copy.advance(core, meta, core.clock.now())
+    seconds = rp_copy.replicated_seconds(meta)
+    if seconds is None:
         return 100
-    minutes = (core.clock.now() - started).total_seconds() / 60
-    return int(min(100.0, minutes * options(core).replication_percent_per_minute))
+    return int(min(100.0, seconds / 60 * options(core).replication_percent_per_minute))
 
 
 def _list(core: Core, by_rg: bool) -> Any:

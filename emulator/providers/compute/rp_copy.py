@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from emulator.core import Core, errors
@@ -74,6 +75,9 @@ def copy_point(core: Core, point_id: str, collection: Body, source_id: str) -> t
     """Return (properties, meta) of a cross-region copy of restore point `source_id`."""
     source = require_type(core, source_id, RPS, "properties.sourceRestorePoint.id")
     source_collection = source_id[: source_id.lower().rindex("/restorepoints/")]
+    source_region = str((core.store.get(source_collection) or {}).get("location") or "")
+    # The copy reads the source through its region's control plane.
+    core.faults.check_region(source_region)
     expected = str(collection["properties"]["source"]["id"])
     if source_collection.lower() != expected.lower():
         raise errors.invalid_parameter(
@@ -96,9 +100,34 @@ def copy_point(core: Core, point_id: str, collection: Body, source_id: str) -> t
     }
     meta: dict[str, Any] = {
         "content": dict(core.store.meta(source["id"]).get("content", {})),
-        "replication_started": core.clock.now(),
+        "replication": {
+            "elapsed": 0.0,
+            "last": core.clock.now(),
+            "regions": [source_region, str(collection["location"])],
+        },
     }
     return props, meta
+
+
+def advance(core: Core, meta: dict[str, Any], now: datetime) -> None:
+    """Move a copy's replication to `now`; it stalls while its source or target region is down.
+
+    Idempotent for one `now`; down time nobody observed (read or clock advance) counts as up.
+    """
+    state = meta.get("replication")
+    if state is None:
+        return
+    last = state["last"]
+    down = any(core.faults.is_region_down(region) for region in state["regions"])
+    if now > last and not down:
+        state["elapsed"] += (now - last).total_seconds()
+    state["last"] = max(now, last)
+
+
+def replicated_seconds(meta: dict[str, Any]) -> float | None:
+    """Return the seconds a copy has replicated so far, or None for a local restore point."""
+    state = meta.get("replication")
+    return None if state is None else float(state["elapsed"])
 
 
 def instance_view(core: Core, point: Body, percent: int) -> Body:
