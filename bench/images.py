@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -90,41 +91,69 @@ def _event(sub: str, template_id: str) -> Any:
 
 @dataclass
 class _Sampler:
-    """Samples the emulator's request log to reconstruct per-second demand by operation type."""
+    """Samples the emulator's request log against production time, to rebuild demand per second.
+
+    Production time is the real time spent (ARM calls, with their latency) plus the time the
+    driver fast-forwarded on the emulated clock (waits on copies and replication): a call
+    happens at `real elapsed + emulated elapsed`. Buckets refill on that timeline, not on the
+    real seconds of the run alone (which would pile every wait's calls together).
+    """
 
     arm: Any
     interval: float = 0.1
     samples: list[tuple[float, Counter[str]]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _origin: tuple[float, datetime] | None = None
 
     def _counts(self) -> Counter[str]:
         return Counter(e.op_type for e in self.arm.log.entries())
 
+    def now(self) -> float:
+        """Seconds of production time since the start."""
+        assert self._origin is not None
+        real, emulated = self._origin
+        jumped = float((self.arm.clock.now() - emulated).total_seconds())
+        return time.monotonic() - real + jumped
+
+    def mark(self) -> None:
+        """Take a sample now (before the clock jumps: every worker is idle, counts are exact)."""
+        with self._lock:
+            self.samples.append((self.now(), self._counts()))
+
+    def advance(self, seconds: float) -> None:
+        """Fast-forward the emulated clock, sampling on both sides of the jump."""
+        self.mark()
+        self.arm.clock.advance(seconds)
+        self.mark()
+
     def start(self) -> None:
+        self._origin = (time.monotonic(), self.arm.clock.now())
         threading.Thread(target=self._loop, daemon=True).start()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.monotonic(), self._counts()))
+            self.mark()
             self._stop.wait(self.interval)
 
     def stop(self) -> None:
         self._stop.set()
-        self.samples.append((time.monotonic(), self._counts()))
+        self.mark()
 
     def headroom(self) -> dict[str, tuple[int, float, int]]:
         """Per op type: (peak calls in 1 s, lowest bucket level, calls a bucket would refuse)."""
+        samples = sorted(self.samples, key=lambda s: s[0])
         out: dict[str, tuple[int, float, int]] = {}
         for op, (capacity, refill) in BUCKETS.items():
             tokens, lowest, refused, peak = float(capacity), float(capacity), 0, 0
-            for (t0, c0), (t1, c1) in zip(self.samples, self.samples[1:], strict=False):
+            for (t0, c0), (t1, c1) in itertools.pairwise(samples):
                 tokens = min(capacity, tokens + (t1 - t0) * refill) - (c1[op] - c0[op])
                 lowest = min(lowest, max(0.0, tokens))
                 if tokens < 0:
                     refused += int(-tokens)
                     tokens = 0.0
-            for i, (t0, c0) in enumerate(self.samples):
-                later = [c for t, c in self.samples[i:] if t - t0 <= 1.0]
+            for i, (t0, c0) in enumerate(samples):
+                later = [c for t, c in samples[i:] if t - t0 <= 1.0]
                 peak = max(peak, later[-1][op] - c0[op])
             out[op] = (peak, lowest, refused)
         return out
@@ -139,7 +168,11 @@ def quota_floor(calls: Counter[str]) -> tuple[str, float]:
 
 @dataclass(frozen=True)
 class RunResult:
-    """One measured run: wall seconds, ARM calls by type, job outcomes, demand vs quota."""
+    """One measured run: wall seconds, ARM calls by type, job outcomes, demand vs quota.
+
+    `span` is the run's production time (real seconds plus fast-forwarded waits);
+    `to_dr_ready` the emulated seconds from the events to each artifact's DR-ready record.
+    """
 
     builds: int
     workers: int
@@ -148,6 +181,8 @@ class RunResult:
     jobs: Counter[str]
     headroom: dict[str, tuple[int, float, int]]
     faults: int
+    span: float = 0.0
+    to_dr_ready: tuple[float, ...] = ()
 
 
 def _finish_builds(local: LocalAzure, count: int) -> list[str]:
@@ -177,6 +212,16 @@ def _deliver(sub: str, template_id: str) -> None:
     raise RuntimeError(f"the event for {template_id} was never accepted")
 
 
+def _to_dr_ready(since: datetime) -> tuple[float, ...]:
+    """Emulated seconds from `since` to each artifact record's DR-ready time, sorted."""
+    from shared.azure.image_builds import parse_time
+    from shared.composition import get_clients, get_settings
+    from shared.images.records import list_artifacts
+
+    ready = (parse_time(r.dr_ready_at) for r in list_artifacts(get_clients(), get_settings()))
+    return tuple(sorted((t - since).total_seconds() for t in ready if t is not None))
+
+
 def run_builds(
     local: LocalAzure, count: int, workers: int, latency: float, rate_limits: bool = False
 ) -> RunResult:
@@ -185,44 +230,58 @@ def run_builds(
     With `rate_limits` the emulator enforces ARM's token buckets (429 + Retry-After, slept
     for real by the SDK), so the wall time shows the quota-paced run.
     """
-    from bench.driver import ConcurrentDriver
-    from shared.jobs import get_job_service, runtime
+    from shared.jobs import get_job_service
 
-    arm, sub = local.arm, local.subscription
+    arm = local.arm
     template_ids = _finish_builds(local, count)
     arm.log.clear()
     arm.faults.latency(latency, latency / 2)
     arm.faults.rate_limits(rate_limits)
-    runtime.configure(clock=arm.clock.now, storage_delays=False)
-    sampler = _Sampler(arm)
-    sampler.start()
-    started = time.perf_counter()
+    sampler, delivered = _Sampler(arm), arm.clock.now()
     try:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda t: _deliver(sub, t), template_ids))
-        ConcurrentDriver(workers, arm.clock.now, arm.clock.advance).run()
-        wall = time.perf_counter() - started
+        wall = _drive(local, template_ids, workers, sampler)
     finally:
-        sampler.stop()
         arm.faults.latency(0.0)
         arm.faults.rate_limits(False)
-        runtime.reset()
     entries = arm.log.entries()
     jobs = Counter(f"{j.kind}:{j.state.value}" for j in get_job_service().list())
     calls: Counter[str] = Counter(str(e.op_type) for e in entries)
     faults = sum(1 for e in entries if e.status == 429)
-    return RunResult(count, workers, wall, calls, jobs, sampler.headroom(), faults)
+    return RunResult(
+        count, workers, wall, calls, jobs, sampler.headroom(), faults,
+        sampler.samples[-1][0], _to_dr_ready(delivered),
+    )  # fmt: skip
+
+
+def _drive(local: LocalAzure, template_ids: list[str], workers: int, sampler: _Sampler) -> float:
+    """Deliver every event concurrently and drain the jobs; return the wall seconds."""
+    from bench.driver import ConcurrentDriver
+    from shared.jobs import runtime
+
+    runtime.configure(clock=local.arm.clock.now, storage_delays=False)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda t: _deliver(local.subscription, t), template_ids))
+        ConcurrentDriver(workers, local.arm.clock.now, sampler.advance).run()
+        return time.perf_counter() - started
+    finally:
+        sampler.stop()
+        runtime.reset()
 
 
 def second_sweep(local: LocalAzure) -> Counter[str]:
-    """Run the reconcile sweep again with nothing new; return the ARM calls it made by type."""
-    from shared.images.sweep import reconcile_all
+    """Fire the `reconcile` timer again with nothing new; return the ARM calls it made by type."""
+    from azure.functions.timer import TimerRequest
+
+    from functions.reconcile import reconcile
     from shared.jobs import runtime
 
     local.arm.log.clear()
     runtime.configure(clock=local.arm.clock.now, storage_delays=False)
     try:
-        reconcile_all()
+        reconcile(TimerRequest())
     finally:
         runtime.reset()
     return Counter(str(e.op_type) for e in local.arm.log.entries())

@@ -18,15 +18,15 @@ if TYPE_CHECKING:
 
     from shared.azure.clients import AzureClients
 
-# Control-plane actions (role `actions`) and blob data actions (role `dataActions`).
+# What the custom role needs on the SOURCE accounts (AIB staging storage, anywhere in scope):
+# a user delegation key and read access, to sign a read-only SAS for a server-side copy.
+# Writes (containers, blobs) happen only in the DR account, through the Storage Blob Data
+# Contributor role the infra grants on that one account — never subscription-wide.
 ACTIONS: tuple[str, ...] = (
     "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/read",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/write",
 )
 DATA_ACTIONS: tuple[str, ...] = (
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
 )
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -44,6 +44,7 @@ class BlobCopy:
     copied_bytes: int | None = None
     total_bytes: int | None = None
     description: str | None = None
+    started: datetime | None = None
 
     @property
     def percent(self) -> float | None:
@@ -87,9 +88,11 @@ def _copy_state(url: str, props: Any) -> BlobCopy:
         done, _, whole = copy.progress.partition("/")
         copied, total = int(done), int(whole)
     source = copy.source.split("?", 1)[0] if copy and copy.source else None
-    return BlobCopy(
-        url, copy.status if copy else None, source, copied, total, copy.status_description
-    )
+    # Copy Blob creates the destination when the copy starts: its creation time is the start.
+    started = getattr(props, "creation_time", None)
+    status = copy.status if copy else None
+    description = copy.status_description if copy else None
+    return BlobCopy(url, status, source, copied, total, description, started)
 
 
 def get_dr_blob(clients: AzureClients, container: str, name: str) -> BlobCopy | None:
@@ -102,6 +105,15 @@ def get_dr_blob(clients: AzureClients, container: str, name: str) -> BlobCopy | 
     except ResourceNotFoundError:
         return None
     return _copy_state(blob.url.split("?", 1)[0], props)
+
+
+def delete_dr_blob(clients: AzureClients, container: str, name: str) -> None:
+    """Delete a DR-account blob (a failed copy, aborted if still pending); gone is success."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    blob = clients.blob_service("dr").get_blob_client(container, name)
+    with contextlib.suppress(ResourceNotFoundError):
+        blob.delete_blob()
 
 
 def _ensure_container(service: BlobServiceClient, container: str) -> None:
@@ -131,17 +143,20 @@ def read_sas(clients: AzureClients, settings: Settings, address: BlobAddress) ->
     now = datetime.now(UTC)
     start, expiry = now - _SKEW, now + timedelta(minutes=settings.images_sas_minutes)
     read = BlobSasPermissions(read=True)
+    # The token stays in the DR blob's x-ms-copy-source: let it work over HTTPS only.
+    https = "https" if address.base.startswith("https://") else None
     account, container, name = address.account, address.container, address.blob
     key = _account_key(settings, address.account)
     if key:
         return generate_blob_sas(
-            account, container, name, account_key=key, permission=read, start=start, expiry=expiry
-        )
+            account, container, name, account_key=key, permission=read, start=start,
+            expiry=expiry, protocol=https,
+        )  # fmt: skip
     service = BlobServiceClient(address.base, credential=clients.credential)
     delegation = service.get_user_delegation_key(start, expiry)
     return generate_blob_sas(
         account, container, name, user_delegation_key=delegation, permission=read,
-        start=start, expiry=expiry,
+        start=start, expiry=expiry, protocol=https,
     )  # fmt: skip
 
 

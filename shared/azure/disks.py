@@ -1,4 +1,4 @@
-"""Managed disks, snapshots (incremental, cross-region CopyStart) and managed images."""
+"""Managed disks and snapshots: incremental snapshots, cross-region CopyStart, temporary disks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
-from shared.azure.arm_calls import as_json, missing_is_none, rg
+from shared.azure.arm_calls import as_json, conflict_code, missing_is_none, props_of, region_of, rg
 from shared.errors import PreconditionNotMet
-from shared.regions import normalize_region
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
@@ -22,9 +21,16 @@ ACTIONS: tuple[str, ...] = (
     "Microsoft.Compute/snapshots/read",
     "Microsoft.Compute/snapshots/write",
     "Microsoft.Compute/snapshots/delete",
-    "Microsoft.Compute/images/read",
-    "Microsoft.Compute/images/write",
 )
+
+# Azure's answer while its CopyStart limits are reached (100 copies per subscription and region,
+# one per source disk): "not now". Any other 409 is left to the caller (arm_calls).
+COPY_LIMIT_CODE = "OperationNotAllowed"
+COPY_LIMIT_WAIT_SECONDS = 300.0
+
+
+class CopyLimitReached(PreconditionNotMet):
+    """Azure refused a CopyStart for now because a concurrent-copy limit is reached."""
 
 
 @dataclass(frozen=True)
@@ -57,47 +63,6 @@ class Disk:
     provisioning_state: str
 
 
-@dataclass(frozen=True)
-class ImageDisk:
-    """One disk of a managed image: `lun` None for the OS disk; the source it was made from."""
-
-    lun: int | None
-    snapshot_id: str | None
-    managed_disk_id: str | None
-    blob_uri: str | None
-    caching: str | None = None
-    size_gb: int | None = None
-    storage_account_type: str | None = None
-    os_type: str | None = None
-    os_state: str | None = None
-
-    @property
-    def label(self) -> str:
-        """'os' or 'lunN', used in derived names."""
-        return "os" if self.lun is None else f"lun{self.lun}"
-
-
-@dataclass(frozen=True)
-class ManagedImage:
-    """A managed image and the disks it is made of."""
-
-    id: ResourceId
-    location: str
-    provisioning_state: str
-    hyper_v_generation: str | None
-    os_disk: ImageDisk
-    data_disks: tuple[ImageDisk, ...] = ()
-
-    @property
-    def disks(self) -> tuple[ImageDisk, ...]:
-        """The OS disk, then the data disks in LUN order."""
-        return (self.os_disk, *sorted(self.data_disks, key=lambda d: d.lun or 0))
-
-
-def _region(value: Any) -> str:
-    return normalize_region(value, "location") if value else ""
-
-
 def _time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value
@@ -106,20 +71,15 @@ def _time(value: Any) -> datetime | None:
     return None
 
 
-def _props(body: Mapping[str, Any]) -> Mapping[str, Any]:
-    props = body.get("properties")
-    return props if isinstance(props, Mapping) else {}
-
-
 def parse_snapshot(body: Mapping[str, Any]) -> Snapshot:
     """Return the Snapshot described by an ARM body."""
-    props = _props(body)
+    props = props_of(body)
     creation = props.get("creationData") or {}
     error = props.get("copyCompletionError") or {}
     percent = props.get("completionPercent")
     return Snapshot(
         id=ResourceId.parse(body.get("id"), "snapshot.id"),
-        location=_region(body.get("location")),
+        location=region_of(body.get("location")),
         provisioning_state=str(props.get("provisioningState") or "Succeeded"),
         incremental=bool(props.get("incremental")),
         source_id=creation.get("sourceResourceId") or creation.get("sourceUri"),
@@ -137,73 +97,9 @@ def parse_disk(body: Mapping[str, Any]) -> Disk:
     """Return the Disk described by an ARM body."""
     return Disk(
         ResourceId.parse(body.get("id"), "disk.id"),
-        _region(body.get("location")),
-        str(_props(body).get("provisioningState") or "Succeeded"),
+        region_of(body.get("location")),
+        str(props_of(body).get("provisioningState") or "Succeeded"),
     )
-
-
-def _image_disk(body: Mapping[str, Any], lun: int | None) -> ImageDisk:
-    return ImageDisk(
-        lun=lun,
-        snapshot_id=(body.get("snapshot") or {}).get("id"),
-        managed_disk_id=(body.get("managedDisk") or {}).get("id"),
-        blob_uri=body.get("blobUri"),
-        caching=body.get("caching"),
-        size_gb=body.get("diskSizeGB"),
-        storage_account_type=body.get("storageAccountType"),
-        os_type=body.get("osType"),
-        os_state=body.get("osState"),
-    )
-
-
-def parse_image(body: Mapping[str, Any]) -> ManagedImage:
-    """Return the ManagedImage described by an ARM body."""
-    props = _props(body)
-    profile = props.get("storageProfile") or {}
-    return ManagedImage(
-        id=ResourceId.parse(body.get("id"), "image.id"),
-        location=_region(body.get("location")),
-        provisioning_state=str(props.get("provisioningState") or "Succeeded"),
-        hyper_v_generation=props.get("hyperVGeneration"),
-        os_disk=_image_disk(profile.get("osDisk") or {}, None),
-        data_disks=tuple(
-            _image_disk(d, int(d.get("lun", 0))) for d in profile.get("dataDisks") or ()
-        ),
-    )
-
-
-def image_body(
-    source: ManagedImage,
-    location: str,
-    snapshots: Mapping[str, ResourceId],
-    zone_resilient: bool,
-) -> dict[str, Any]:
-    """Return the PUT body of a copy of `source` built from `snapshots` (label → snapshot id)."""
-
-    def disk(d: ImageDisk) -> dict[str, Any]:
-        out: dict[str, Any] = {"snapshot": {"id": str(snapshots[d.label])}}
-        for key, value in (
-            ("caching", d.caching),
-            ("diskSizeGB", d.size_gb),
-            ("osType", d.os_type),
-            ("osState", d.os_state),
-        ):
-            if value is not None:
-                out[key] = value
-        if d.lun is not None:
-            out["lun"] = d.lun
-        return out
-
-    props: dict[str, Any] = {
-        "storageProfile": {
-            "osDisk": disk(source.os_disk),
-            "dataDisks": [disk(d) for d in source.disks[1:]],
-            "zoneResilient": zone_resilient,
-        }
-    }
-    if source.hyper_v_generation:
-        props["hyperVGeneration"] = source.hyper_v_generation
-    return {"location": location, "properties": props}
 
 
 def get_snapshot(clients: AzureClients, snapshot: ResourceId) -> Snapshot | None:
@@ -218,13 +114,6 @@ def get_disk(clients: AzureClients, disk: ResourceId) -> Disk | None:
     ops = clients.compute(disk.subscription).disks
     body = missing_is_none(lambda: as_json(ops.get(rg(disk), disk.name)))
     return parse_disk(body) if body else None
-
-
-def get_image(clients: AzureClients, image: ResourceId) -> ManagedImage | None:
-    """Return the managed image, or None when it does not exist."""
-    ops = clients.compute(image.subscription).images
-    body = missing_is_none(lambda: as_json(ops.get(rg(image), image.name)))
-    return parse_image(body) if body else None
 
 
 def create_incremental_snapshot(
@@ -251,7 +140,8 @@ def begin_copy_snapshot(
     """Start a cross-region CopyStart of an incremental snapshot; do not wait.
 
     The LRO can report Succeeded at 0 %: progress is read with get_snapshot (completion_percent).
-    Raises PreconditionNotMet when Azure's concurrent-copy limits refuse the copy for now.
+    Raises CopyLimitReached (a PreconditionNotMet) when Azure's concurrent-copy limits refuse
+    the copy for now; other errors as azure.core raises them.
     """
     ops = clients.compute(snapshot.subscription).snapshots
     body = {
@@ -267,9 +157,17 @@ def begin_copy_snapshot(
     try:
         ops.begin_create_or_update(rg(snapshot), snapshot.name, SnapshotModel(body), polling=False)
     except ResourceExistsError as exc:
-        # Azure copies at most 100 snapshots per subscription and region at once, and one per
-        # source disk: a 409 here means "not now", so the job waits and tries again.
-        raise PreconditionNotMet(f"CopyStart refused for now: {exc.message}"[:300], 300) from None
+        if not _copy_limit(exc):
+            raise
+        # The copy limits mean "not now": the job waits (a bounded number of times) and retries.
+        message = f"CopyStart refused for now: {exc.message}"[:300]
+        raise CopyLimitReached(message, COPY_LIMIT_WAIT_SECONDS) from None
+
+
+def _copy_limit(exc: Exception) -> bool:
+    """True for the 409 Azure answers while a CopyStart limit is reached."""
+    text = str(getattr(exc, "message", "") or exc).lower()
+    return conflict_code(exc) == COPY_LIMIT_CODE and "cop" in text
 
 
 def create_disk_from_version(
@@ -307,12 +205,3 @@ def delete_snapshot(clients: AzureClients, snapshot: ResourceId) -> None:
     """Delete the snapshot and wait; already gone is success."""
     ops = clients.compute(snapshot.subscription).snapshots
     missing_is_none(lambda: ops.begin_delete(rg(snapshot), snapshot.name).result())
-
-
-def create_image(clients: AzureClients, image: ResourceId, body: Mapping[str, Any]) -> ManagedImage:
-    """Create (or confirm) a managed image from `body` (see image_body); return it."""
-    ops = clients.compute(image.subscription).images
-    from azure.mgmt.compute.models import Image
-
-    poller = ops.begin_create_or_update(rg(image), image.name, Image(dict(body)))
-    return parse_image(as_json(poller.result()))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shared.azure.disks import Disk, ManagedImage, Snapshot
+from shared.azure.disks import Disk, Snapshot
 from shared.azure.galleries import Gallery, ImageDefinition
+from shared.azure.managed_images import ManagedImage
 from shared.images.model import (
     Action,
     CreateDisk,

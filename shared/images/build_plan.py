@@ -70,15 +70,22 @@ def kind_of(artifact: str, field: str = "artifact_id") -> ArtifactKind:
 
 
 def artifact_of(run: BuildRun, output: RunOutput) -> Artifact | None:
-    """Return the artifact a run output holds (kind from the distribute target), or None."""
+    """Return the artifact a run output holds (kind from the distribute target), or None.
+
+    A VHD URL loses any query (a SAS is never kept). Managed images and VHDs carry the run's
+    start as their generation: a later run may write the same image id or blob URL again.
+    """
     source = output.artifact_id or output.artifact_uri
     if not source:
         return None
     declared = {d.run_output_name.lower(): d.kind.lower() for d in run.distribute}
     kind = _KINDS.get(declared.get(output.name.lower(), "")) or kind_of(source)
+    generation = run.start_time.isoformat() if run.start_time else None
     if kind is ArtifactKind.GALLERY_VERSION:
-        source = str(version_id_of(source))
-    return Artifact(kind, source, run.location, str(run.template_id), output.name)
+        source, generation = str(version_id_of(source)), None
+    elif kind is ArtifactKind.VHD:
+        source = source.split("?", 1)[0]
+    return Artifact(kind, source, run.location, str(run.template_id), output.name, generation)
 
 
 def _outputs(run: BuildRun, outputs: Sequence[RunOutput]) -> BuildDecision:

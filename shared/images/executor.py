@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from shared.arm_id import ResourceId
-from shared.azure import blobs, disks, galleries
+from shared.azure import blobs, disks, galleries, managed_images
 from shared.config import Settings
 from shared.images.model import (
     Action,
@@ -18,6 +18,7 @@ from shared.images.model import (
     CreateGallery,
     CreateImage,
     CreateImageDefinition,
+    DeleteBlob,
     DeleteDisk,
     DeleteGalleryItem,
     DeleteSnapshot,
@@ -78,7 +79,7 @@ def _disk_action(clients: AzureClients, action: Action) -> tuple[bool, Result]:
         disks.delete_disk(clients, target)
         return True, GONE
     if isinstance(action, CreateImage):
-        return True, disks.create_image(clients, target, action.body)
+        return True, managed_images.create_image(clients, target, action.body)
     return False, None
 
 
@@ -98,6 +99,9 @@ def execute(clients: AzureClients, settings: Settings, action: Action) -> Result
     if isinstance(action, CopyBlob):
         blobs.start_copy_to_dr(clients, settings, action.source, action.container, action.blob)
         return None
+    if isinstance(action, DeleteBlob):
+        blobs.delete_dr_blob(clients, action.container, action.blob)
+        return GONE
     for handler in (_gallery_action, _disk_action):
         handled, result = handler(clients, action)
         if handled:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from shared.arm_id import ResourceId
-from shared.azure import blobs, disks, galleries
-from shared.azure.disks import Disk, ImageDisk, ManagedImage, Snapshot
+from shared.azure import blobs, disks, galleries, managed_images
+from shared.azure.disks import Disk, Snapshot
+from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
 from shared.images import naming
 from shared.images.model import (
@@ -21,6 +22,7 @@ from shared.images.model import (
     VhdFacts,
     version_id_of,
 )
+from shared.images.naming import ImageNames
 from shared.images.plan_image import staged_route
 from shared.images.policy import dr_region_for
 
@@ -86,34 +88,33 @@ class _DiskFacts:
     temp_disks: dict[str, Disk] = field(default_factory=dict)
 
 
-def _disk_facts(clients: AzureClients, settings: Settings, image: ManagedImage) -> _DiskFacts:
+def _disk_facts(clients: AzureClients, names: ImageNames, image: ManagedImage) -> _DiskFacts:
     found = _DiskFacts()
     for disk in image.disks:
         label = disk.label
-        copy = disks.get_snapshot(clients, naming.dr_snapshot_id(settings, image.id, label))
+        copy = disks.get_snapshot(clients, names.dr_snapshot(label))
         if copy is not None:
             found.copies[label] = copy
         found.sources[label] = _source(clients, disk)
-        staging = disks.get_snapshot(clients, naming.staging_snapshot_id(settings, image.id, label))
+        staging = disks.get_snapshot(clients, names.staging_snapshot(label))
         if staging is not None:
             found.staging[label] = staging
     return found
 
 
 def _staging_facts(
-    clients: AzureClients, settings: Settings, image: ManagedImage, found: _DiskFacts
+    clients: AzureClients, names: ImageNames, image: ManagedImage, found: _DiskFacts
 ) -> dict[str, object]:
     """The staging gallery, definition, version and temporary disks of the staged route."""
     home = image.location
     for disk in image.disks:
-        temp = disks.get_disk(clients, naming.temp_disk_id(settings, image.id, disk.label))
+        temp = disks.get_disk(clients, names.temp_disk(disk.label))
         if temp is not None:
             found.temp_disks[disk.label] = temp
-    gallery_id = naming.staging_gallery_id(settings, image.id.subscription, home)
-    definition_id = naming.staging_definition_id(settings, image.id, home)
-    gallery = galleries.get_gallery(clients, gallery_id)
+    gallery = galleries.get_gallery(clients, names.staging_gallery(home))
+    definition_id = names.staging_definition(home)
     definition = galleries.get_image_definition(clients, definition_id) if gallery else None
-    version_id = naming.staging_version_id(settings, image.id, home)
+    version_id = names.staging_version(home)
     version = galleries.get_image_version(clients, version_id) if definition else None
     return {
         "staging_gallery": gallery,
@@ -126,27 +127,28 @@ def _staging_facts(
 def image_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> ImageFacts:
     """Return the facts about a managed image, its disks' sources, staging and DR copies."""
     source = ResourceId.parse(artifact.source, "artifact_id")
-    image = disks.get_image(clients, source)
+    image = managed_images.get_image(clients, source)
     if image is None:
         return ImageFacts(None)
     region, _ = dr_region_for(image.location, settings)
-    found = _disk_facts(clients, settings, image)
+    names = ImageNames(settings, image.id, artifact.generation)
+    found = _disk_facts(clients, names, image)
     facts = ImageFacts(
         image=image,
         sources=found.sources,
         staging=found.staging,
         dr_snapshots=found.copies,
-        dr_image=disks.get_image(clients, naming.dr_image_id(settings, image.id)),
+        dr_image=managed_images.get_image(clients, names.dr_image()),
         dr_zonal=dr_zonal(clients, source.subscription, region),
     )
     if not staged_route(image, facts):
         return facts
-    return replace(facts, **_staging_facts(clients, settings, image, found))  # type: ignore[arg-type]
+    return replace(facts, **_staging_facts(clients, names, image, found))  # type: ignore[arg-type]
 
 
 def vhd_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> VhdFacts:
     """Return the state of the VHD's copy in the DR storage account."""
-    name = naming.dr_blob_name(artifact.source)
+    name = naming.dr_blob_name(artifact.source, artifact.generation)
     return VhdFacts(artifact.source, blobs.get_dr_blob(clients, settings.vhd_container, name))
 
 

@@ -41,6 +41,23 @@ def _await_build(ctx: StepContext) -> StepResult:
     return StepResult.done({"decision": data})
 
 
+def _superseded(ctx: StepContext, decision: dict[str, Any]) -> StepResult:
+    """Record that a newer run replaced this one (its record said "wait" until now)."""
+    from shared.images.records import write_build
+
+    newer = decision.get("run") or {}
+    run = {
+        "template_id": ctx.data["template_id"],
+        "location": newer.get("location"),
+        "start_time": ctx.data.get("start_time"),
+        "end_time": None,
+        "run_state": None,
+        "message": "",
+    }
+    write_build(_clients(), ctx.settings, ctx.key, {**decision, "run": run}, ctx.now())
+    return StepResult.skip(decision["reason"])
+
+
 def _dispatch(ctx: StepContext) -> StepResult:
     """Start one replication job per artifact and write the build's recovery record."""
     from shared.images.model import Artifact
@@ -49,44 +66,72 @@ def _dispatch(ctx: StepContext) -> StepResult:
 
     decision = ctx.data["decision"]
     if decision["outcome"] == "superseded":
-        return StepResult.skip(decision["reason"])
+        return _superseded(ctx, decision)
     jobs = []
     service = get_job_service()
     for item in decision["artifacts"]:
         artifact = Artifact.from_json(item)
         data = {"artifact": item, "build_key": ctx.key, "run": decision["run"]}
-        jobs.append(service.submit(REPLICATION_KIND, artifact.key, data).job.id)
+        jobs.append(service.submit(REPLICATION_KIND, artifact.job_key, data).job.id)
     write_build(_clients(), ctx.settings, ctx.key, decision, ctx.now())
     return StepResult.done({"replication_jobs": jobs})
 
 
 def _protect(ctx: StepContext) -> StepResult:
     """Advance the artifact's protection; wait on copies and replication, never sleep."""
+    from shared.azure.disks import CopyLimitReached
     from shared.images.model import Artifact, ArtifactState
     from shared.images.protect import protect_pass
     from shared.images.records import plan_record, write_artifact
 
     artifact = Artifact.from_json(ctx.data["artifact"])
     clients = _clients()
-    done = protect_pass(clients, ctx.settings, artifact, ctx.now())
+    try:
+        done = protect_pass(clients, ctx.settings, artifact, ctx.now(), _gave_up(ctx))
+    except CopyLimitReached as exc:
+        refusals = int(ctx.data.get("copy_refusals") or 0) + 1
+        data = {"copy_refusals": refusals, "refused": str(exc)[:300]}
+        return StepResult.wait(exc.wait_seconds or 0.0, str(exc), data)
     plan = done.plan
-    record = plan_record(plan)
     if done.issued:
         ctx.log.info("issued %s", ", ".join(op for op, _ in done.issued))
     if plan.state is ArtifactState.IN_PROGRESS:
-        from shared.images.policy import backoff_wait
-
-        polls = 0 if done.issued else int(ctx.data.get("polls") or 0)
-        wait = backoff_wait(ctx.settings, plan.wait_seconds, polls)
-        busy = [s.detail or s.action.op for s in plan.steps if s.status.value == "in_progress"]
-        reason = "; ".join(busy)[:300] or "waiting"
-        return StepResult.wait(wait, reason, {"polls": polls + 1})
+        return _wait(ctx, done)
+    record = plan_record(plan)
     if plan.state is ArtifactState.DR_READY:
         return StepResult.done({"plan": {**record, "dr_ready_at": ctx.now().isoformat()}})
     write_artifact(clients, ctx.settings, artifact, record, run=ctx.data.get("run"), now=ctx.now())
     if plan.state is ArtifactState.SKIPPED:
         return StepResult.skip(plan.skipped or "out of scope", {"plan": record})
     return StepResult.fail(plan.failure or "protection failed", {"plan": record})
+
+
+def _gave_up(ctx: StepContext) -> str | None:
+    """Why to stop, once Azure refused CopyStart for hours (the pass then only cleans up)."""
+    from shared.images.policy import MAX_COPY_REFUSALS
+
+    refusals = int(ctx.data.get("copy_refusals") or 0)
+    if refusals <= MAX_COPY_REFUSALS:
+        return None
+    return f"CopyStart refused {refusals} times: {ctx.data.get('refused') or ''}".strip()
+
+
+def _wait(ctx: StepContext, done: Any) -> StepResult:
+    """Wait the estimated time left (a copy's, or a replication's from its rate between looks);
+    without one, a poll that doubles while the progress stays the same."""
+    from shared.images.model import StepStatus
+    from shared.images.policy import backoff_wait, observe
+
+    plan = done.plan
+    busy = [s.detail or s.action.op for s in plan.steps if s.status is StepStatus.IN_PROGRESS]
+    progress = "; ".join(busy)[:300] or "waiting"
+    unchanged = not done.issued and progress == ctx.data.get("progress")
+    polls = int(ctx.data.get("polls") or 0) if unchanged else 0
+    rates, unknown, seen = observe(ctx.settings, ctx.data.get("seen") or {}, plan.polled, ctx.now())
+    estimate = min([*rates, *([plan.estimate] if plan.estimate is not None else [])], default=None)
+    wait = backoff_wait(ctx.settings, estimate, polls, unknown)
+    data = {"polls": polls + 1, "progress": progress, "seen": seen, "copy_refusals": 0}
+    return StepResult.wait(wait, progress, data)
 
 
 def _record(ctx: StepContext) -> StepResult:
@@ -102,21 +147,23 @@ def _record(ctx: StepContext) -> StepResult:
     return StepResult.done()
 
 
-def _waiting_out_throttling(step: StepFn) -> StepFn:
-    def run(ctx: StepContext) -> StepResult:
-        from shared.azure.arm_calls import throttling_waits
+def _azure_step(step: StepFn) -> StepFn:
+    """Throttling that outlasted the SDK waits; a 409 from a concurrent request is retried."""
 
-        with throttling_waits():
+    def run(ctx: StepContext) -> StepResult:
+        from shared.azure.arm_calls import throttling_waits, transient_conflicts
+
+        with throttling_waits(), transient_conflicts():
             return step(ctx)
 
     run.__doc__ = step.__doc__
     return run
 
 
-await_build = _waiting_out_throttling(_await_build)
-dispatch = _waiting_out_throttling(_dispatch)
-protect = _waiting_out_throttling(_protect)
-record = _waiting_out_throttling(_record)
+await_build = _azure_step(_await_build)
+dispatch = _azure_step(_dispatch)
+protect = _azure_step(_protect)
+record = _azure_step(_record)
 
 register_kind(
     BUILD_KIND,

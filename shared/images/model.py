@@ -9,8 +9,57 @@ from typing import Any
 
 from shared.arm_id import ResourceId
 from shared.azure.blobs import BlobCopy
-from shared.azure.disks import Disk, ManagedImage, Snapshot
-from shared.azure.galleries import Gallery, ImageDefinition, ImageVersion, TargetRegion
+from shared.azure.disks import Disk, Snapshot
+from shared.azure.galleries import Gallery, ImageDefinition, ImageVersion
+from shared.azure.managed_images import ManagedImage
+from shared.images.actions import (
+    Action,
+    AddTargetRegion,
+    CopyBlob,
+    CopyImageVersion,
+    CopySnapshot,
+    CreateDisk,
+    CreateGallery,
+    CreateImage,
+    CreateImageDefinition,
+    DeleteBlob,
+    DeleteDisk,
+    DeleteGalleryItem,
+    DeleteSnapshot,
+    PublishImage,
+    SnapshotDisk,
+)
+
+# The actions live in shared.images.actions; planning code and tests import them from here too.
+__all__ = [
+    "Action",
+    "AddTargetRegion",
+    "Artifact",
+    "ArtifactKind",
+    "ArtifactPlan",
+    "ArtifactState",
+    "CopyBlob",
+    "CopyImageVersion",
+    "CopySnapshot",
+    "CreateDisk",
+    "CreateGallery",
+    "CreateImage",
+    "CreateImageDefinition",
+    "DeleteBlob",
+    "DeleteDisk",
+    "DeleteGalleryItem",
+    "DeleteSnapshot",
+    "DiskSource",
+    "Facts",
+    "GalleryFacts",
+    "ImageFacts",
+    "PublishImage",
+    "SnapshotDisk",
+    "Step",
+    "StepStatus",
+    "VhdFacts",
+    "version_id_of",
+]
 
 
 class ArtifactKind(StrEnum):
@@ -23,18 +72,28 @@ class ArtifactKind(StrEnum):
 
 @dataclass(frozen=True)
 class Artifact:
-    """A build output to protect: an ARM id (image, gallery version) or a VHD blob URL."""
+    """A build output to protect: an ARM id (image, gallery version) or a VHD blob URL.
+
+    `generation` tells apart two builds that wrote the same managed image id or VHD URL (the
+    run's start time); gallery versions need none, since every run makes a new version.
+    """
 
     kind: ArtifactKind
     source: str
     region: str | None = None
     template_id: str | None = None
     run_output: str | None = None
+    generation: str | None = None
 
     @property
     def key(self) -> str:
-        """Case-insensitive identity (ARM ids ignore case; blob URLs keep no query)."""
+        """Case-insensitive identity of the source (ARM ids ignore case; URLs keep no query)."""
         return self.source.split("?", 1)[0].lower()
+
+    @property
+    def job_key(self) -> str:
+        """The replication job's idempotency key: the source, and its generation if any."""
+        return f"{self.key}@{self.generation.lower()}" if self.generation else self.key
 
     def as_json(self) -> dict[str, Any]:
         """Return the artifact as JSON (job data, records, dry-run output)."""
@@ -44,6 +103,7 @@ class Artifact:
             "region": self.region,
             "template_id": self.template_id,
             "run_output": self.run_output,
+            "generation": self.generation,
         }
 
     @classmethod
@@ -55,6 +115,7 @@ class Artifact:
             data.get("region"),
             data.get("template_id"),
             data.get("run_output"),
+            data.get("generation"),
         )
 
 
@@ -68,115 +129,20 @@ class StepStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Action:
-    """One idempotent write: `target` is the ARM id (or blob URL) it creates or changes."""
-
-    target: str
-    region: str
-
-    @property
-    def op(self) -> str:
-        """The action's name, e.g. 'copy_snapshot'."""
-        name = type(self).__name__
-        return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
-@dataclass(frozen=True)
-class AddTargetRegion(Action):
-    """PATCH the source version's targetRegions to `regions` (existing ones kept, DR added)."""
-
-    regions: tuple[TargetRegion, ...] = ()
-
-
-@dataclass(frozen=True)
-class CreateGallery(Action):
-    """Create the DR gallery in the DR region."""
-
-
-@dataclass(frozen=True)
-class CreateImageDefinition(Action):
-    """Create the DR image definition (same identifier, OS type/state, generation)."""
-
-    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True)
-class CopyImageVersion(Action):
-    """Create the DR version from the source version, replicated in the DR region."""
-
-    source: str = ""
-    regions: tuple[TargetRegion, ...] = ()
-
-
-@dataclass(frozen=True)
-class SnapshotDisk(Action):
-    """Take an incremental snapshot of a source disk in its own region (CopyStart needs one)."""
-
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class CopySnapshot(Action):
-    """CopyStart an incremental snapshot into the DR region."""
-
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class DeleteSnapshot(Action):
-    """Delete a staging snapshot once its DR copy is complete."""
-
-
-@dataclass(frozen=True)
-class CreateImage(Action):
-    """Create the DR managed image from the DR snapshots."""
-
-    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True)
-class PublishImage(Action):
-    """Publish a managed image as a staging gallery version in its own region."""
-
-    source: str = ""
-    regions: tuple[TargetRegion, ...] = ()
-
-
-@dataclass(frozen=True)
-class CreateDisk(Action):
-    """Create a temporary disk from a gallery version (FromImage), OS disk or data LUN."""
-
-    source: str = ""
-    lun: int | None = None
-
-
-@dataclass(frozen=True)
-class DeleteDisk(Action):
-    """Delete a temporary disk once its DR copy is complete."""
-
-
-@dataclass(frozen=True)
-class DeleteGalleryItem(Action):
-    """Delete a staging gallery version or image definition once the DR image exists."""
-
-
-@dataclass(frozen=True)
-class CopyBlob(Action):
-    """Server-side copy of a VHD blob into the DR storage account."""
-
-    source: str = ""
-    container: str = ""
-    blob: str = ""
-
-
-@dataclass(frozen=True)
 class Step:
-    """A planned action, where it stands, and when to look again if it is not finished."""
+    """A planned action, where it stands, and when to look again if it is not finished.
+
+    `estimated` says `wait_seconds` is the estimated time left (from progress), not a poll;
+    `progress` is the percent done of a wait Azure gives no start time for (replication), from
+    which the job estimates a rate between two looks.
+    """
 
     action: Action
     status: StepStatus
     detail: str = ""
     wait_seconds: float | None = None
+    estimated: bool = False
+    progress: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Return the step as JSON (dry-run output, job records)."""
@@ -227,16 +193,37 @@ class ArtifactPlan:
 
     @property
     def ready(self) -> tuple[Action, ...]:
-        """The actions that can be issued now."""
-        if self.failure or self.skipped:
+        """The actions that can be issued now; after a failure only its clean-up deletions."""
+        if self.skipped:
             return ()
-        return tuple(s.action for s in self.steps if s.status is StepStatus.READY)
+        ready = (s.action for s in self.steps if s.status is StepStatus.READY)
+        return tuple(a for a in ready if a.cleanup or not self.failure)
 
     @property
     def wait_seconds(self) -> float | None:
         """How long to wait before the next look (None when nothing is waited on)."""
         waits = [s.wait_seconds for s in self.steps if s.wait_seconds is not None]
         return min(waits) if waits else None
+
+    @property
+    def estimate(self) -> float | None:
+        """The shortest estimated time left of a running copy (None when none is estimated)."""
+        waits = [s.wait_seconds for s in self.steps if s.estimated and s.wait_seconds is not None]
+        return min(waits) if waits else None
+
+    @property
+    def polling(self) -> bool:
+        """True when something is waited on whose remaining time cannot be estimated."""
+        return any(s.wait_seconds is not None and not s.estimated for s in self.steps)
+
+    @property
+    def polled(self) -> dict[str, float | None]:
+        """The unestimated waits ("op target") and their percent done, when Azure reports it."""
+        return {
+            f"{s.action.op} {s.action.target}": s.progress
+            for s in self.steps
+            if s.wait_seconds is not None and not s.estimated
+        }
 
     def as_json(self) -> dict[str, Any]:
         """Return the plan as JSON."""

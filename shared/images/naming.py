@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
 from shared.arm_id import ResourceId
@@ -58,22 +59,37 @@ def _compute(settings: Settings, subscription: str, type_: str, name: str) -> Re
     return ResourceId(subscription, settings.dr_resource_group, _COMPUTE, (type_,), (name,))
 
 
-def dr_image_id(settings: Settings, source_image: ResourceId) -> ResourceId:
+def _source_hash(source: str, generation: str | None) -> str:
+    """Hash of the source and its generation: a rebuilt image gets new names, never old copies."""
+    return short_hash(f"{source}@{generation}" if generation else source)
+
+
+def dr_image_id(
+    settings: Settings, source_image: ResourceId, generation: str | None = None
+) -> ResourceId:
     """Return the DR managed image id: the source name plus a hash of the source id."""
-    name = _name(source_image.name, f"dr-{short_hash(str(source_image))}")
+    name = _name(source_image.name, f"dr-{_source_hash(str(source_image), generation)}")
     return _compute(settings, source_image.subscription, "images", name)
 
 
-def staging_snapshot_id(settings: Settings, source_image: ResourceId, label: str) -> ResourceId:
+def staging_snapshot_id(
+    settings: Settings, source_image: ResourceId, label: str, generation: str | None = None
+) -> ResourceId:
     """Return the id of the primary-region incremental snapshot of one image disk."""
-    name = _name(source_image.name, f"{label}-src-{short_hash(str(source_image))}")
-    return _compute(settings, source_image.subscription, "snapshots", name)
+    suffix = f"{label}-src-{_source_hash(str(source_image), generation)}"
+    return _compute(
+        settings, source_image.subscription, "snapshots", _name(source_image.name, suffix)
+    )
 
 
-def dr_snapshot_id(settings: Settings, source_image: ResourceId, label: str) -> ResourceId:
+def dr_snapshot_id(
+    settings: Settings, source_image: ResourceId, label: str, generation: str | None = None
+) -> ResourceId:
     """Return the id of the DR-region copy of one image disk's snapshot."""
-    name = _name(source_image.name, f"{label}-dr-{short_hash(str(source_image))}")
-    return _compute(settings, source_image.subscription, "snapshots", name)
+    suffix = f"{label}-dr-{_source_hash(str(source_image), generation)}"
+    return _compute(
+        settings, source_image.subscription, "snapshots", _name(source_image.name, suffix)
+    )
 
 
 def strip_query(url: str) -> str:
@@ -81,12 +97,13 @@ def strip_query(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def dr_blob_name(source_url: str) -> str:
-    """Return the DR blob name of a VHD: `<hash of source URL>/<source file name>`."""
+def dr_blob_name(source_url: str, generation: str | None = None) -> str:
+    """Return the DR blob name of a VHD: `<hash of source URL (+ generation)>/<file name>`."""
     clean = strip_query(source_url)
     path = unquote(urlparse(clean).path)
     base = _BAD.sub("-", path.rsplit("/", 1)[-1]) or "image.vhd"
-    return f"{short_hash(clean, 16)}/{base[:200]}"
+    keyed = f"{clean}@{generation}" if generation else clean
+    return f"{short_hash(keyed, 16)}/{base[:200]}"
 
 
 def staging_gallery_id(settings: Settings, subscription: str, region: str) -> ResourceId:
@@ -95,18 +112,69 @@ def staging_gallery_id(settings: Settings, subscription: str, region: str) -> Re
     return ResourceId(subscription, settings.dr_resource_group, _COMPUTE, ("galleries",), (name,))
 
 
-def staging_definition_id(settings: Settings, source_image: ResourceId, region: str) -> ResourceId:
+def staging_definition_id(
+    settings: Settings, source_image: ResourceId, region: str, generation: str | None = None
+) -> ResourceId:
     """Return the staging image definition that publishes one managed image."""
     gallery = staging_gallery_id(settings, source_image.subscription, region)
-    return gallery.child("images", _name(source_image.name, short_hash(str(source_image))))
+    name = _name(source_image.name, _source_hash(str(source_image), generation))
+    return gallery.child("images", name)
 
 
-def staging_version_id(settings: Settings, source_image: ResourceId, region: str) -> ResourceId:
+def staging_version_id(
+    settings: Settings, source_image: ResourceId, region: str, generation: str | None = None
+) -> ResourceId:
     """Return the staging gallery version of one managed image (always 1.0.0)."""
-    return staging_definition_id(settings, source_image, region).child("versions", "1.0.0")
+    definition = staging_definition_id(settings, source_image, region, generation)
+    return definition.child("versions", "1.0.0")
 
 
-def temp_disk_id(settings: Settings, source_image: ResourceId, label: str) -> ResourceId:
+def temp_disk_id(
+    settings: Settings, source_image: ResourceId, label: str, generation: str | None = None
+) -> ResourceId:
     """Return the temporary disk made from the staging version for one image disk."""
-    name = _name(source_image.name, f"{label}-tmp-{short_hash(str(source_image))}")
-    return _compute(settings, source_image.subscription, "disks", name)
+    suffix = f"{label}-tmp-{_source_hash(str(source_image), generation)}"
+    return _compute(settings, source_image.subscription, "disks", _name(source_image.name, suffix))
+
+
+def is_lifeboat_resource(resource: ResourceId, settings: Settings) -> bool:
+    """True for anything in the DR resource group: Lifeboat's own copies and staging, never a
+    source (DR gallery, staging galleries `<dr gallery>_staging_<region>`, DR images...)."""
+    return (resource.resource_group or "").lower() == settings.dr_resource_group.lower()
+
+
+@dataclass(frozen=True)
+class ImageNames:
+    """Every staging and DR name of one managed image, for one generation (build run)."""
+
+    settings: Settings
+    image: ResourceId
+    generation: str | None = None
+
+    def dr_image(self) -> ResourceId:
+        """The DR managed image."""
+        return dr_image_id(self.settings, self.image, self.generation)
+
+    def dr_snapshot(self, label: str) -> ResourceId:
+        """The DR-region copy of one disk."""
+        return dr_snapshot_id(self.settings, self.image, label, self.generation)
+
+    def staging_snapshot(self, label: str) -> ResourceId:
+        """The primary-region incremental snapshot of one disk."""
+        return staging_snapshot_id(self.settings, self.image, label, self.generation)
+
+    def temp_disk(self, label: str) -> ResourceId:
+        """The temporary disk made from the staging version for one disk."""
+        return temp_disk_id(self.settings, self.image, label, self.generation)
+
+    def staging_gallery(self, region: str) -> ResourceId:
+        """The staging gallery of `region` (shared by every image there)."""
+        return staging_gallery_id(self.settings, self.image.subscription, region)
+
+    def staging_definition(self, region: str) -> ResourceId:
+        """The staging image definition publishing this image."""
+        return staging_definition_id(self.settings, self.image, region, self.generation)
+
+    def staging_version(self, region: str) -> ResourceId:
+        """The staging gallery version publishing this image."""
+        return staging_version_id(self.settings, self.image, region, self.generation)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.azure import disks
-from shared.azure.disks import ImageDisk, ManagedImage
+from shared.azure import managed_images
 from shared.azure.galleries import TargetRegion
+from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
-from shared.images import naming
+from shared.images.cleanup import image_cleanup
 from shared.images.model import (
     Artifact,
     ArtifactPlan,
@@ -34,7 +34,8 @@ from shared.images.model import (
     Step,
     StepStatus,
 )
-from shared.images.policy import dr_region_for, progress_wait
+from shared.images.naming import ImageNames
+from shared.images.policy import dr_region_for, progress_estimate
 
 DONE, READY, IN_PROGRESS, BLOCKED = (
     StepStatus.DONE,
@@ -72,6 +73,7 @@ class _Ctx:
     region: str
     settings: Settings
     now: datetime
+    names: ImageNames
 
     def started(self, label: str) -> bool:
         return label in self.facts.dr_snapshots
@@ -81,7 +83,7 @@ class _Ctx:
         return copy is not None and copy.copied
 
     def copy_step(self, label: str, source: str, source_ready: bool) -> Step:
-        target = str(naming.dr_snapshot_id(self.settings, self.image.id, label))
+        target = str(self.names.dr_snapshot(label))
         action = CopySnapshot(target, self.region, source)
         copy = self.facts.dr_snapshots.get(label)
         if copy is None:
@@ -89,8 +91,10 @@ class _Ctx:
         if copy.copied:
             return Step(action, DONE)
         percent = copy.completion_percent or 0.0
-        wait = progress_wait(self.settings, copy.time_created, percent, self.now)
-        return Step(action, IN_PROGRESS, f"CopyStart {percent:.0f}%", wait)
+        left = progress_estimate(self.settings, copy.time_created, percent, self.now)
+        wait = self.settings.images_copy_poll_seconds if left is None else left
+        detail = f"CopyStart {percent:.0f}%"
+        return Step(action, IN_PROGRESS, detail, wait, left is not None, percent)
 
     def cleanup(self, action: DeleteSnapshot | DeleteDisk, label: str, exists: bool) -> Step:
         if not self.copied(label):
@@ -101,7 +105,7 @@ class _Ctx:
 def _snapshot_chain(ctx: _Ctx, disk: ImageDisk, source: str, ready: bool) -> list[Step]:
     """Incremental snapshot of `source` here, its CopyStart, then the staging snapshot's removal."""
     label, image = disk.label, ctx.image
-    staging_id = str(naming.staging_snapshot_id(ctx.settings, image.id, label))
+    staging_id = str(ctx.names.staging_snapshot(label))
     staging = ctx.facts.staging.get(label)
     action = SnapshotDisk(staging_id, image.location, source)
     if ctx.started(label):
@@ -123,7 +127,7 @@ def _direct_chain(ctx: _Ctx, disk: ImageDisk) -> list[Step]:
 
 def _temp_disk_chain(ctx: _Ctx, disk: ImageDisk, version: str, ready: bool) -> list[Step]:
     label, image = disk.label, ctx.image
-    temp_id = str(naming.temp_disk_id(ctx.settings, image.id, label))
+    temp_id = str(ctx.names.temp_disk(label))
     temp = ctx.facts.temp_disks.get(label)
     action = CreateDisk(temp_id, image.location, version, disk.lun)
     if ctx.started(label) or label in ctx.facts.staging:
@@ -140,7 +144,7 @@ def _temp_disk_chain(ctx: _Ctx, disk: ImageDisk, version: str, ready: bool) -> l
 def _publish_step(ctx: _Ctx, before: Step, needed: bool) -> tuple[Step | None, str | None]:
     """The staging version: published from the image, replicated in its home region."""
     image, home = ctx.image, ctx.image.location
-    version_id = naming.staging_version_id(ctx.settings, image.id, home)
+    version_id = ctx.names.staging_version(home)
     replica_spec = (TargetRegion(home, 1, "Standard_LRS"),)
     publish = PublishImage(str(version_id), home, str(image.id), replica_spec)
     version = ctx.facts.staging_version
@@ -152,24 +156,25 @@ def _publish_step(ctx: _Ctx, before: Step, needed: bool) -> tuple[Step | None, s
     if replica is not None and replica.state.lower() == "completed":
         return Step(publish, DONE), None
     wait = ctx.settings.images_copy_poll_seconds
-    return Step(publish, IN_PROGRESS, "publishing the image", wait), None
+    progress = float(replica.progress or 0) if replica is not None else None
+    return Step(publish, IN_PROGRESS, "publishing the image", wait, False, progress), None
 
 
 def _staging_prefix(ctx: _Ctx) -> tuple[list[Step], str | None]:
     """Staging gallery, definition and version of the image (only while a disk still needs it)."""
-    image, facts, s = ctx.image, ctx.facts, ctx.settings
+    image, facts = ctx.image, ctx.facts
     home = image.location
     needed = any(
         not (ctx.started(d.label) or d.label in facts.staging or d.label in facts.temp_disks)
         for d in image.disks
     )
-    gallery_id = naming.staging_gallery_id(s, image.id.subscription, home)
+    gallery_id = ctx.names.staging_gallery(home)
     gallery = Step(CreateGallery(str(gallery_id), home), READY)
     if facts.staging_gallery is not None:
         gallery = Step(gallery.action, _state(facts.staging_gallery.provisioning_state))
     elif not needed:
         gallery = Step(gallery.action, DONE, "no longer needed")
-    definition_id = naming.staging_definition_id(s, image.id, home)
+    definition_id = ctx.names.staging_definition(home)
     body = _definition_body(image, definition_id.name)
     existing = facts.staging_definition
     state = existing.provisioning_state if existing is not None else None
@@ -206,9 +211,9 @@ def _definition_body(image: ManagedImage, name: str) -> dict[str, object]:
 
 def _staging_suffix(ctx: _Ctx, image_step: Step) -> list[Step]:
     """Remove the staging version, then its definition, once the DR image exists."""
-    s, image, home = ctx.settings, ctx.image, ctx.image.location
-    version_id = str(naming.staging_version_id(s, image.id, home))
-    definition_id = str(naming.staging_definition_id(s, image.id, home))
+    home = ctx.image.location
+    version_id = str(ctx.names.staging_version(home))
+    definition_id = str(ctx.names.staging_definition(home))
     version_exists = ctx.facts.staging_version is not None
     if image_step.status is not DONE:
         return [
@@ -222,10 +227,10 @@ def _staging_suffix(ctx: _Ctx, image_step: Step) -> list[Step]:
 
 
 def _image_step(ctx: _Ctx, copies: list[Step]) -> Step:
-    image, s = ctx.image, ctx.settings
-    target = naming.dr_image_id(s, image.id)
-    ids = {d.label: naming.dr_snapshot_id(s, image.id, d.label) for d in image.disks}
-    body = disks.image_body(image, ctx.region, ids, ctx.facts.dr_zonal)
+    image = ctx.image
+    target = ctx.names.dr_image()
+    ids = {d.label: ctx.names.dr_snapshot(d.label) for d in image.disks}
+    body = managed_images.image_body(image, ctx.region, ids, ctx.facts.dr_zonal)
     action = CreateImage(str(target), ctx.region, body)
     existing = ctx.facts.dr_image
     if existing is not None:
@@ -243,23 +248,44 @@ def _copy_failure(ctx: _Ctx) -> str | None:
 
 
 def plan_image(
-    artifact: Artifact, facts: ImageFacts, settings: Settings, now: datetime
+    artifact: Artifact,
+    facts: ImageFacts,
+    settings: Settings,
+    now: datetime,
+    failure: str | None = None,
 ) -> ArtifactPlan:
-    """Plan protection of a managed image: a DR image from CopyStart copies of all its disks."""
+    """Plan protection of a managed image: a DR image from CopyStart copies of all its disks.
+
+    After a failure (this plan's, or `failure` seen earlier in the pass) the plan is the
+    clean-up instead: staging resources and incomplete DR copies are deleted, so a retry starts
+    clean and nothing billable is left behind.
+    """
     image = facts.image
     if image is None:
-        return ArtifactPlan(artifact, None, failure="the source managed image is gone")
+        return ArtifactPlan(artifact, None, failure=failure or "the source managed image is gone")
     region, skipped = dr_region_for(image.location or artifact.region, settings)
     if region is None:
         return ArtifactPlan(artifact, None, skipped=skipped)
-    ctx = _Ctx(image, facts, region, settings, now)
+    names = ImageNames(settings, image.id, artifact.generation)
+    ctx = _Ctx(image, facts, region, settings, now, names)
+    steps, failure = _steps(ctx, failure)
+    target = (str(names.dr_image()),)
+    if failure:
+        cleanup = image_cleanup(names, image, facts, region)
+        return ArtifactPlan(artifact, region, cleanup, target, failure=failure)
+    return ArtifactPlan(artifact, region, tuple(steps), target)
+
+
+def _steps(ctx: _Ctx, failure: str | None) -> tuple[list[Step], str | None]:
+    """Every step of the chosen route, and the failure (the given one, or one found here)."""
+    image = ctx.image
     steps: list[Step] = []
-    staged = staged_route(image, facts)
-    failure: str | None = None
+    staged = staged_route(image, ctx.facts)
     if staged:
-        prefix, failure = _staging_prefix(ctx)
+        prefix, prefix_failure = _staging_prefix(ctx)
         steps.extend(prefix)
-    version = str(naming.staging_version_id(settings, image.id, image.location))
+        failure = failure or prefix_failure
+    version = str(ctx.names.staging_version(image.location))
     ready = bool(steps) and steps[-1].status is DONE
     for disk in image.disks:
         chain = _temp_disk_chain(ctx, disk, version, ready) if staged else _direct_chain(ctx, disk)
@@ -269,7 +295,4 @@ def plan_image(
     steps.append(image_step)
     if staged:
         steps.extend(_staging_suffix(ctx, image_step))
-    target = str(naming.dr_image_id(settings, image.id))
-    return ArtifactPlan(
-        artifact, region, tuple(steps), (target,), failure=failure or _copy_failure(ctx)
-    )
+    return steps, failure or _copy_failure(ctx)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from shared.arm_id import ResourceId
 from shared.azure import galleries
-from shared.azure.galleries import ImageVersion
+from shared.azure.galleries import ImageDefinition, ImageVersion
 from shared.config import Settings
 from shared.images import naming
+from shared.images.cleanup import gallery_cleanup, vhd_cleanup
 from shared.images.model import (
     AddTargetRegion,
     Artifact,
@@ -26,7 +28,7 @@ from shared.images.model import (
     version_id_of,
 )
 from shared.images.plan_image import plan_image
-from shared.images.policy import dr_region_for, dr_target, progress_wait
+from shared.images.policy import dr_region_for, dr_target, progress_estimate
 
 DONE, READY, IN_PROGRESS, BLOCKED = (
     StepStatus.DONE,
@@ -49,7 +51,10 @@ def _replica(version: ImageVersion | None, region: str, settings: Settings) -> S
     if state.state.lower() == "completed" and version.provisioning_state.lower() == "succeeded":
         return Step(AddTargetRegion(str(version.id), region), DONE)
     detail = f"replication {state.state} {state.progress or 0}%"
-    return Step(AddTargetRegion(str(version.id), region), IN_PROGRESS, detail, wait)
+    progress = float(state.progress or 0)
+    return Step(
+        AddTargetRegion(str(version.id), region), IN_PROGRESS, detail, wait, False, progress
+    )
 
 
 def _add_region(facts: GalleryFacts, region: str, settings: Settings) -> Step:
@@ -101,7 +106,7 @@ def _copy_step(
     action = CopyImageVersion(str(target), region, str(version.id), (spec,))
     replica = _replica(facts.dr_version, region, settings)
     if replica is not None:
-        return Step(action, replica.status, replica.detail, replica.wait_seconds)
+        return replace(replica, action=action)
     if facts.dr_version is not None:
         wait = settings.images_copy_poll_seconds
         return Step(action, IN_PROGRESS, facts.dr_version.provisioning_state, wait)
@@ -110,19 +115,35 @@ def _copy_step(
     return Step(action, READY)
 
 
+def _identity(definition: ImageDefinition) -> tuple[object, ...]:
+    """What a version's definition must match: identifier, OS, generation, CPU, security type."""
+    props = definition.properties
+    features = {
+        str(f.get("name", "")).lower(): str(f.get("value", "")).lower()
+        for f in props.get("features") or ()
+        if isinstance(f, dict)
+    }
+    return (
+        tuple(part.lower() for part in definition.identifier),
+        definition.os_type.lower(),
+        definition.os_state.lower(),
+        (definition.hyper_v_generation or "V1").lower(),
+        str(props.get("architecture") or "x64").lower(),
+        features.get("securitytype", "standard"),
+    )
+
+
 def _gallery_conflict(facts: GalleryFacts, region: str) -> str | None:
     """Why the DR gallery or definition cannot hold this copy, if it cannot."""
     if facts.dr_gallery is not None and facts.dr_gallery.location != region:
         return f"DR gallery {facts.dr_gallery.id} is in {facts.dr_gallery.location}, not {region}"
     source, existing = facts.definition, facts.dr_definition
-    if source is None or existing is None:
+    if source is None or existing is None or _identity(existing) == _identity(source):
         return None
-    if (existing.identifier, existing.os_type.lower()) != (
-        source.identifier,
-        source.os_type.lower(),
-    ):
-        return f"DR image definition {existing.id} exists with another identifier or OS type"
-    return None
+    return (
+        f"DR image definition {existing.id} exists with another identifier, OS type or state, "
+        "generation, architecture or security type"
+    )
 
 
 def _replication_failed(facts: GalleryFacts, region: str) -> str | None:
@@ -135,10 +156,17 @@ def _replication_failed(facts: GalleryFacts, region: str) -> str | None:
     return None
 
 
-def plan_gallery(artifact: Artifact, facts: GalleryFacts, settings: Settings) -> ArtifactPlan:
-    """Plan protection of a gallery image version: DR replica, DR gallery copy, both Completed."""
+def plan_gallery(
+    artifact: Artifact, facts: GalleryFacts, settings: Settings, failure: str | None = None
+) -> ArtifactPlan:
+    """Plan protection of a gallery image version: DR replica, DR gallery copy, both Completed.
+
+    After a failure (found here, or `failure` seen earlier in the pass) a failed DR copy is
+    deleted, so that a retry creates it again.
+    """
     if facts.version is None or facts.definition is None:
-        return ArtifactPlan(artifact, None, failure="the source gallery image version is gone")
+        gone = "the source gallery image version is gone"
+        return ArtifactPlan(artifact, None, failure=failure or gone)
     region, skipped = dr_region_for(facts.version.location or artifact.region, settings)
     if region is None:
         return ArtifactPlan(artifact, None, skipped=skipped)
@@ -150,46 +178,75 @@ def plan_gallery(artifact: Artifact, facts: GalleryFacts, settings: Settings) ->
     gallery_step = _gallery_step(facts, gallery, region)
     definition_step = _definition_step(facts, definition, region, gallery_step)
     copy = _copy_step(facts, target, region, settings, (add, definition_step))
-    failure = _gallery_conflict(facts, region) or _replication_failed(facts, region)
-    steps = (add, gallery_step, definition_step, copy)
+    steps: tuple[Step, ...] = (add, gallery_step, definition_step, copy)
+    failure = failure or _gallery_conflict(facts, region) or _replication_failed(facts, region)
+    if failure:
+        steps = gallery_cleanup(facts, region) or steps
     dr = (f"{source}@{region}", str(target))
     return ArtifactPlan(artifact, region, steps, dr, failure=failure)
 
 
+def _vhd_step(action: CopyBlob, facts: VhdFacts, settings: Settings, now: datetime) -> Step:
+    blob = facts.dr_blob
+    if blob is None:
+        return Step(action, READY, f"server-side copy into the DR account's {action.container}")
+    if blob.source and blob.source.lower() != naming.strip_query(facts.source_url).lower():
+        return Step(action, BLOCKED, f"DR blob {blob.url} holds a copy of another blob")
+    if blob.status in (None, "success"):
+        return Step(action, DONE, blob.url)
+    if blob.status == "pending":
+        left = progress_estimate(settings, blob.started, blob.percent, now)
+        wait = settings.images_copy_poll_seconds if left is None else left
+        detail = f"copy {blob.percent or 0:.0f}%"
+        return Step(action, IN_PROGRESS, detail, wait, left is not None, blob.percent)
+    return Step(action, BLOCKED, f"blob copy {blob.status}: {blob.description or ''}".strip())
+
+
 def plan_vhd(
-    artifact: Artifact, facts: VhdFacts, settings: Settings, now: datetime
+    artifact: Artifact,
+    facts: VhdFacts,
+    settings: Settings,
+    now: datetime,
+    failure: str | None = None,
 ) -> ArtifactPlan:
-    """Plan protection of a VHD: one server-side copy into the DR account, finished."""
+    """Plan protection of a VHD: one server-side copy into the DR account, finished.
+
+    There is one DR storage account (in the region the app is deployed to); `dr_region` is the
+    pair the policy names, and the step and dr_artifacts name the account's blob. A failed copy
+    is deleted, so that a retry copies again.
+    """
     region, skipped = dr_region_for(artifact.region, settings)
     if region is None:
         return ArtifactPlan(artifact, None, skipped=skipped)
-    name = naming.dr_blob_name(facts.source_url)
-    action = CopyBlob(
-        name, region, naming.strip_query(facts.source_url), settings.vhd_container, name
+    name = naming.dr_blob_name(facts.source_url, artifact.generation)
+    source = naming.strip_query(facts.source_url)
+    step = _vhd_step(
+        CopyBlob(name, region, source, settings.vhd_container, name), facts, settings, now
     )
     blob = facts.dr_blob
-    failure = None
-    if blob is None:
-        step = Step(action, READY)
-    elif blob.source and blob.source.lower() != naming.strip_query(facts.source_url).lower():
-        step, failure = Step(action, BLOCKED), f"DR blob {blob.url} holds a copy of another blob"
-    elif blob.status in (None, "success"):
-        step = Step(action, DONE)
-    elif blob.status == "pending":
-        wait = progress_wait(settings, None, blob.percent, now)
-        step = Step(action, IN_PROGRESS, f"copy {blob.percent or 0:.0f}%", wait)
-    else:
-        step, failure = Step(action, BLOCKED), f"blob copy {blob.status}: {blob.description or ''}"
+    if failure is None and step.status is BLOCKED and blob is not None:
+        failure = step.detail
     dr = (blob.url,) if blob else (f"{settings.vhd_container}/{name}",)
-    return ArtifactPlan(artifact, region, (step,), dr, failure=failure)
+    if failure:
+        cleanup = vhd_cleanup(facts, settings.vhd_container, name, region)
+        return ArtifactPlan(artifact, region, cleanup or (step,), dr, failure=failure)
+    return ArtifactPlan(artifact, region, (step,), dr)
 
 
 def plan_artifact(
-    artifact: Artifact, facts: Facts, settings: Settings, now: datetime
+    artifact: Artifact,
+    facts: Facts,
+    settings: Settings,
+    now: datetime,
+    failure: str | None = None,
 ) -> ArtifactPlan:
-    """Return the protection plan of one artifact from what Azure says about it."""
+    """Return the protection plan of one artifact from what Azure says about it.
+
+    `failure`, when given, is one seen earlier in the same pass: it stays the outcome, and the
+    plan is its clean-up (a copy deleted by the clean-up must not be started again at once).
+    """
     if isinstance(facts, GalleryFacts):
-        return plan_gallery(artifact, facts, settings)
+        return plan_gallery(artifact, facts, settings, failure)
     if isinstance(facts, ImageFacts):
-        return plan_image(artifact, facts, settings, now)
-    return plan_vhd(artifact, facts, settings, now)
+        return plan_image(artifact, facts, settings, now, failure)
+    return plan_vhd(artifact, facts, settings, now, failure)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from shared.azure.galleries import TargetRegion
 from shared.config import Settings
@@ -24,6 +26,19 @@ def dr_target(settings: Settings, region: str, zonal: bool) -> TargetRegion:
     return TargetRegion(region, settings.replica_count, storage_type(settings, zonal))
 
 
+def progress_estimate(
+    settings: Settings, started: datetime | None, percent: float | None, now: datetime
+) -> float | None:
+    """Return the estimated time left of a copy from its progress so far, bounded by Settings
+    (None when it cannot be estimated: no start time, or no progress yet)."""
+    if started is None or not percent or percent >= 100:
+        return None
+    elapsed = max(0.0, (now - started).total_seconds())
+    left = elapsed * (100 - percent) / percent
+    low, high = settings.images_copy_poll_seconds, settings.images_copy_poll_max_seconds
+    return max(low, min(high, left))
+
+
 def progress_wait(
     settings: Settings, started: datetime | None, percent: float | None, now: datetime
 ) -> float:
@@ -31,12 +46,8 @@ def progress_wait(
 
     Estimating from progress so far keeps reads (and ARM read quota) low on long copies.
     """
-    low, high = settings.images_copy_poll_seconds, settings.images_copy_poll_max_seconds
-    if started is None or not percent or percent >= 100:
-        return low
-    elapsed = max(0.0, (now - started).total_seconds())
-    left = elapsed * (100 - percent) / percent
-    return max(low, min(high, left))
+    estimate = progress_estimate(settings, started, percent, now)
+    return settings.images_copy_poll_seconds if estimate is None else estimate
 
 
 def dr_region_for(region: str | None, settings: Settings) -> tuple[str | None, str | None]:
@@ -51,12 +62,67 @@ def dr_region_for(region: str | None, settings: Settings) -> tuple[str | None, s
         return None, str(exc)
 
 
-def backoff_wait(settings: Settings, hint: float | None, polls: int) -> float:
-    """Return the wait before the next look: the plan's hint, or longer after repeated looks.
+def backoff_wait(
+    settings: Settings, estimate: float | None, polls: int, polling: bool = False
+) -> float:
+    """Return the wait before the next look: the estimated time left when there is one, else a
+    poll that doubles with every look that found no progress (`polls`, reset on progress).
 
     Replication reports no start time, so its remaining time cannot be estimated; doubling
-    the wait on each look that found nothing new keeps ARM reads (and quota) low.
+    keeps ARM reads (and quota) low. `polling`: something unestimated is waited on as well, so
+    the next look comes no later than its poll.
     """
     low, high = settings.images_copy_poll_seconds, settings.images_copy_poll_max_seconds
     grown = min(high, low * float(1 << min(polls, 16)))
-    return max(hint if hint is not None else low, grown)
+    if estimate is None:
+        return grown
+    bounded = max(low, min(high, estimate))
+    return min(bounded, grown) if polling else bounded
+
+
+def rate_estimate(
+    settings: Settings, earlier: Sequence[Any] | None, percent: float | None, now: datetime
+) -> float | None:
+    """Return the time left at the rate progress moved since an earlier look ([percent, ISO
+    time]), bounded by Settings; None without an earlier look or without progress since."""
+    if not earlier or percent is None or percent >= 100:
+        return None
+    before, at = float(earlier[0]), datetime.fromisoformat(str(earlier[1]))
+    elapsed = (now - at).total_seconds()
+    if percent <= before or elapsed <= 0:
+        return None
+    left = elapsed * (100 - percent) / (percent - before)
+    low, high = settings.images_copy_poll_seconds, settings.images_copy_poll_max_seconds
+    return max(low, min(high, left))
+
+
+def observe(
+    settings: Settings,
+    earlier: Mapping[str, Any],
+    polled: Mapping[str, float | None],
+    now: datetime,
+) -> tuple[list[float], bool, dict[str, list[Any]]]:
+    """Estimate the unestimated waits from their progress between looks.
+
+    `earlier` is what the last look kept ({wait: [percent, ISO time]}). Returns the estimates,
+    whether some wait still has none, and what to keep for the next look (the earlier point
+    is kept while the percent has not moved, so a slow rate is still measured).
+    """
+    estimates: list[float] = []
+    unknown = False
+    kept: dict[str, list[Any]] = {}
+    for key, percent in polled.items():
+        before = earlier.get(key)
+        left = rate_estimate(settings, before, percent, now)
+        unknown = unknown or left is None
+        estimates.extend([left] if left is not None else [])
+        if before and percent is not None and float(before[0]) == percent:
+            kept[key] = list(before)
+        elif percent is not None:
+            kept[key] = [percent, now.isoformat()]
+    return estimates, unknown, kept
+
+
+# Azure refuses a CopyStart while 100 copies run in the region (or one from the same disk):
+# the job waits this many times (COPY_LIMIT_WAIT_SECONDS each, ~6 h) before it gives up.
+MAX_COPY_REFUSALS = 72

@@ -35,8 +35,21 @@ def build_blob(build_key: str) -> str:
 
 
 def artifact_blob(artifact_key: str) -> str:
-    """Return the record blob of one protected artifact: `images/<artifact hash>.json`."""
-    return f"{IMAGES}{short_hash(artifact_key, 24)}.json"
+    """Return the record blob of one protected artifact: `images/<artifact hash>.json`.
+
+    `artifact_key` is the replication job's key (Artifact.job_key).
+    """
+    return f"{IMAGES}{artifact_hash(artifact_key)}.json"
+
+
+def artifact_hash(artifact_key: str) -> str:
+    """Return the hash naming an artifact's record (build records list their artifacts' ones)."""
+    return short_hash(artifact_key, 24)
+
+
+def record_hash(blob_name: str) -> str:
+    """Return the hash in an artifact record's blob name (`images/<hash>.json`)."""
+    return blob_name.rsplit("/", 1)[-1].removesuffix(".json")
 
 
 def _run_meta(run: Mapping[str, Any], template: str | None = None) -> dict[str, str]:
@@ -54,10 +67,13 @@ def write_build(
     decision: Mapping[str, Any],
     now: datetime,
 ) -> None:
-    """Write (overwrite) the record of one build run: its outcome and expected artifacts."""
+    """Write (overwrite) the record of one build run: its outcome and expected artifacts.
+
+    Its metadata lists the hashes of its artifacts' records, so that status joins a build to
+    records written by any job (a gallery version event may have protected one first).
+    """
     run = decision.get("run") or {}
     artifacts = decision.get("artifacts") or []
-    not_protected = list(decision.get("not_protected") or ())
     body = {
         "schema": SCHEMA,
         "build_key": build_key,
@@ -66,18 +82,28 @@ def write_build(
         "reason": decision.get("reason"),
         "artifacts": [a["source"] for a in artifacts],
         "artifact_items": list(artifacts),
-        "not_protected": not_protected,
+        "not_protected": list(decision.get("not_protected") or ()),
         "updated": now.isoformat(),
     }
-    meta = {
+    meta = _build_meta(decision)
+    blobs.put_json(clients, settings.records_container, build_blob(build_key), body, meta)
+
+
+def _build_meta(decision: Mapping[str, Any]) -> dict[str, str]:
+    """The listable summary of a build record (what status reads without opening it)."""
+    run = decision.get("run") or {}
+    artifacts = decision.get("artifacts") or []
+    not_protected = list(decision.get("not_protected") or ())
+    return {
         **_run_meta(run),
         "runstate": _meta(run.get("run_state")),
         "outcome": _meta(decision.get("outcome")),
         "reason": _meta(decision.get("reason")),
         "artifacts": str(len(artifacts)),
+        "records": " ".join(artifact_hash(Artifact.from_json(a).job_key) for a in artifacts),
         "notprotected": str(len(not_protected)),
+        "notprotectedlist": _meta(" | ".join(not_protected), 2048),
     }
-    blobs.put_json(clients, settings.records_container, build_blob(build_key), body, meta)
 
 
 def decision_json(decision: BuildDecision) -> dict[str, Any]:
@@ -144,7 +170,7 @@ def write_artifact(
         "readyat": _meta(body["dr_ready_at"]),
         "reason": _meta(plan.get("reason")),
     }
-    name = artifact_blob(artifact.key)
+    name = artifact_blob(artifact.job_key)
     blobs.put_json(clients, settings.records_container, name, body, meta)
 
 
@@ -157,29 +183,29 @@ def plan_record(plan: ArtifactPlan) -> dict[str, Any]:
 def read_artifact(
     clients: AzureClients, settings: Settings, artifact_key: str
 ) -> dict[str, Any] | None:
-    """Return one artifact's recovery record, or None."""
+    """Return one artifact's recovery record (`artifact_key`: Artifact.job_key), or None."""
     return blobs.get_json(clients, settings.records_container, artifact_blob(artifact_key))
 
 
 def list_builds(clients: AzureClients, settings: Settings) -> dict[str, dict[str, str]]:
-    """Return build record name → metadata (one listing of the DR account)."""
-    return blobs.list_metadata(clients, settings.records_container, BUILDS)
+    """Return build record name → metadata (one listing of the DR account).
+
+    Storage may hand back an empty metadata value as None: every value is a string here.
+    """
+    found = blobs.list_metadata(clients, settings.records_container, BUILDS)
+    return {name: {k: v or "" for k, v in meta.items()} for name, meta in found.items()}
+
+
+def listed_records(meta: Mapping[str, str]) -> tuple[str, ...]:
+    """Return the artifact record hashes a build record's metadata lists (old records: none)."""
+    return tuple((meta.get("records") or "").split())
 
 
 def list_artifacts(clients: AzureClients, settings: Settings) -> Sequence[ArtifactRecord]:
     """Return every artifact record's summary (one listing of the DR account)."""
     found = blobs.list_metadata(clients, settings.records_container, IMAGES)
+    fields = ("template", "runstart", "runend", "state", "kind", "source", "readyat", "reason")
     return [
-        ArtifactRecord(
-            name,
-            m.get("template", ""),
-            m.get("runstart", ""),
-            m.get("runend", ""),
-            m.get("state", ""),
-            m.get("kind", ""),
-            m.get("source", ""),
-            m.get("readyat", ""),
-            m.get("reason", ""),
-        )
+        ArtifactRecord(name, *(str(m.get(f) or "") for f in fields))
         for name, m in sorted(found.items())
     ]

@@ -36,12 +36,14 @@ class Started:
     created: bool = False
     key: str = ""
     reason: str = ""
+    retried: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Return the answer of a manual request."""
         out: dict[str, Any] = {
             "job_id": self.job_id,
             "created": self.created,
+            "retried": self.retried,
             "reason": self.reason,
         }
         if self.job_id:
@@ -67,18 +69,30 @@ def _deps() -> tuple[AzureClients, Settings]:
     return get_clients(), get_settings()
 
 
-def _submit(kind: str, key: str, data: dict[str, Any]) -> Started:
+def _submit(kind: str, key: str, data: dict[str, Any], retry_failed: bool) -> Started:
+    """Submit the job; with `retry_failed`, a job that failed before is restarted."""
+    from shared.jobs import JobState
     from shared.jobs.runtime import get_job_service
 
-    submission = get_job_service().submit(kind, key, data)
-    return Started(submission.job.id, submission.created, key)
+    service = get_job_service()
+    submission = service.submit(kind, key, data)
+    job = submission.job
+    if retry_failed and not submission.created and job.state is JobState.FAILED:
+        # Done steps stay done; a failed replication cleaned up after itself (images.cleanup).
+        job = service.retry(job.id)
+        return Started(job.id, False, key, retried=True)
+    return Started(job.id, submission.created, key)
 
 
-def start_build(template_id: ResourceId, run: BuildRun | None = None) -> Started:
+def start_build(
+    template_id: ResourceId, run: BuildRun | None = None, retry_failed: bool = False
+) -> Started:
     """Start (or find) the job for the template's latest run; return it.
 
-    Reads the template (the event is only a hint). Returns Started(None, reason) when the
-    template is gone or never ran. Raises azure.core errors when ARM cannot be read.
+    Reads the template unless `run` is given (the event is only a hint). With `retry_failed`
+    a failed job of the run is restarted. Returns Started(None, reason) when the template is
+    gone or never ran. Raises azure.core errors when ARM cannot be read, TransientError when
+    the failed job changed while being restarted.
     """
     from shared.azure.image_builds import get_build
     from shared.images.build_plan import run_key
@@ -89,13 +103,23 @@ def start_build(template_id: ResourceId, run: BuildRun | None = None) -> Started
         return Started(None, reason="template not found or never run")
     key = run_key(str(template_id), run.start_time)
     start = run.start_time.isoformat() if run.start_time else None
-    return _submit(jobs.BUILD_KIND, key, {"template_id": str(template_id), "start_time": start})
+    data = {"template_id": str(template_id), "start_time": start}
+    return _submit(jobs.BUILD_KIND, key, data, retry_failed)
 
 
-def start_artifact(artifact: Artifact) -> Started:
-    """Start (or find) the replication job of one artifact; return it."""
-    data = {"artifact": artifact.as_json(), "build_key": None, "run": None}
-    return _submit(jobs.REPLICATION_KIND, artifact.key, data)
+def start_artifact(
+    artifact: Artifact,
+    build_key: str | None = None,
+    run: dict[str, Any] | None = None,
+    retry_failed: bool = False,
+) -> Started:
+    """Start (or find) the replication job of one artifact; return it.
+
+    With `retry_failed` a failed job is restarted. Raises TransientError when the failed job
+    changed while being restarted.
+    """
+    data = {"artifact": artifact.as_json(), "build_key": build_key, "run": run}
+    return _submit(jobs.REPLICATION_KIND, artifact.job_key, data, retry_failed)
 
 
 def on_build_event(event: ResourceEvent) -> Started:
@@ -113,21 +137,20 @@ def on_build_event(event: ResourceEvent) -> Started:
     return started
 
 
-def is_dr_copy(version: ResourceId, settings: Settings) -> bool:
-    """True for a version in the DR gallery (our own copy: never replicated again)."""
-    return (version.resource_group or "").lower() == settings.dr_resource_group.lower() and (
-        version.names[0].lower() == settings.dr_gallery_name.lower()
-    )
-
-
 def on_version_event(event: ResourceEvent) -> Started:
-    """Handle a gallery image version write: start its replication job (DR copies ignored)."""
+    """Handle a gallery image version write: start its replication job.
+
+    Versions Lifeboat writes itself (DR gallery copies, staging versions: everything in the DR
+    resource group) are ignored.
+    """
+    from shared.images.naming import is_lifeboat_resource
+
     _, settings = _deps()
     version = version_id_of(str(event.subject))
     if not version.is_type("Microsoft.Compute/galleries/images/versions"):
         return Started(None, reason="subject is not a gallery image version")
-    if is_dr_copy(version, settings):
-        return Started(None, reason="a DR copy made by Lifeboat")
+    if is_lifeboat_resource(version, settings):
+        return Started(None, reason="a DR copy or staging version made by Lifeboat")
     return start_artifact(Artifact(ArtifactKind.GALLERY_VERSION, str(version)))
 
 
@@ -153,11 +176,14 @@ def _run_output_artifact(clients: AzureClients, output_id: ResourceId) -> Artifa
 
 def _artifact_for(request: ReplicateRequest, clients: AzureClients, settings: Settings) -> Artifact:
     from shared.images.build_plan import kind_of
+    from shared.images.naming import is_lifeboat_resource
 
     if request.run_output_id is not None:
         return _run_output_artifact(clients, request.run_output_id)
     source = str(request.artifact_id)
     kind = kind_of(source)
+    if kind is not ArtifactKind.VHD and is_lifeboat_resource(ResourceId.parse(source), settings):
+        raise InvalidInput("artifactId", "a DR copy or staging resource made by Lifeboat")
     region = _vhd_region(request, settings) if kind is ArtifactKind.VHD else request.region
     return Artifact(kind, source, region)
 
@@ -182,8 +208,9 @@ def _dry_run_build(template: ResourceId, clock: Clock) -> DryRun:
 def replicate(request: ReplicateRequest, clock: Clock = _now) -> Started | DryRun:
     """Start replication by hand (or, with dry_run, return the plan without writing).
 
-    Raises InvalidInput naming the field when the template, run output or artifact does not
-    exist or cannot be replicated; azure.core errors when ARM cannot be read.
+    A job that failed before is restarted: this is how an operator retries after fixing the
+    cause. Raises InvalidInput naming the field when the template, run output or artifact does
+    not exist or cannot be replicated; azure.core errors when ARM cannot be read.
     """
     from shared.images.protect import plan_only
 
@@ -191,11 +218,11 @@ def replicate(request: ReplicateRequest, clock: Clock = _now) -> Started | DryRu
     if request.template_id is not None:
         if request.dry_run:
             return _dry_run_build(request.template_id, clock)
-        started = start_build(request.template_id)
+        started = start_build(request.template_id, retry_failed=True)
         if started.job_id is None:
             raise InvalidInput("templateId", started.reason)
         return started
     artifact = _artifact_for(request, clients, settings)
     if request.dry_run:
         return DryRun(None, [plan_only(clients, settings, artifact, clock()).as_json()])
-    return start_artifact(artifact)
+    return start_artifact(artifact, retry_failed=True)

@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.azure.image_builds import parse_time
-from shared.images.records import ArtifactRecord, list_artifacts, list_builds
+from shared.images.records import (
+    ArtifactRecord,
+    list_artifacts,
+    list_builds,
+    listed_records,
+    record_hash,
+)
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
@@ -31,18 +37,23 @@ def _artifact_json(record: ArtifactRecord) -> dict[str, Any]:
     }
 
 
-def _newest_ready(records: Sequence[ArtifactRecord], now: datetime) -> dict[str, Any] | None:
-    """The newest DR-ready image among `records`: when it was built and how old it is."""
-    best: tuple[datetime, ArtifactRecord] | None = None
-    for record in records:
-        if record.state != "dr_ready":
-            continue
-        built = parse_time(record.run_end) or parse_time(record.dr_ready_at)
-        if built is not None and (best is None or built > best[0]):
-            best = (built, record)
-    if best is None:
+def _built_at(meta: Mapping[str, str], record: ArtifactRecord) -> datetime | None:
+    """When the image was built: the run's end (build record, else artifact record)."""
+    for value in (meta.get("runend"), record.run_end, record.dr_ready_at):
+        moment = parse_time(value)
+        if moment is not None:
+            return moment
+    return None
+
+
+Candidate = tuple[datetime, ArtifactRecord]
+
+
+def _newest(candidates: Sequence[Candidate], now: datetime) -> dict[str, Any] | None:
+    """The newest DR-ready image among `candidates`: when it was built and how old it is."""
+    if not candidates:
         return None
-    built, record = best
+    built, record = max(candidates, key=lambda c: c[0])
     return {
         "source": record.source,
         "built_at": built.isoformat(),
@@ -50,12 +61,12 @@ def _newest_ready(records: Sequence[ArtifactRecord], now: datetime) -> dict[str,
     }
 
 
-def _build_json(
-    meta: Mapping[str, str], records: Sequence[ArtifactRecord], newest: dict[str, Any] | None
-) -> dict[str, Any]:
+def _build_json(meta: Mapping[str, str], records: Sequence[ArtifactRecord]) -> dict[str, Any]:
     expected = int(meta.get("artifacts") or 0)
     ready = sum(1 for r in records if r.state == "dr_ready")
     outcome = meta.get("outcome", "")
+    missing = [t for t in (meta.get("notprotectedlist") or "").split(" | ") if t]
+    dr_ready = outcome == "protect" and expected > 0 and ready == expected
     return {
         "template_id": meta.get("template"),
         "run_start": meta.get("runstart") or None,
@@ -63,34 +74,39 @@ def _build_json(
         "run_state": meta.get("runstate") or None,
         "outcome": outcome,
         "reason": meta.get("reason") or None,
-        "dr_ready": outcome == "protect" and expected > 0 and ready == expected,
+        "dr_ready": dr_ready,
+        # DR-ready covers what the build produced; complete also needs every distribute target.
+        "complete": dr_ready and int(meta.get("notprotected") or 0) == 0,
         "artifacts_expected": expected,
         "artifacts_dr_ready": ready,
         "not_protected": int(meta.get("notprotected") or 0),
+        "not_protected_targets": missing,
         "artifacts": [_artifact_json(r) for r in records],
-        "newest_dr_ready_image": newest,
     }
 
 
-Groups = tuple[
-    dict[tuple[str, str], list[ArtifactRecord]],
-    dict[str, list[ArtifactRecord]],
-    list[ArtifactRecord],
-]
+class _Join:
+    """Artifact records by their hash, and by (template, run start) for records of old builds."""
 
+    def __init__(self, artifacts: Sequence[ArtifactRecord]) -> None:
+        self.by_hash = {record_hash(r.name): r for r in artifacts}
+        self.by_run: dict[tuple[str, str], list[ArtifactRecord]] = defaultdict(list)
+        for record in artifacts:
+            if record.template_id:
+                self.by_run[(record.template_id.lower(), record.run_start)].append(record)
+        self.used: set[str] = set()
 
-def _grouped(artifacts: Sequence[ArtifactRecord]) -> Groups:
-    """Artifact records by (template, run start), by template, and those of no build."""
-    by_run: dict[tuple[str, str], list[ArtifactRecord]] = defaultdict(list)
-    by_template: dict[str, list[ArtifactRecord]] = defaultdict(list)
-    loose = []
-    for record in artifacts:
-        if not record.template_id:
-            loose.append(record)
-            continue
-        by_run[(record.template_id.lower(), record.run_start)].append(record)
-        by_template[record.template_id.lower()].append(record)
-    return by_run, by_template, loose
+    def of(self, meta: Mapping[str, str]) -> list[ArtifactRecord]:
+        """The records of one build: those its record lists (else matched by template and run)."""
+        listed = listed_records(meta)
+        if listed:
+            found = [self.by_hash[h] for h in listed if h in self.by_hash]
+        else:
+            found = self.by_run.get(
+                (meta.get("template", "").lower(), meta.get("runstart", "")), []
+            )
+        self.used.update(r.name for r in found)
+        return found
 
 
 def image_status(clients: AzureClients, settings: Settings, now: datetime) -> dict[str, Any]:
@@ -98,24 +114,36 @@ def image_status(clients: AzureClients, settings: Settings, now: datetime) -> di
 
     Two blob listings, no ARM call, so it answers while the primary region is down.
     """
-    builds = list_builds(clients, settings)
-    by_run, by_template, loose = _grouped(list_artifacts(clients, settings))
-    entries = []
-    for meta in builds.values():
+    artifacts = list_artifacts(clients, settings)
+    join = _Join(artifacts)
+    entries: list[tuple[str, dict[str, Any]]] = []
+    ready_by_template: dict[str, list[Candidate]] = defaultdict(list)
+    for meta in list_builds(clients, settings).values():
+        records = join.of(meta)
         template = meta.get("template", "").lower()
-        runs = by_run.get((template, meta.get("runstart", "")), [])
-        newest = _newest_ready(by_template.get(template, []), now)
-        entries.append(_build_json(meta, runs, newest))
-    entries.sort(key=lambda b: (str(b["template_id"]).lower(), b["run_start"] or ""), reverse=True)
-    ready = sum(1 for b in entries if b["dr_ready"])
+        for record in (r for r in records if r.state == "dr_ready"):
+            built = _built_at(meta, record)
+            ready_by_template[template].extend([(built, record)] if built else [])
+        entries.append((template, _build_json(meta, records)))
+    builds = [
+        {**b, "newest_dr_ready_image": _newest(ready_by_template[t], now)} for t, b in entries
+    ]
+    builds.sort(key=lambda b: (str(b["template_id"]).lower(), b["run_start"] or ""), reverse=True)
     return {
-        "builds": entries,
-        "artifacts_without_build": [_artifact_json(r) for r in loose],
-        "summary": {
-            "builds": len(entries),
-            "dr_ready": ready,
-            "not_dr_ready": len(entries) - ready,
-        },
+        "builds": builds,
+        "artifacts_without_build": [
+            _artifact_json(r) for r in artifacts if r.name not in join.used
+        ],
+        "summary": _summary(builds),
+    }
+
+
+def _summary(builds: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    ready = sum(1 for b in builds if b["dr_ready"])
+    return {
+        "builds": len(builds),
+        "dr_ready": ready,
+        "not_dr_ready": len(builds) - ready,
     }
 
 

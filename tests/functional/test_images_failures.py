@@ -22,6 +22,7 @@ from tests.functional.test_images_support import (
     resources,
     start_run,
     template,
+    template_id,
 )
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
@@ -39,8 +40,9 @@ def test_failed_copy_fails_the_job_and_the_record_says_why(lifeboat_env: Any) ->
     arm.seed(estate(template("img", ("ManagedImage",))))
     start_run(lifeboat_env, "img")
     arm.clock.advance(3600)
-    artifact = Artifact(ArtifactKind.MANAGED_IMAGE, MANAGED, "eastus")
-    copy = naming.dr_snapshot_id(get_settings(), artifact_id(), "os")
+    generation = run_generation("img")
+    artifact = Artifact(ArtifactKind.MANAGED_IMAGE, MANAGED, "eastus", generation=generation)
+    copy = naming.dr_snapshot_id(get_settings(), artifact_id(), "os", generation)
     arm.compute.fail_copy(str(copy))
 
     with driver(arm) as d:
@@ -50,7 +52,7 @@ def test_failed_copy_fails_the_job_and_the_record_says_why(lifeboat_env: Any) ->
     job = _job()
     assert job.state is JobState.FAILED
     assert "CopySourceNotFound" in job.reason
-    record = read_artifact(get_clients(), get_settings(), artifact.key)
+    record = read_artifact(get_clients(), get_settings(), artifact.job_key)
     assert record is not None and record["state"] == "failed"
     assert "CopySourceNotFound" in record["reason"]
     status = image_status(get_clients(), get_settings(), arm.clock.now())
@@ -62,6 +64,16 @@ def artifact_id() -> Any:
     from shared.arm_id import ResourceId
 
     return ResourceId.parse(MANAGED)
+
+
+def run_generation(name: str) -> str:
+    """The generation of a template's outputs: its latest run's start (names depend on it)."""
+    from shared.arm_id import ResourceId
+    from shared.azure.image_builds import get_build
+
+    run = get_build(get_clients(), ResourceId.parse(template_id(name)))
+    assert run is not None and run.start_time is not None
+    return run.start_time.isoformat()
 
 
 def test_image_whose_source_disks_exist_is_copied_directly_without_staging(

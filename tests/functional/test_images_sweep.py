@@ -10,8 +10,9 @@ import pytest
 from functions.resource_events import on_resource_event
 from shared.composition import get_clients, get_settings
 from shared.images.status import image_status, status_report
-from shared.images.sweep import reconcile_all, sweep_images
+from shared.images.sweep import sweep_images
 from shared.jobs import JobState, get_job_service
+from shared.services.reconcile import reconcile
 from tests.functional.test_images_support import (
     DR_RG,
     build_event,
@@ -59,10 +60,12 @@ def test_second_sweep_with_nothing_new_issues_no_arm_writes(lifeboat_env: Any) -
         sweep_images(get_clients(), get_settings())
         assert d.run() is True
         arm.log.clear()
-        again = reconcile_all()
+        again = reconcile(arm.clock.now())  # what the `reconcile` timer runs
         assert d.run() is True
 
-    assert again.builds_started == () and again.artifacts_started == ()
+    assert again.errors == {}
+    assert again.images is not None
+    assert again.images["builds_started"] == [] and again.images["artifacts_started"] == []
     assert arm.log.writes() == [] and arm.log.deletes() == []
     assert again.templates is not None  # the template sweep ran as well
     assert len(_jobs("image_build")) == 1

@@ -51,7 +51,7 @@ def test_replicate_and_status_are_indexed_with_their_routes() -> None:
     assert bindings["images_replicate"]["methods"] == ["POST"]
     assert bindings["status"]["route"] == "status"
     assert bindings["status"]["methods"] == ["GET"]
-    assert "reconcile" in bindings  # one timer, defined by functions/templates.py
+    assert "reconcile" in bindings  # one timer, defined by functions/reconcile.py
 
 
 @pytest.mark.parametrize(
@@ -206,3 +206,14 @@ def test_gallery_version_write_event_starts_replication_but_dr_copies_are_ignore
 
     (job,) = get_job_service().list(kind="image_replication")
     assert job.state is JobState.SUCCEEDED
+
+
+@pytest.mark.azurite
+@pytest.mark.emulator
+def test_a_dr_copy_made_by_lifeboat_is_refused_as_a_source(lifeboat_env: Any) -> None:
+    staging = f"{DR_RG}/providers/Microsoft.Compute/galleries/lifeboat_dr_staging_eastus"
+    dr_copy = f"{staging}/images/x/versions/1.0.0"
+    status, answer, _ = post({"artifactId": dr_copy})
+    assert status == 400
+    assert answer["error"].startswith("artifactId:")
+    assert get_job_service().list() == []

@@ -60,3 +60,29 @@ def test_a_failing_image_sweep_still_sweeps_templates_and_fails_the_run(
         reconcile(TimerRequest())
 
     assert "images" in str(err.value) and "templates" in str(err.value)
+
+
+def test_the_timer_protects_a_build_whose_event_was_lost(lifeboat_env: Any) -> None:
+    from shared.composition import get_clients, get_settings
+    from shared.images.status import image_status
+    from tests.functional.test_images_support import (
+        DR_RG,
+        driver,
+        estate,
+        resources,
+        start_run,
+        template,
+    )
+
+    arm = lifeboat_env.arm
+    arm.seed(estate(template("web", ("SharedImage", "VHD"))))
+    start_run(lifeboat_env, "web")
+    arm.clock.advance(3600)  # the build ended; Event Grid never delivered its event
+
+    with driver(arm) as d:
+        reconcile(TimerRequest())
+        assert d.run() is True
+
+    (build,) = image_status(get_clients(), get_settings(), arm.clock.now())["builds"]
+    assert build["dr_ready"] is True and build["artifacts_dr_ready"] == 2
+    assert len(resources(arm, "Microsoft.Compute/galleries/images/versions", DR_RG)) == 1

@@ -58,6 +58,27 @@ def test_status_lists_builds_readiness_and_template_findings(lifeboat_env: Any) 
     assert isinstance(body["templates"]["findings"], list)
 
 
+def test_a_partially_succeeded_build_is_dr_ready_but_not_complete(lifeboat_env: Any) -> None:
+    arm = lifeboat_env.arm
+    arm.seed(estate(template("web", outcome="PartiallySucceeded")))
+    start_run(lifeboat_env, "web")
+    with driver(arm) as d:
+        on_resource_event(grid_event(build_event("web")))
+        assert d.run() is True
+
+    code, body = get({"templates": "false"})
+
+    assert code == 200
+    (build,) = body["builds"]
+    assert build["run_state"] == "PartiallySucceeded"
+    assert build["dr_ready"] is True  # what the build produced is protected ...
+    assert build["complete"] is False  # ... but not every distribute target produced something
+    assert build["not_protected"] == len(build["not_protected_targets"]) >= 1
+    assert all(
+        t.startswith(("run output", "distribute target")) for t in build["not_protected_targets"]
+    )
+
+
 def test_status_without_template_findings_reads_no_arm(lifeboat_env: Any) -> None:
     lifeboat_env.arm.log.clear()
     code, body = get({"templates": "false"})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from shared.arm_id import ResourceId
-from shared.azure.disks import Disk, ImageDisk, ManagedImage, Snapshot
+from shared.azure.disks import Disk, Snapshot
 from shared.azure.galleries import Gallery
+from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
 from shared.images import naming
 from shared.images.absorb import absorb

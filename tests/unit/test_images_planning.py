@@ -9,7 +9,7 @@ import pytest
 
 from shared.arm_id import ResourceId
 from shared.azure.blobs import BlobCopy
-from shared.azure.disks import Disk, ImageDisk, ManagedImage, Snapshot
+from shared.azure.disks import Disk, Snapshot
 from shared.azure.galleries import (
     Gallery,
     ImageDefinition,
@@ -17,6 +17,7 @@ from shared.azure.galleries import (
     RegionReplication,
     TargetRegion,
 )
+from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
 from shared.images import naming
 from shared.images.model import (
@@ -630,11 +631,17 @@ def test_dry_run_json_names_every_step_and_its_state(settings: Settings) -> None
     assert data["steps"][3]["source"] == VERSION
 
 
-def test_waits_grow_while_nothing_changes_and_keep_the_progress_estimate(
+def test_waits_grow_while_nothing_changes_but_an_estimate_is_used_as_it_is(
     settings: Settings,
 ) -> None:
     from shared.images.policy import backoff_wait
 
     assert [backoff_wait(settings, None, n) for n in range(6)] == [30, 60, 120, 240, 480, 600]
     assert backoff_wait(settings, 500.0, 0) == 500
-    assert backoff_wait(settings, 45.0, 2) == 120
+    # An estimate is not stretched by the doubling poll (that made detection lag by minutes).
+    assert backoff_wait(settings, 45.0, 2) == 45
+    assert backoff_wait(settings, 45.0, 5) == 45
+    assert backoff_wait(settings, 5000.0, 0) == 600  # bounded
+    # With an unestimated wait (replication) as well, the next look comes at the earlier one.
+    assert backoff_wait(settings, 500.0, 2, polling=True) == 120
+    assert backoff_wait(settings, 45.0, 2, polling=True) == 45

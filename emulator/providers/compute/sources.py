@@ -105,6 +105,8 @@ def _from_image(core: Core, location: str, creation: Body) -> Origin:
     image = require_type(core, image_id, type_of(image_id), "creationData.imageReference.id")
     if kind == IMAGES.lower():
         same_region(image, location, "creationData.imageReference.id")
+    if reference.get("lun") is not None:
+        return _data_disk_origin(core, image, int(reference["lun"]))
     storage = image.get("properties", {}).get("storageProfile", {})
     os_disk = storage.get("osDisk") or storage.get("osDiskImage") or {}
     return Origin(
@@ -114,6 +116,46 @@ def _from_image(core: Core, location: str, creation: Body) -> Origin:
         os_type=os_disk.get("osType"),
         hyper_v=image.get("properties", {}).get("hyperVGeneration"),
     )
+
+
+def _data_disks(image: Body) -> list[Body]:
+    storage = image.get("properties", {}).get("storageProfile", {})
+    found: list[Body] = storage.get("dataDiskImages") or storage.get("dataDisks") or []
+    return found
+
+
+def _data_disk_origin(core: Core, image: Body, lun: int) -> Origin:
+    """A data disk made from LUN `lun` of a gallery version or managed image (Azure's
+    galleryImageReference.lun): its size and content are that data disk's, not the OS disk's."""
+    entry = next((d for d in _data_disks(image) if int(d.get("lun", -1)) == lun), None)
+    if entry is None:
+        raise errors.invalid_parameter(
+            f"The image '{image['id']}' has no data disk with LUN {lun}.",
+            "creationData.galleryImageReference.lun",
+        )
+    return Origin(
+        entry.get("diskSizeGB") or entry.get("sizeInGB") or 30,
+        content_id=_lun_content(core, image, lun),
+        source=image,
+        hyper_v=image.get("properties", {}).get("hyperVGeneration"),
+    )
+
+
+def _lun_content(core: Core, image: Body, lun: int) -> str:
+    """Lineage of one data disk: the content of the disk or snapshot the managed image's LUN was
+    made from (followed through a gallery version's source), else a per-LUN id of the image."""
+    base = core.store.meta(image["id"]).get("content_id") or str(image["id"]).lower()
+    storage = image.get("properties", {}).get("storageProfile", {})
+    source_id = str((storage.get("source") or {}).get("id") or "")
+    managed = core.store.get(source_id) if type_of(source_id).lower() == IMAGES.lower() else None
+    for entry in _data_disks(managed or image):
+        if int(entry.get("lun", -1)) != lun:
+            continue
+        for key in ("managedDisk", "snapshot"):
+            ref = str((entry.get(key) or {}).get("id") or "")
+            if ref and core.store.exists(ref):
+                return str(core.store.meta(ref).get("content_id") or ref.lower())
+    return f"{base}/lun{lun}"
 
 
 def _import(core: Core, creation: Body) -> Origin:

@@ -1,0 +1,130 @@
+"""The typed, idempotent writes image-DR plans consist of (one ARM or storage write each)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from shared.azure.galleries import TargetRegion
+
+
+@dataclass(frozen=True)
+class Action:
+    """One idempotent write: `target` is the ARM id (or blob URL) it creates or changes."""
+
+    target: str
+    region: str
+
+    # Deletions of what Lifeboat staged or left half-done: the only actions a failed plan runs.
+    cleanup: ClassVar[bool] = False
+
+    @property
+    def op(self) -> str:
+        """The action's name, e.g. 'copy_snapshot'."""
+        name = type(self).__name__
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+@dataclass(frozen=True)
+class AddTargetRegion(Action):
+    """PATCH the source version's targetRegions to `regions` (existing ones kept, DR added)."""
+
+    regions: tuple[TargetRegion, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateGallery(Action):
+    """Create the DR gallery in the DR region."""
+
+
+@dataclass(frozen=True)
+class CreateImageDefinition(Action):
+    """Create the DR image definition (same identifier, OS type/state, generation)."""
+
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class CopyImageVersion(Action):
+    """Create the DR version from the source version, replicated in the DR region."""
+
+    source: str = ""
+    regions: tuple[TargetRegion, ...] = ()
+
+
+@dataclass(frozen=True)
+class SnapshotDisk(Action):
+    """Take an incremental snapshot of a source disk in its own region (CopyStart needs one)."""
+
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class CopySnapshot(Action):
+    """CopyStart an incremental snapshot into the DR region."""
+
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DeleteSnapshot(Action):
+    """Delete a staging snapshot once its DR copy is complete."""
+
+    cleanup: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class CreateImage(Action):
+    """Create the DR managed image from the DR snapshots."""
+
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class PublishImage(Action):
+    """Publish a managed image as a staging gallery version in its own region."""
+
+    source: str = ""
+    regions: tuple[TargetRegion, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateDisk(Action):
+    """Create a temporary disk from a gallery version (FromImage), OS disk or data LUN."""
+
+    source: str = ""
+    lun: int | None = None
+
+
+@dataclass(frozen=True)
+class DeleteDisk(Action):
+    """Delete a temporary disk once its DR copy is complete."""
+
+    cleanup: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class DeleteGalleryItem(Action):
+    """Delete a staging gallery version or image definition once the DR image exists."""
+
+    cleanup: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class CopyBlob(Action):
+    """Server-side copy of a VHD blob into the DR storage account."""
+
+    source: str = ""
+    container: str = ""
+    blob: str = ""
+
+
+@dataclass(frozen=True)
+class DeleteBlob(Action):
+    """Delete a DR blob whose copy failed, so that a retry copies again from the start."""
+
+    container: str = ""
+    blob: str = ""
+
+    cleanup: ClassVar[bool] = True
