@@ -236,7 +236,9 @@ def run_builds(
     template_ids = _finish_builds(local, count)
     arm.log.clear()
     arm.faults.latency(latency, latency / 2)
-    arm.faults.rate_limits(rate_limits)
+    # The SDK sleeps Retry-After in real time: buckets must refill in real time too (the waits
+    # fast-forwarded on the emulated clock then refill nothing: an upper bound on throttling).
+    arm.faults.rate_limits(rate_limits, real_time=True)
     sampler, delivered = _Sampler(arm), arm.clock.now()
     try:
         wall = _drive(local, template_ids, workers, sampler)
