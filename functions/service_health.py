@@ -6,8 +6,8 @@ import logging
 
 import azure.functions as func
 
-from functions.http import json_response, read_json
-from shared.errors import ConfigurationError, InvalidInput
+from functions.http import answer, json_response, read_json
+from shared.errors import InvalidInput
 from shared.events.health import parse_alert
 from shared.services.service_health import AlertAssessment, assess_alert
 
@@ -21,21 +21,16 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.route(route="service-health", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def service_health(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the decision about an alert, 400 naming the bad field, 500 on bad config."""
+    return answer("service-health", lambda: _assess(req))
+
+
+def _assess(req: func.HttpRequest) -> func.HttpResponse:
     try:
         alert = parse_alert(read_json(req))
     except InvalidInput as exc:
         logger.warning("rejected alert: %s", exc, extra={"field": exc.field})
-        return json_response(400, {"error": str(exc)})
-    try:
-        assessment = assess_alert(alert)
-    except ConfigurationError as exc:
-        logger.error(
-            "service-health cannot answer: setting %s is wrong: %s",
-            exc.setting,
-            exc,
-            extra={"setting": exc.setting},
-        )
-        return json_response(500, {"error": "the app is misconfigured; see the function log"})
+        raise
+    assessment = assess_alert(alert)
     _log_assessment(assessment)
     return json_response(200, assessment.to_json())
 

@@ -6,8 +6,7 @@ import logging
 
 import azure.functions as func
 
-from functions.http import ErrorStatus, error_response, json_response
-from shared.errors import LifeboatError
+from functions.http import ErrorStatus, answer, json_response
 from shared.templates.errors import (
     BackupNotFound,
     RestoreConflict,
@@ -35,10 +34,11 @@ _STATUS: ErrorStatus = (
 @bp.route(route="templates/backup", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
     """Back up one template (`{"templateId"}`) or all (`{"all": true}`); 200 with the outcome."""
-    try:
-        result = backup_on_request(parse_backup_request(req.get_body()))
-    except LifeboatError as exc:
-        return error_response(exc, "templates/backup", _STATUS)
+    return answer("templates/backup", lambda: _backup(req), _STATUS)
+
+
+def _backup(req: func.HttpRequest) -> func.HttpResponse:
+    result = backup_on_request(parse_backup_request(req.get_body()))
     return json_response(200, result.to_dict())
 
 
@@ -46,10 +46,11 @@ def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="templates/restore", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
     """Recreate a template in its DR region: 201 created, 200 unchanged or dry run."""
-    try:
-        result = restore_template(parse_restore_request(req.get_body()))
-    except LifeboatError as exc:
-        return error_response(exc, "templates/restore", _STATUS)
+    return answer("templates/restore", lambda: _restore(req), _STATUS)
+
+
+def _restore(req: func.HttpRequest) -> func.HttpResponse:
+    result = restore_template(parse_restore_request(req.get_body()))
     logger.info(
         "template restore %s: %s",
         result.target_id,

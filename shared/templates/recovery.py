@@ -16,7 +16,6 @@ from shared.azure.image_templates import (
 )
 from shared.errors import ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
-from shared.templates.azure_errors import azure_failures
 from shared.templates.deps import TemplateDeps, default_deps
 from shared.templates.errors import (
     BackupDamaged,
@@ -173,9 +172,7 @@ def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) 
     the app, e.g. no assign/action on the template's identity), TransientError (throttled or
     unavailable).
     """
-    deps = deps or default_deps()
-    with azure_failures("template restore", deps.clock):
-        return _restore(request, deps)
+    return _restore(request, deps or default_deps())
 
 
 def _restore(request: RestoreRequest, deps: TemplateDeps) -> RestoreResult:
@@ -207,7 +204,7 @@ def _put(plan: RestorePlan, deps: TemplateDeps) -> dict[str, Any] | None:
         raise RestoreConflict("templateId", f"Image Builder refused the PUT: {exc.reason}") from exc
     except HttpResponseError as exc:
         if exc.status_code in _TRANSIENT_STATUS:
-            raise  # azure_failures turns it into TransientError with Azure's Retry-After
+            raise  # shared.azure.failures makes it a TransientError with Azure's Retry-After
         raise _refused(plan, exc) from exc
     return created.as_dict() if hasattr(created, "as_dict") else None
 

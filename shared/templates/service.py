@@ -13,7 +13,6 @@ from shared.azure.image_templates import (
     list_image_templates,
 )
 from shared.errors import InvalidInput, TransientError
-from shared.templates.azure_errors import azure_failures
 from shared.templates.backup import (
     Pointer,
     canonical_bytes,
@@ -260,7 +259,6 @@ def backup_on_request(
     when Azure fails or denies access.
     """
     deps = deps or default_deps()
-    with azure_failures("template backup", deps.clock):
-        if request.all or request.template_id is None:
-            return backup_all(deps)
-        return backup_template(request.template_id, deps, require_known=True)
+    if request.all or request.template_id is None:
+        return backup_all(deps)
+    return backup_template(request.template_id, deps, require_known=True)

@@ -198,7 +198,7 @@ def test_settings_error_is_500_with_the_setting_in_the_log(
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "not a region!")
     composition.reset()
 
-    with caplog.at_level(logging.ERROR, logger="functions.service_health"):
+    with caplog.at_level(logging.ERROR, logger="functions.http"):
         status, body = _post(SAMPLES["legacy-activitylog-webhook_servicehealth_incident"])
 
     assert status == 500
