@@ -91,24 +91,44 @@ def _resolve(ref: str, template_id: ResourceId, deps: TemplateDeps) -> str:
     return matches[0]
 
 
-def _latest(template_id: ResourceId, deps: TemplateDeps) -> str:
-    """The hash the pointer names; raises BackupNotFound, or BackupDamaged for a bad pointer."""
+def _latest(template_id: ResourceId, deps: TemplateDeps) -> tuple[str, bytes]:
+    """The latest backup: the one the pointer names, else the newest stored version.
+
+    A pointer that is missing or names a version that is gone (an interrupted prune) must not
+    make a DR restore fail while a backup exists. Raises BackupNotFound when none exists,
+    BackupDamaged for a pointer that cannot be read.
+    """
     found = deps.store.read_pointer(template_id)
-    if found is None:
-        raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
-    return found[0].content_hash
+    if found is not None:
+        data = deps.store.read_version(template_id, found[0].content_hash)
+        if data is not None:
+            return found[0].content_hash, data
+    stored = sorted(
+        deps.store.list_versions(template_id),
+        key=lambda v: (v.captured_at, v.content_hash),
+        reverse=True,
+    )
+    for version in stored:
+        data = deps.store.read_version(template_id, version.content_hash)
+        if data is not None:
+            logger.warning(
+                "backup pointer names no stored version; restoring the newest version",
+                extra={"template_id": str(template_id), "content_hash": version.content_hash},
+            )
+            return version.content_hash, data
+    raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
 
 
 def _load(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, dict[str, Any]]:
     template_id = request.template_id
     if request.backup == LATEST:
-        digest = _latest(template_id, deps)
-    else:
-        digest = _resolve(request.backup, template_id, deps)  # works without a readable pointer
-    data = deps.store.read_version(template_id, digest)
-    if data is None:
+        digest, data = _latest(template_id, deps)
+        return digest, _parse(data, digest, template_id)
+    digest = _resolve(request.backup, template_id, deps)  # works without a readable pointer
+    found = deps.store.read_version(template_id, digest)
+    if found is None:
         raise BackupNotFound("backup", f"backup {digest} of {template_id} is missing")
-    return digest, _parse(data, digest, template_id)
+    return digest, _parse(found, digest, template_id)
 
 
 def _parse(data: bytes, digest: str, template_id: ResourceId) -> dict[str, Any]:

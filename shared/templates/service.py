@@ -82,14 +82,20 @@ def _store(template_id: ResourceId, body: dict[str, Any], deps: TemplateDeps) ->
     for _ in range(_ATTEMPTS):
         pointer, etag = _read_pointer(template_id, deps)
         if not needs_backup(pointer, digest):
-            return BackupResult(str(template_id), Outcome.UNCHANGED, digest, blob)
+            if deps.store.has_version(template_id, digest):
+                return BackupResult(str(template_id), Outcome.UNCHANGED, digest, blob)
+            logger.warning(  # the pointer names a version that is gone: write it again
+                "backup pointer named a missing version; rewriting it",
+                extra={"template_id": str(template_id), "content_hash": digest},
+            )
         now = deps.clock()
         meta = version_metadata(str(template_id), digest, now, api_version)
-        if not deps.store.put_version(template_id, digest, data, meta):
-            deps.store.touch_version(template_id, digest, meta)
+        stored = deps.store.put_version(template_id, digest, data, meta)
+        if not stored and not deps.store.touch_version(template_id, digest, meta):
+            continue  # pruned between our two calls: put it again
         latest = Pointer(str(template_id), digest, now, api_version)
         if deps.store.write_pointer(template_id, latest, etag):
-            pruned = _prune(template_id, digest, deps)
+            pruned = _prune(template_id, deps)
             logger.info(
                 "template backed up",
                 extra={"template_id": str(template_id), "content_hash": digest, "action": "backup"},
@@ -125,12 +131,24 @@ def _newest_version(template_id: ResourceId, deps: TemplateDeps) -> Pointer | No
     return Pointer(str(template_id), newest.content_hash, newest.captured_at, api_version)
 
 
-def _prune(template_id: ResourceId, current: str, deps: TemplateDeps) -> tuple[str, ...]:
-    versions = deps.store.list_versions(template_id)
-    doomed = plan_retention(versions, deps.settings.template_backup_retention, current)
-    for digest in doomed:
-        deps.store.delete_version(template_id, digest)
-    return doomed
+def _prune(template_id: ResourceId, deps: TemplateDeps) -> tuple[str, ...]:
+    """Delete versions beyond retention, never the one the pointer names.
+
+    The pointer is held (leased) and re-read first: another writer may have moved it onto an
+    old version since we wrote it, and must not be able to do so while we delete.
+    """
+    with deps.store.pointer_held(template_id) as held:
+        if not held:
+            return ()  # another pruner is at work; the next backup prunes what is left
+        pointer, _ = _read_pointer(template_id, deps)
+        if pointer is None:
+            return ()
+        versions = deps.store.list_versions(template_id)
+        keep = deps.settings.template_backup_retention
+        doomed = plan_retention(versions, keep, pointer.content_hash)
+        for digest in doomed:
+            deps.store.delete_version(template_id, digest)
+        return doomed
 
 
 def _mark_deleted(template_id: ResourceId, deps: TemplateDeps, require_known: bool) -> BackupResult:
