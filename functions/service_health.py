@@ -38,17 +38,19 @@ def _assess(req: func.HttpRequest) -> func.HttpResponse:
 def _log_assessment(assessment: AlertAssessment) -> None:
     alert = assessment.alert
     logger.info(
-        "alert %s %s stage=%s regions=%s affects_protected=%s action=%s",
+        # Same name as the response field, so one query finds both.
+        "alert %s %s stage=%s regions=%s affectsProtectedRegion=%s action=%s",
         alert.source,
         alert.tracking_id or alert.event_id,
         alert.stage,
         ",".join(alert.regions),
-        assessment.affects_protected_region,
+        str(assessment.affects_protected_region).lower(),
         assessment.action,
         extra={
             "source": alert.source,
             "tracking_id": alert.tracking_id,
             "event_id": alert.event_id,
             "action": assessment.action,
+            "affectsProtectedRegion": assessment.affects_protected_region,
         },
     )
