@@ -88,6 +88,8 @@ def _store(template_id: ResourceId, body: dict[str, Any], deps: TemplateDeps) ->
                 "backup pointer named a missing version; rewriting it",
                 extra={"template_id": str(template_id), "content_hash": digest},
             )
+        if deps.settings.dry_run:
+            return BackupResult(str(template_id), Outcome.WOULD_BACK_UP, digest, blob)
         now = deps.clock()
         meta = version_metadata(str(template_id), digest, now, api_version)
         stored = deps.store.put_version(template_id, digest, data, meta)
@@ -162,6 +164,8 @@ def _mark_deleted(template_id: ResourceId, deps: TemplateDeps, require_known: bo
             return BackupResult(str(template_id), Outcome.NOT_FOUND)
         if pointer.deleted:
             return BackupResult(str(template_id), Outcome.ALREADY_DELETED, pointer.content_hash)
+        if deps.settings.dry_run:
+            return BackupResult(str(template_id), Outcome.WOULD_MARK_DELETED, pointer.content_hash)
         if deps.store.write_pointer(template_id, pointer.marked_deleted(deps.clock()), etag):
             logger.info(
                 "template gone; backups kept, marked deleted",
