@@ -7,28 +7,16 @@ from collections.abc import Callable
 
 import azure.functions as func
 import pytest
-import requests
 from azure.core.exceptions import (
-    HttpResponseError,
     ResourceNotFoundError,
     ServiceRequestError,
     ServiceRequestTimeoutError,
     ServiceResponseError,
 )
-from azure.core.pipeline.transport import HttpRequest, RequestsTransportResponse
 
 from functions.http import answer
 from shared.errors import ConfigurationError, InvalidInput, TransientError
-
-
-def _http_error(status: int, headers: dict[str, str] | None = None) -> HttpResponseError:
-    raw = requests.Response()
-    raw.status_code = status
-    raw.reason = "reason"
-    raw.headers.update(headers or {})
-    raw._content = b'{"error": {"code": "Code", "message": "message"}}'
-    response = RequestsTransportResponse(HttpRequest("GET", "https://management.azure.com/x"), raw)
-    return HttpResponseError(response=response)
+from tests.unit.test_jobs_failures import _http_error
 
 
 def _raising(exc: BaseException) -> Callable[[], func.HttpResponse]:
