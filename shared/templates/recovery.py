@@ -16,6 +16,7 @@ from shared.azure.image_templates import (
 )
 from shared.errors import ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
+from shared.scope import require_in_scope
 from shared.templates.azure_errors import azure_failures
 from shared.templates.deps import TemplateDeps, default_deps
 from shared.templates.errors import (
@@ -171,9 +172,10 @@ def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) 
     (BackupDamaged when the stored backup cannot be read), RestoreConflict (the DR name holds
     other content), RestoreRejected (Azure refused the body), ConfigurationError (Azure denied
     the app, e.g. no assign/action on the template's identity), TransientError (throttled or
-    unavailable).
+    unavailable), InvalidInput("templateId") for a template outside Settings.subscriptions.
     """
     deps = deps or default_deps()
+    require_in_scope(request.template_id, deps.settings.subscriptions, "templateId")
     with azure_failures("template restore", deps.clock):
         return _restore(request, deps)
 
