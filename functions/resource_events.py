@@ -9,6 +9,7 @@ import azure.functions as func
 from shared.errors import InvalidInput
 from shared.events.resource import Parsed, ResourceEvent, parse_resource_event
 from shared.services.resource_events import Dispatch, Outcome, dispatch
+from shared.text import escaped
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +26,13 @@ def on_resource_event(event: func.EventGridEvent) -> None:
         parsed = parse_resource_event(_as_payload(event))
         decision = dispatch(parsed)
     except InvalidInput as exc:
+        event_id = escaped(event.id)  # the id itself may be what cannot be encoded
         logger.warning(
             "dropped invalid event %s: %s",
-            event.id,
+            event_id,
             exc,
             extra={
-                "event_id": event.id,
+                "event_id": event_id,
                 "field": exc.field,
                 "outcome": Outcome.DROPPED,
                 "reason": str(exc),

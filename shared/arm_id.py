@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.errors import InvalidInput
+from shared.text import require_encodable
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,11 @@ class ResourceId:
 
     @classmethod
     def parse(cls, value: object, field: str = "id") -> ResourceId:
-        """Return the parsed id; raise InvalidInput naming `field` when it is not an ARM id."""
+        """Return the parsed id; raise InvalidInput naming `field` when it is not an ARM id
+        (or not UTF-8 text)."""
         if not isinstance(value, str) or not value.strip():
             raise InvalidInput(field, "expected an ARM resource id string")
+        require_encodable(value, field)
         parts = [p for p in value.strip().split("/") if p]
         if len(parts) < 2 or parts[0].lower() != "subscriptions":
             raise InvalidInput(field, f"not an ARM resource id: {value[:200]!r}")

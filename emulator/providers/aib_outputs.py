@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
 IMAGE_TYPE = "Microsoft.Compute/images"
+ACCOUNT_TYPE = "Microsoft.Storage/storageAccounts"
 VHD_CONTAINER = "vhds"
 VHD_BYTES = 1024 * 1024  # a tiny fixed VHD: 1 MiB of data + a 512-byte footer
 
@@ -162,11 +163,33 @@ def vhd(core: Core, template: Body, target: Body, run_id: str, at: datetime) -> 
     blob = f"{template['name']}-{target['runOutputName']}-{run_id[:8]}.vhd"
     azurite = core.azurite
     if azurite is None:
+        _staging_account(core, template, "https://lbprimary.blob.core.windows.net")
         return f"https://lbprimary.blob.core.windows.net/{VHD_CONTAINER}/{blob}"
     from emulator.azurite import PRIMARY_ACCOUNT
 
+    _staging_account(core, template, azurite.blob_url(PRIMARY_ACCOUNT))
     _upload_vhd(azurite.connection_string(PRIMARY_ACCOUNT), blob, content_id(template, at))
     return f"{azurite.blob_url(PRIMARY_ACCOUNT)}/{VHD_CONTAINER}/{blob}"
+
+
+def _staging_account(core: Core, template: Body, endpoint: str) -> None:
+    """AIB keeps a VHD in a storage account of the staging group: list it, as Azure does.
+
+    Storage account names are global, so an `lbprimary` seeded elsewhere (an estate) is kept.
+    """
+    if any(
+        a["id"].rsplit("/", 1)[-1].lower() == "lbprimary" for a in core.store.list(ACCOUNT_TYPE)
+    ):
+        return
+    staging = template["properties"]["exactStagingResourceGroup"]
+    body = {
+        "id": f"{staging}/providers/{ACCOUNT_TYPE}/lbprimary", "type": ACCOUNT_TYPE,
+        "location": template["location"], "kind": "StorageV2",
+        "sku": {"name": "Standard_LRS", "tier": "Standard"}, "tags": {},
+        "properties": {"provisioningState": "Succeeded",
+                       "primaryEndpoints": {"blob": f"{endpoint}/"}},
+    }  # fmt: skip
+    core.store.put(core.types.normalize(body))
 
 
 def _upload_vhd(connection_string: str, blob: str, content: str) -> None:

@@ -8,10 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 from shared.config import Settings
-from shared.errors import InvalidInput
+from shared.storage_urls import BlobAddress, connection_string_parts, resolve_blob_url
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient
@@ -29,7 +28,6 @@ DATA_ACTIONS: tuple[str, ...] = (
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
 )
 
-_LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # Azure rejects SAS start times in its future; allow for clock skew between us and storage.
 _SKEW = timedelta(minutes=5)
 
@@ -52,33 +50,6 @@ class BlobCopy:
         if not self.total_bytes or self.copied_bytes is None:
             return None
         return 100.0 * self.copied_bytes / self.total_bytes
-
-
-@dataclass(frozen=True)
-class BlobAddress:
-    """Account, container and blob name of a blob URL (path-style on loopback, as Azurite)."""
-
-    account: str
-    container: str
-    blob: str
-    base: str
-
-
-def parse_blob_url(url: str, field: str = "artifact_uri") -> BlobAddress:
-    """Return the parts of a blob URL; raise InvalidInput naming `field` if it is not one."""
-    parsed = urlparse(url.split("?", 1)[0])
-    parts = [unquote(p) for p in parsed.path.split("/") if p]
-    host = parsed.hostname or ""
-    if parsed.scheme not in {"http", "https"} or not host:
-        raise InvalidInput(field, "expected an http(s) blob URL")
-    if host in _LOCAL_HOSTS:
-        account, parts = (parts[0], parts[1:]) if parts else ("", [])
-        base = f"{parsed.scheme}://{parsed.netloc}/{account}"
-    else:
-        account, base = host.split(".", 1)[0], f"{parsed.scheme}://{parsed.netloc}"
-    if not account or len(parts) < 2:
-        raise InvalidInput(field, "a blob URL needs an account, a container and a blob name")
-    return BlobAddress(account, parts[0], "/".join(parts[1:]), base)
 
 
 def _copy_state(url: str, props: Any) -> BlobCopy:
@@ -127,17 +98,25 @@ def _account_key(settings: Settings, account: str) -> str | None:
     secret = settings.primary_storage_connection_string
     if secret is None:
         return None
-    parts = dict(p.split("=", 1) for p in secret.get_secret_value().split(";") if "=" in p)
+    parts = connection_string_parts(secret)
     return parts.get("AccountKey") if parts.get("AccountName") == account else None
 
 
-def read_sas(clients: AzureClients, settings: Settings, address: BlobAddress) -> str:
-    """Return a read-only SAS for one blob, valid for Settings.images_sas_minutes.
+def read_sas(
+    clients: AzureClients, settings: Settings, url: str, field: str = "artifact_uri"
+) -> str:
+    """Return a read-only SAS for the blob at `url`, valid for Settings.images_sas_minutes.
 
+    The URL must pass shared.storage_urls.resolve_blob_url first (an Azure Storage host, an
+    account in scope): nothing is signed, and no user delegation key requested, for any other.
     Signed with a user delegation key (managed identity; needs Storage Blob Delegator), or with
     the account key of Settings.primary_storage_connection_string when it names the account.
-    The token is a secret: never log it.
+    The token is a secret: never log it. Raises InvalidInput naming `field` for a refused URL.
     """
+    return _sign(clients, settings, resolve_blob_url(clients, settings, url, field))
+
+
+def _sign(clients: AzureClients, settings: Settings, address: BlobAddress) -> str:
     from azure.storage.blob import BlobSasPermissions, BlobServiceClient, generate_blob_sas
 
     now = datetime.now(UTC)
@@ -166,14 +145,14 @@ def start_copy_to_dr(
     """Start a server-side copy of `source_url` into the DR account; does not wait.
 
     Storage copies the bytes itself (none pass through this process). Progress is read with
-    get_dr_blob. Raises InvalidInput when `source_url` is not a blob URL.
+    get_dr_blob. Raises InvalidInput when `source_url` is not a blob of a storage account in
+    scope (see read_sas).
     """
-    address = parse_blob_url(source_url)
-    sas = read_sas(clients, settings, address)
+    sas = read_sas(clients, settings, source_url)
     service = clients.blob_service("dr")
     _ensure_container(service, container)
     blob = service.get_blob_client(container, name)
-    blob.start_copy_from_url(f"{source_url.split('?', 1)[0]}?{sas}")
+    blob.start_copy_from_url(f"{source_url}?{sas}")
 
 
 def put_json(

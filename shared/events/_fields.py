@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.errors import InvalidInput
+from shared.text import require_encodable
 
 Json = Mapping[str, Any]
 _MAX_SHOWN = 80
@@ -74,13 +75,14 @@ def optional_object(obj: Json, key: str, base: str) -> Json | None:
 
 
 def optional_str(obj: Json, key: str, base: str) -> str | None:
-    """Return `obj[key]` stripped, or None when missing, null or blank; raise if not a string."""
+    """Return `obj[key]` stripped, or None when missing, null or blank; raise if not a string
+    (or not UTF-8 text)."""
     value = obj.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(path(base, key), f"expected a string, got {kind(value)}")
-    return value.strip() or None
+    return require_encodable(value, path(base, key)).strip() or None
 
 
 def required_str(obj: Json, key: str, base: str) -> str:

@@ -23,9 +23,11 @@ def _await_build(ctx: StepContext) -> StepResult:
     from shared.azure import image_builds
     from shared.images.build_plan import BuildOutcome, plan_build
     from shared.images.records import decision_json, write_build
+    from shared.scope import require_in_scope
 
-    clients = _clients()
     template = ResourceId.parse(ctx.data["template_id"], "template_id")
+    require_in_scope(template, ctx.settings.subscriptions, "template_id")
+    clients = _clients()
     expected = image_builds.parse_time(ctx.data.get("start_time"))
     run = image_builds.get_build(clients, template)
     outputs: tuple[image_builds.RunOutput, ...] = ()
@@ -83,8 +85,10 @@ def _protect(ctx: StepContext) -> StepResult:
     from shared.images.model import Artifact, ArtifactState
     from shared.images.protect import protect_pass
     from shared.images.records import plan_record, write_artifact
+    from shared.images.service import check_artifact
 
     artifact = Artifact.from_json(ctx.data["artifact"])
+    check_artifact(artifact.source, ctx.settings, "artifact")
     clients = _clients()
     try:
         done = protect_pass(clients, ctx.settings, artifact, ctx.now(), _gave_up(ctx))

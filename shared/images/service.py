@@ -14,6 +14,7 @@ from shared.events.resource import ResourceEvent
 from shared.images import jobs
 from shared.images.model import Artifact, ArtifactKind, version_id_of
 from shared.images.requests import ReplicateRequest
+from shared.scope import require_in_scope
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
@@ -91,13 +92,15 @@ def start_build(
 
     Reads the template unless `run` is given (the event is only a hint). With `retry_failed`
     a failed job of the run is restarted. Returns Started(None, reason) when the template is
-    gone or never ran. Raises azure.core errors when ARM cannot be read, TransientError when
-    the failed job changed while being restarted.
+    gone or never ran. Raises InvalidInput("template_id") outside Settings.subscriptions,
+    azure.core errors when ARM cannot be read, TransientError when the failed job changed
+    while being restarted.
     """
     from shared.azure.image_builds import get_build
     from shared.images.build_plan import run_key
 
-    clients, _ = _deps()
+    clients, settings = _deps()
+    require_in_scope(template_id, settings.subscriptions, "template_id")
     run = run or get_build(clients, template_id)
     if run is None or run.run_state is None:
         return Started(None, reason="template not found or never run")
@@ -115,11 +118,45 @@ def start_artifact(
 ) -> Started:
     """Start (or find) the replication job of one artifact; return it.
 
-    With `retry_failed` a failed job is restarted. Raises TransientError when the failed job
-    changed while being restarted.
+    With `retry_failed` a failed job is restarted. Raises InvalidInput("artifact") for an
+    artifact outside scope (check_artifact), TransientError when the failed job changed while
+    being restarted.
     """
+    _, settings = _deps()
+    check_artifact(artifact.source, settings, "artifact")
     data = {"artifact": artifact.as_json(), "build_key": build_key, "run": run}
     return _submit(jobs.REPLICATION_KIND, artifact.job_key, data, retry_failed)
+
+
+def check_artifact(source: str, settings: Settings, field: str) -> None:
+    """Raise InvalidInput naming `field` unless the artifact may be acted on.
+
+    An ARM id must be in Settings.subscriptions; a VHD URL must be an Azure Storage blob URL
+    (shared.storage_urls.check_blob_url). Reads nothing: whether the VHD's account is in
+    scope is resolved before it is signed, and by `replicate` before it answers.
+    """
+    from shared.images.build_plan import kind_of
+    from shared.storage_urls import check_blob_url
+
+    if kind_of(source, field) is ArtifactKind.VHD:
+        check_blob_url(source, settings, field)
+        return
+    require_in_scope(ResourceId.parse(source, field), settings.subscriptions, field)
+
+
+def _check_request(request: ReplicateRequest, clients: AzureClients, settings: Settings) -> None:
+    """Refuse a request naming anything outside scope, before anything is read."""
+    from shared.storage_urls import resolve_blob_url
+
+    scope = settings.subscriptions
+    if request.template_id is not None:
+        require_in_scope(request.template_id, scope, "templateId")
+    elif request.run_output_id is not None:
+        require_in_scope(request.run_output_id, scope, "runOutputId")
+    elif request.artifact_id is not None:
+        check_artifact(request.artifact_id, settings, "artifactId")
+        if request.artifact_id.lower().startswith(("http://", "https://")):
+            resolve_blob_url(clients, settings, request.artifact_id, "artifactId")
 
 
 def on_build_event(event: ResourceEvent) -> Started:
@@ -179,7 +216,10 @@ def _artifact_for(request: ReplicateRequest, clients: AzureClients, settings: Se
     from shared.images.naming import is_lifeboat_resource
 
     if request.run_output_id is not None:
-        return _run_output_artifact(clients, request.run_output_id)
+        artifact = _run_output_artifact(clients, request.run_output_id)
+        # Image Builder may distribute into a gallery of another subscription.
+        check_artifact(artifact.source, settings, "runOutputId")
+        return artifact
     source = str(request.artifact_id)
     kind = kind_of(source)
     if kind is not ArtifactKind.VHD and is_lifeboat_resource(ResourceId.parse(source), settings):
@@ -209,12 +249,15 @@ def replicate(request: ReplicateRequest, clock: Clock = _now) -> Started | DryRu
     """Start replication by hand (or, with dry_run, return the plan without writing).
 
     A job that failed before is restarted: this is how an operator retries after fixing the
-    cause. Raises InvalidInput naming the field when the template, run output or artifact does
-    not exist or cannot be replicated; azure.core errors when ARM cannot be read.
+    cause. Raises InvalidInput naming the field when the template, run output or artifact is
+    outside scope (its subscription, or a VHD's storage account, not in Settings.subscriptions;
+    a VHD URL not on an Azure Storage host), does not exist or cannot be replicated;
+    azure.core errors when ARM cannot be read.
     """
     from shared.images.protect import plan_only
 
     clients, settings = _deps()
+    _check_request(request, clients, settings)
     if request.template_id is not None:
         if request.dry_run:
             return _dry_run_build(request.template_id, clock)

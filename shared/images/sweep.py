@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from shared.errors import InvalidInput
 from shared.images.build_plan import run_key
 from shared.images.model import Artifact
 from shared.images.records import (
@@ -101,10 +102,14 @@ def _restart_artifacts(clients: AzureClients, settings: Settings, key: str) -> l
 
     record = get_json(clients, settings.records_container, build_blob(key)) or {}
     run = record.get("run") or None
-    return [
-        start_artifact(Artifact.from_json(item), key, run, retry_failed=True)
-        for item in record.get("artifact_items") or []
-    ]
+    started = []
+    for item in record.get("artifact_items") or []:
+        try:
+            started.append(start_artifact(Artifact.from_json(item), key, run, retry_failed=True))
+        except InvalidInput as exc:
+            # Outside scope (a gallery in another subscription): its job failed saying so.
+            logger.info("image sweep skips an artifact: %s", exc, extra={"action": "reconcile"})
+    return started
 
 
 def sweep_images(clients: AzureClients, settings: Settings) -> SweepReport:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Final
 
 from shared.events.resource import Parsed, ResourceEvent
 from shared.routing import Route, route_for
+from shared.scope import require_in_scope
 
 Handler = Callable[[ResourceEvent], object]
 
@@ -50,12 +51,18 @@ class Dispatch:
     reason: str
 
 
-def dispatch(event: Parsed, handlers: Mapping[str, Handler] | None = None) -> Dispatch:
+def dispatch(
+    event: Parsed,
+    handlers: Mapping[str, Handler] | None = None,
+    subscriptions: Collection[str] | None = None,
+) -> Dispatch:
     """Route `event` and run its handler; return what happened.
 
     An unrouted event, a route without a registered handler and Event Grid's handshake are
-    ignored (not errors). Whatever the handler raises propagates: TransientError and SDK
-    errors make Event Grid redeliver; InvalidInput tells the caller to drop the event.
+    ignored (not errors). An event whose subject is outside `subscriptions` (default:
+    Settings.subscriptions) raises InvalidInput("subject") before any handler reads or writes.
+    Whatever the handler raises propagates: TransientError and SDK errors make Event Grid
+    redeliver; InvalidInput tells the caller to drop the event.
     """
     if not isinstance(event, ResourceEvent):
         return Dispatch(Route.IGNORED, Outcome.IGNORED, "subscription validation (host answers)")
@@ -65,5 +72,14 @@ def dispatch(event: Parsed, handlers: Mapping[str, Handler] | None = None) -> Di
     handler = (HANDLERS if handlers is None else handlers).get(route)
     if handler is None:
         return Dispatch(route, Outcome.IGNORED, "no handler registered for the route")
+    require_in_scope(event.subject, _scope(subscriptions), "subject")
     handler(event)
     return Dispatch(route, Outcome.HANDLED, "handler ran")
+
+
+def _scope(subscriptions: Collection[str] | None) -> Collection[str]:
+    if subscriptions is not None:
+        return subscriptions
+    from shared.composition import get_settings
+
+    return get_settings().subscriptions

@@ -16,6 +16,7 @@ from shared.azure.image_templates import (
 )
 from shared.errors import ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
+from shared.scope import require_in_scope
 from shared.templates.deps import TemplateDeps, default_deps
 from shared.templates.errors import (
     BackupDamaged,
@@ -190,9 +191,11 @@ def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) 
     (BackupDamaged when the stored backup cannot be read), RestoreConflict (the DR name holds
     other content), RestoreRejected (Azure refused the body), ConfigurationError (Azure denied
     the app, e.g. no assign/action on the template's identity), TransientError (throttled or
-    unavailable).
+    unavailable), InvalidInput("templateId") for a template outside Settings.subscriptions.
     """
-    return _restore(request, deps or default_deps())
+    deps = deps or default_deps()
+    require_in_scope(request.template_id, deps.settings.subscriptions, "templateId")
+    return _restore(request, deps)
 
 
 def _restore(request: RestoreRequest, deps: TemplateDeps) -> RestoreResult:

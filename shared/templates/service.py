@@ -13,6 +13,7 @@ from shared.azure.image_templates import (
     list_image_templates,
 )
 from shared.errors import InvalidInput, TransientError
+from shared.scope import in_scope, require_in_scope
 from shared.templates.backup import (
     Pointer,
     canonical_bytes,
@@ -51,7 +52,7 @@ def backup_template(
 
     A new content hash writes a version blob and moves the pointer; the same content writes
     nothing; a template that no longer exists gets its pointer marked deleted (backups kept).
-    Templates outside Settings.subscriptions (when set) are skipped. Returns what happened.
+    Templates outside Settings.subscriptions are skipped, unread. Returns what happened.
     With `require_known`, raises InvalidInput for an out-of-scope template and
     TemplateNotFound for one that neither exists nor was ever backed up. Raises
     TransientError under unending pointer races, azure.core errors when Azure fails.
@@ -59,8 +60,7 @@ def backup_template(
     deps = deps or default_deps()
     if not _in_scope(template_id, deps):
         if require_known:
-            message = f"subscription {template_id.subscription} is not in LIFEBOAT_SUBSCRIPTIONS"
-            raise InvalidInput("templateId", message)
+            require_in_scope(template_id, deps.settings.subscriptions, "templateId")
         return BackupResult(str(template_id), Outcome.SKIPPED)
     resource = get_image_template(deps.clients, template_id)
     if resource is None:
@@ -71,8 +71,7 @@ def backup_template(
 
 
 def _in_scope(template_id: ResourceId, deps: TemplateDeps) -> bool:
-    scope = deps.settings.subscriptions
-    return not scope or template_id.subscription.lower() in scope
+    return in_scope(template_id.subscription, deps.settings.subscriptions)
 
 
 def _store(template_id: ResourceId, body: dict[str, Any], deps: TemplateDeps) -> BackupResult:
@@ -214,9 +213,9 @@ def _describe(exc: Exception) -> str:
 
 
 NO_SCOPE = (
-    "LIFEBOAT_SUBSCRIPTIONS is empty, so Resource Graph lists no template: the sweep, readiness "
-    'and {"all": true} cover nothing (events still back up the templates they name). Set it to '
-    "the subscriptions whose image templates Lifeboat protects"
+    "LIFEBOAT_SUBSCRIPTIONS is empty, so no subscription is in scope: the sweep, readiness, "
+    '{"all": true} and events cover nothing. Set it to the subscriptions whose image templates '
+    "Lifeboat protects"
 )
 
 

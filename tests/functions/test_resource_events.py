@@ -24,6 +24,19 @@ TEMPLATE = (
 
 
 @pytest.fixture(autouse=True)
+def in_scope() -> Iterator[None]:
+    """The events' subscription is the one in scope (events from elsewhere are dropped)."""
+    from shared import composition
+
+    # Its own MonkeyPatch: the test's one must undo its HANDLERS items before no_handlers.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIFEBOAT_SUBSCRIPTIONS", TEMPLATE.split("/")[2])
+        composition.reset()
+        yield
+    composition.reset()
+
+
+@pytest.fixture(autouse=True)
 def no_handlers() -> Iterator[None]:
     """Start each test with an empty registry: other features' handlers would call Azure."""
     saved = dict(resource_events.HANDLERS)

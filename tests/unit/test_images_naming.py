@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.arm_id import ResourceId
-from shared.azure import blobs, disks, galleries
+from shared.azure import disks, galleries
 from shared.azure.image_builds import parse_run_output
 from shared.config import Settings
-from shared.errors import InvalidInput
 from shared.images import naming
 from shared.images.model import version_id_of
 from tests.plugins.payloads import load_payload
@@ -78,17 +76,6 @@ def test_dr_blob_name_ignores_sas_and_keeps_the_file_name() -> None:
     assert naming.dr_blob_name(url + "?sv=1&sig=abc") == naming.dr_blob_name(url)
     assert naming.dr_blob_name(url).endswith("/web-image.vhd")
     assert naming.dr_blob_name(url) != naming.dr_blob_name(url.replace("/c/", "/d/"))
-
-
-def test_blob_urls_parse_in_azure_and_path_style_forms() -> None:
-    azure = blobs.parse_blob_url("https://acct.blob.core.windows.net/vhds/a/b.vhd?sig=x")
-    assert (azure.account, azure.container, azure.blob) == ("acct", "vhds", "a/b.vhd")
-    local = blobs.parse_blob_url("http://127.0.0.1:10000/lbprimary/vhds/b.vhd")
-    assert (local.account, local.container, local.blob) == ("lbprimary", "vhds", "b.vhd")
-    assert local.base == "http://127.0.0.1:10000/lbprimary"
-    with pytest.raises(InvalidInput) as err:
-        blobs.parse_blob_url("https://acct.blob.core.windows.net/only-container")
-    assert err.value.field == "artifact_uri"
 
 
 def test_recorded_gallery_version_update_parses_regions_by_programmatic_name() -> None:

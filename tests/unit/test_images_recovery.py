@@ -242,16 +242,17 @@ def test_vhd_sas_is_limited_to_https_for_an_https_source() -> None:
     from pydantic import SecretStr
 
     from shared.azure import blobs
+    from shared.storage_urls import BlobAddress, check_blob_url
 
     key = "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U="
     settings = Settings(
         primary_storage_connection_string=SecretStr(f"AccountName=aibstaging;AccountKey={key}")
     )
-    address = blobs.parse_blob_url(VHD_URL)
-    token = parse_qs(blobs.read_sas(None, settings, address))  # type: ignore[arg-type]
+    address = check_blob_url(VHD_URL, settings, "artifact_uri")
+    token = parse_qs(blobs._sign(None, settings, address))  # type: ignore[arg-type]
     assert token["spr"] == ["https"] and token["sp"] == ["r"]
-    local = blobs.parse_blob_url("http://127.0.0.1:10000/aibstaging/vhds/x.vhd")
-    assert "spr" not in parse_qs(blobs.read_sas(None, settings, local))  # type: ignore[arg-type]
+    local = BlobAddress("aibstaging", "vhds", "x.vhd", "http://127.0.0.1:10000/aibstaging")
+    assert "spr" not in parse_qs(blobs._sign(None, settings, local))  # type: ignore[arg-type]
 
 
 # ---- finding 10: waits use the estimate; polls double only while nothing moves ----------

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.errors import TransientError
+from shared.errors import InvalidInput, TransientError
 from shared.events import EventType, Operation, ResourceEvent, parse_resource_event
 from shared.routing import RULES, Route, route_for, route_for_operation
 from shared.services.resource_events import HANDLERS, Outcome, dispatch
@@ -17,6 +17,7 @@ TEMPLATE = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
     "Microsoft.VirtualMachineImages/imageTemplates/tpl"
 )
+IN_SCOPE = ("00000000-0000-0000-0000-000000000000",)
 
 
 def _event(operation: str, event_type: str, subject: str = TEMPLATE) -> ResourceEvent:
@@ -100,7 +101,7 @@ def test_handlers_are_registered_only_for_routed_names() -> None:
 def test_routed_event_without_handler_is_ignored_not_an_error() -> None:
     event = _event(Operation.IMAGE_TEMPLATE_RUN, EventType.RESOURCE_ACTION_SUCCESS)
 
-    decision = dispatch(event, handlers={})
+    decision = dispatch(event, {}, IN_SCOPE)
 
     assert (decision.route, decision.outcome) == (Route.IMAGE_BUILD, Outcome.IGNORED)
 
@@ -109,7 +110,7 @@ def test_registered_handler_receives_the_typed_event() -> None:
     seen: list[ResourceEvent] = []
     event = _event(Operation.IMAGE_TEMPLATE_WRITE, EventType.RESOURCE_WRITE_SUCCESS)
 
-    decision = dispatch(event, handlers={Route.TEMPLATE_CHANGED: seen.append})
+    decision = dispatch(event, {Route.TEMPLATE_CHANGED: seen.append}, IN_SCOPE)
 
     assert decision.outcome == Outcome.HANDLED
     assert seen == [event]
@@ -119,7 +120,7 @@ def test_handler_of_another_route_is_not_called() -> None:
     seen: list[ResourceEvent] = []
     event = _event(Operation.IMAGE_TEMPLATE_DELETE, EventType.RESOURCE_DELETE_SUCCESS)
 
-    decision = dispatch(event, handlers={Route.TEMPLATE_CHANGED: seen.append})
+    decision = dispatch(event, {Route.TEMPLATE_CHANGED: seen.append}, IN_SCOPE)
 
     assert decision.outcome == Outcome.IGNORED
     assert seen == []
@@ -132,7 +133,18 @@ def test_transient_error_from_a_handler_propagates() -> None:
     event = _event(Operation.IMAGE_TEMPLATE_RUN, EventType.RESOURCE_ACTION_FAILURE)
 
     with pytest.raises(TransientError):
-        dispatch(event, handlers={Route.IMAGE_BUILD: throttled})
+        dispatch(event, {Route.IMAGE_BUILD: throttled}, IN_SCOPE)
+
+
+def test_event_outside_scope_is_invalid_before_its_handler_runs() -> None:
+    seen: list[ResourceEvent] = []
+    event = _event(Operation.IMAGE_TEMPLATE_WRITE, EventType.RESOURCE_WRITE_SUCCESS)
+
+    for scope in ((), ("00000000-0000-0000-0000-0000000000bb",)):
+        with pytest.raises(InvalidInput, match="LIFEBOAT_SUBSCRIPTIONS") as err:
+            dispatch(event, {Route.TEMPLATE_CHANGED: seen.append}, scope)
+        assert err.value.field == "subject"
+    assert seen == []
 
 
 def test_subscription_validation_is_ignored() -> None:
