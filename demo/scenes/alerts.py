@@ -180,7 +180,6 @@ def _decisions() -> Iterator[list[logging.LogRecord]]:
 def _local_estate() -> Iterator[None]:
     """Local Azure holding the template (one finished build) that the derived events name."""
     from emulator.stack import local_azure
-
     from shared.composition import get_clients
 
     with local_azure(_SUBSCRIPTION) as local:

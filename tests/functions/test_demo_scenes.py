@@ -1,4 +1,4 @@
-"""The demo's first scene shows what the deployed app would do with each event (handlers attached)."""
+"""Demo scene 1 shows what the deployed app would do with each event: its handlers run."""
 
 from __future__ import annotations
 

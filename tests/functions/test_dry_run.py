@@ -26,8 +26,7 @@ from tests.functional.test_images_support import (
     template,
 )
 from tests.functional.test_images_support import template_id as build_template_id
-from tests.functional.test_templates_support import create_template, template_event
-from tests.functional.test_templates_support import template_id as template_id
+from tests.functional.test_templates_support import create_template, template_event, template_id
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
@@ -139,4 +138,3 @@ def test_dry_run_writes_nothing_to_azure_through_every_entry_point(
     assert all(j.data.get("dry_run") is True and j.data["plan"] for j in replications)
     if name in ("build event", "replicate a build", "replicate a VHD"):
         assert replications, "the entry point planned replication"
-
