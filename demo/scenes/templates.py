@@ -106,7 +106,7 @@ def run(say: Say) -> bool:
     with local_azure(SUBSCRIPTION, SETTINGS) as local:
         arm = local.arm
         tid = _template("ubuntu-web", "20_04-lts-gen2")
-        _template("legacy-web", "18.04-LTS")
+        _template("legacy-web", "18.04-LTS", ("Canonical", "UbuntuServer"))
         say("Two templates in eastus: ubuntu-web (gen 2) and legacy-web (gen 1, never backed up).")
         say("\nEvent Grid → on_resource_event (route template_changed):")
         _backups(say, tid)
