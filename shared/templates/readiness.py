@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.templates.backup import Pointer
 
+
 @dataclass(frozen=True)
 class Finding:
     """One readiness finding about one template: a stable code, what is wrong, what to do."""
