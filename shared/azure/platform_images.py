@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
@@ -25,7 +25,7 @@ class PlatformImage:
     version: str = "latest"
 
 
-def _options(retries: int | None) -> dict[str, int]:
+def _options(retries: int | None) -> dict[str, Any]:
     return {} if retries is None else {"retry_total": retries}
 
 
@@ -42,15 +42,21 @@ def get_platform_image_generation(
     from azure.core.exceptions import ResourceNotFoundError
 
     ops = clients.compute(image.subscription).virtual_machine_images
-    args = (image.location, image.publisher, image.offer, image.sku)
+    where = {
+        "location": image.location,
+        "publisher_name": image.publisher,
+        "offer": image.offer,
+        "skus": image.sku,
+    }
+    options = _options(retries)
     try:
         version = image.version
         if version.lower() == "latest":
-            newest = ops.list(*args, orderby="name desc", top=1, **_options(retries))
+            newest = ops.list(**where, orderby="name desc", top=1, **options)
             if not newest:
                 return None
             version = str(newest[0].name)
-        found = ops.get(*args, version, **_options(retries))
+        found = ops.get(**where, version=version, **options)
     except ResourceNotFoundError:
         return None
     generation = found.hyper_v_generation  # an enum member, or the string of a newer value
