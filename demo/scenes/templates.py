@@ -32,11 +32,13 @@ def _short(value: object) -> str:
     return text
 
 
-def _template(name: str, sku: str) -> Any:
+def _template(
+    name: str, sku: str, image: tuple[str, str] = ("Canonical", "0001-com-ubuntu-server-focal")
+) -> Any:
     from tests.functional.test_templates_support import create_template, template_body, template_id
 
     tid = template_id(name, "images")
-    body = template_body(sku=sku)
+    body = template_body(sku=sku, image=image)
     body["identity"]["userAssignedIdentities"] = {IDENTITY: {}}
     body["properties"]["vmProfile"] = {
         "vmSize": "Standard_D2s_v3",
