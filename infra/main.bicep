@@ -48,7 +48,7 @@ param subnetMap object = {}
 @description('Optional. Source user-assigned identity id to DR identity id, used when templates are restored (LIFEBOAT_IDENTITY_MAP). Kept in the infra: every provision rewrites all app settings.')
 param identityMap object = {}
 
-@description('Optional. Where the app may attach user-assigned identities to restored templates: on every subscription in scope (any template restores), or only on the DR identities identityMap maps to (least privilege; a template whose identity is not mapped then fails to restore with a 500 naming the permission).')
+@description('Optional. Where the app may attach user-assigned identities to restored templates: on every subscription in scope (any template restores), or only on the DR identities identityMap maps to and the DR subnets subnetMap maps to (least privilege; a template whose identity or subnet is not mapped then fails to restore with a 500 naming the permission).')
 @allowed([
   'subscriptions'
   'mappedIdentities'
@@ -157,6 +157,9 @@ var alertFunction = {
 // The DR identities restored templates may attach (identityMap values, each once).
 var mappedIdentityValues = [for item in items(identityMap): item.value]
 var mappedIdentityIds = union(mappedIdentityValues, [])
+// The DR subnets restored templates may join (subnetMap values, each once).
+var mappedSubnetValues = [for item in items(subnetMap): item.value]
+var mappedSubnetIds = union(mappedSubnetValues, [])
 
 // Event subscriptions need the function deployed first (Event Grid validates the endpoint).
 var wiredSubscriptionIds = wireEvents ? scopeSubscriptionIds : []
@@ -357,6 +360,7 @@ module rbac 'rbac.bicep' = {
     drResourceGroupName: drResourceGroupName
     identityAssignScope: identityAssignScope
     mappedIdentityIds: mappedIdentityIds
+    mappedSubnetIds: mappedSubnetIds
   }
 }
 

@@ -9,9 +9,8 @@
 //    subscription in scope (infra creates those groups: modules/subscription-scope.bicep);
 //  - "identity assign": the linked actions ARM checks when a restored Image Builder template
 //    attaches its user-assigned identity or joins a DR subnet (vnetConfig: subnets/join/action
-//    and subnets/read), on each subscription in scope, or only on the mapped DR identities
-//    (identityAssignScope = 'mappedIdentities'; a restore into a DR subnet then needs the role
-//    granted on that subnet too).
+//    and subnets/read), on each subscription in scope, or only on the mapped DR identities and
+//    the mapped DR subnets (identityAssignScope = 'mappedIdentities').
 // Data-plane roles: Blob Data Owner (host storage, as Microsoft's Flex samples), Queue and Table
 // Data Contributor on the app's account; Blob Data Contributor on the DR account; telemetry
 // publishing on App Insights; blob write on the dead-letter container for each system topic.
@@ -67,6 +66,9 @@ param identityAssignScope string = 'subscriptions'
 
 @description('Optional. Resource ids of the user-assigned identities restored templates may attach (the values of LIFEBOAT_IDENTITY_MAP).')
 param mappedIdentityIds array = []
+
+@description('Optional. Resource ids of the DR subnets restored templates may join (the values of LIFEBOAT_SUBNET_MAP); with identityAssignScope = \'mappedIdentities\' the identity-assign role is held on each.')
+param mappedSubnetIds array = []
 
 // Built-in role definition ids (stable across clouds).
 var builtInRoles = {
@@ -153,6 +155,7 @@ var readRoleSubscriptionIds = readRoleEnabled ? subscriptionIds : []
 var drWriteRoleSubscriptionIds = drWriteRoleEnabled ? subscriptionIds : []
 var identityRoleSubscriptionIds = identityRoleEnabled && identityAssignScope == 'subscriptions' ? subscriptionIds : []
 var identityRoleTargetIds = identityRoleEnabled && identityAssignScope == 'mappedIdentities' ? mappedIdentityIds : []
+var identityRoleSubnetIds = identityRoleEnabled && identityAssignScope == 'mappedIdentities' ? mappedSubnetIds : []
 
 module readRoleAssignments 'modules/role-assignment-subscription.bicep' = [for (sub, i) in readRoleSubscriptionIds: {
   name: take('${deployment().name}-arm-${i}', 64)
@@ -211,6 +214,28 @@ module identityRoleIdentityAssignments 'modules/role-assignments-group.bicep' = 
         name: guid(toLower(identityId), functionPrincipalId, identityRoleName)
         identityName: last(split(identityId, '/'))
         roleDefinitionId: '/subscriptions/${split(identityId, '/')[2]}/providers/Microsoft.Authorization/roleDefinitions/${identityRoleName}'
+        principalId: functionPrincipalId
+      }
+    ]
+  }
+  dependsOn: [
+    identityRole
+  ]
+}]
+
+// One assignment per mapped DR subnet, at the subnet itself: ARM checks subnets/join/action and
+// subnets/read there when a restored template's vnetConfig names it (its subscription must be
+// in scope). Subnet id segments: 2 subscription, 4 group, 8 virtual network, 10 subnet.
+module identityRoleSubnetAssignments 'modules/role-assignments-group.bicep' = [for (subnetId, i) in identityRoleSubnetIds: {
+  name: take('${deployment().name}-ids-${i}', 64)
+  scope: resourceGroup(split(subnetId, '/')[2], split(subnetId, '/')[4])
+  params: {
+    subnetAssignments: [
+      {
+        name: guid(toLower(subnetId), functionPrincipalId, identityRoleName)
+        virtualNetworkName: split(subnetId, '/')[8]
+        subnetName: split(subnetId, '/')[10]
+        roleDefinitionId: '/subscriptions/${split(subnetId, '/')[2]}/providers/Microsoft.Authorization/roleDefinitions/${identityRoleName}'
         principalId: functionPrincipalId
       }
     ]

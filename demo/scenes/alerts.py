@@ -28,13 +28,15 @@ _ALERT_LABELS = {
     "activity-log-event_servicehealth_incident": "activity-log event · Service Health incident",
     "activity-log-event_resourcehealth": "activity-log event · Resource Health",
 }
+_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+_TEST_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 _TEMPLATE = (
-    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images/providers/"
+    f"/subscriptions/{_SUBSCRIPTION}/resourceGroups/images/providers/"
     "Microsoft.VirtualMachineImages/imageTemplates/ubuntu-base"
 )
 _VERSION = (
-    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/images/providers/"
-    "Microsoft.Compute/galleries/golden/images/ubuntu/versions/1.0.4"
+    f"/subscriptions/{_SUBSCRIPTION}/resourceGroups/images/providers/"
+    "Microsoft.Compute/galleries/golden/images/web/versions/1.0.4"
 )
 
 
@@ -47,10 +49,8 @@ def run(say: Say) -> bool:
     say(f"Protected regions (LIFEBOAT_PRIMARY_REGIONS, set by the demo): {regions}")
     say("\nPOST /api/service-health")
     alerts_ok = all([_post_alert(label, body, say) for label, body in _alerts()])
-    say("\nEvent Grid → on_resource_event")
-    say("  (handlers are detached in this scene, so no event reaches Azure; each feature's")
-    say("   own scene runs its handlers against the local emulators)")
-    with _handlers_detached():
+    say("\nEvent Grid → on_resource_event (the local ARM emulator and Azurite stand in for Azure)")
+    with _local_estate():
         events_ok = all([_deliver(label, raw, say) for label, raw in _events()])
     return alerts_ok and events_ok
 
@@ -131,6 +131,7 @@ def _deliver(label: str, raw: dict[str, Any], say: Say) -> bool:
     short_type = str(raw.get("eventType", "?")).rsplit(".", 1)[-1]
     operation = (raw.get("data") or {}).get("operationName", "(no operationName)")
     say(f"  {short_type} · {operation}")
+    jobs, blobs = _effects()
     with _decisions() as decisions:
         on_resource_event(event_grid_event(raw))
     for record in decisions:
@@ -140,7 +141,21 @@ def _deliver(label: str, raw: dict[str, Any], say: Say) -> bool:
         else:
             route, outcome = getattr(record, "route", "?"), getattr(record, "outcome", "?")
             say(f"    → route {route} · {outcome}: {reason}   [{label}]")
+    now_jobs, now_blobs = _effects()
+    for job in sorted(now_jobs - jobs):
+        say(f"      job submitted: {job} (the run_job worker advances it)")
+    for blob in sorted(now_blobs - blobs):
+        say(f"      DR storage: wrote {blob}")
     return len(decisions) == 1
+
+
+def _effects() -> tuple[set[str], set[str]]:
+    """The jobs on the backbone and the blobs in the DR account's template container."""
+    from shared.jobs import get_job_service
+    from tests.functional.test_templates_support import dr_blobs
+
+    jobs = {f"{j.kind} {j.id}" for j in get_job_service().list()}
+    return jobs, set(dr_blobs())
 
 
 @contextmanager
@@ -162,13 +177,24 @@ def _decisions() -> Iterator[list[logging.LogRecord]]:
 
 
 @contextmanager
-def _handlers_detached() -> Iterator[None]:
-    """Empty the route → handler registry for the duration, then put every handler back."""
-    from shared.services.resource_events import HANDLERS
+def _local_estate() -> Iterator[None]:
+    """Local Azure holding the template (one finished build) that the derived events name."""
+    from emulator.stack import local_azure
+    from shared.composition import get_clients
 
-    saved = dict(HANDLERS)
-    HANDLERS.clear()
-    try:
+    with local_azure(_SUBSCRIPTION) as local:
+        local.arm.seed(_estate())
+        builder = get_clients().image_builder(_SUBSCRIPTION).virtual_machine_image_templates
+        builder.begin_run("images", "ubuntu-base", polling=False)
+        local.arm.clock.advance(3600)  # the build ends on the emulated clock
         yield
-    finally:
-        HANDLERS.update(saved)
+
+
+def _estate() -> dict[str, Any]:
+    """The build template (its last run succeeded) and the gallery version it published."""
+    from tests.functional.test_images_support import estate, template
+
+    seeded = estate(template("ubuntu-base", ("SharedImage",)))
+    for resource in seeded["resources"]:
+        resource["id"] = resource["id"].replace(_TEST_SUBSCRIPTION, _SUBSCRIPTION)
+    return seeded

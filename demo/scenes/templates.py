@@ -32,11 +32,13 @@ def _short(value: object) -> str:
     return text
 
 
-def _template(name: str, sku: str) -> Any:
+def _template(
+    name: str, sku: str, image: tuple[str, str] = ("Canonical", "0001-com-ubuntu-server-focal")
+) -> Any:
     from tests.functional.test_templates_support import create_template, template_body, template_id
 
     tid = template_id(name, "images")
-    body = template_body(sku=sku)
+    body = template_body(sku=sku, image=image)
     body["identity"]["userAssignedIdentities"] = {IDENTITY: {}}
     body["properties"]["vmProfile"] = {
         "vmSize": "Standard_D2s_v3",
@@ -106,7 +108,7 @@ def run(say: Say) -> bool:
     with local_azure(SUBSCRIPTION, SETTINGS) as local:
         arm = local.arm
         tid = _template("ubuntu-web", "20_04-lts-gen2")
-        _template("legacy-web", "18.04-LTS")
+        _template("legacy-web", "18.04-LTS", ("Canonical", "UbuntuServer"))
         say("Two templates in eastus: ubuntu-web (gen 2) and legacy-web (gen 1, never backed up).")
         say("\nEvent Grid → on_resource_event (route template_changed):")
         _backups(say, tid)

@@ -1,9 +1,9 @@
 // Applies role assignments whose scope lives in this resource group: the group itself, storage
-// accounts, blob containers, an Application Insights component and user-assigned identities. Names, roles and principals are decided in
+// accounts, blob containers, an Application Insights component, user-assigned identities and subnets. Names, roles and principals are decided in
 // infra/rbac.bicep (the one place); this module only places them at the right scope.
 
 metadata name = 'Lifeboat resource-group role assignments'
-metadata description = 'Role assignments on the group, storage accounts, containers, Application Insights and identities.'
+metadata description = 'Role assignments on the group, storage accounts, containers, Application Insights, identities and subnets.'
 
 @description('Optional. Assignments on this resource group: {name, roleDefinitionId, principalId}.')
 param groupAssignments array = []
@@ -19,6 +19,9 @@ param appInsightsAssignments array = []
 
 @description('Optional. Assignments on user-assigned identities: {name, identityName, roleDefinitionId, principalId}.')
 param identityAssignments array = []
+
+@description('Optional. Assignments on subnets: {name, virtualNetworkName, subnetName, roleDefinitionId, principalId}.')
+param subnetAssignments array = []
 
 resource groupRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for a in groupAssignments: {
   name: a.name
@@ -78,6 +81,20 @@ resource identities 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31
 resource identityRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (a, i) in identityAssignments: {
   name: a.name
   scope: identities[i]
+  properties: {
+    roleDefinitionId: a.roleDefinitionId
+    principalId: a.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource subnets 'Microsoft.Network/virtualNetworks/subnets@2023-11-01' existing = [for a in subnetAssignments: {
+  name: '${a.virtualNetworkName}/${a.subnetName}'
+}]
+
+resource subnetRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (a, i) in subnetAssignments: {
+  name: a.name
+  scope: subnets[i]
   properties: {
     roleDefinitionId: a.roleDefinitionId
     principalId: a.principalId

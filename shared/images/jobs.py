@@ -97,6 +97,8 @@ def _protect(ctx: StepContext) -> StepResult:
         data = {"copy_refusals": refusals, "refused": str(exc)[:300]}
         return StepResult.wait(exc.wait_seconds or 0.0, str(exc), data)
     plan = done.plan
+    if ctx.settings.dry_run:
+        return _planned_only(plan)
     if done.issued:
         ctx.log.info("issued %s", ", ".join(op for op, _ in done.issued))
     if plan.state is ArtifactState.IN_PROGRESS:
@@ -108,6 +110,18 @@ def _protect(ctx: StepContext) -> StepResult:
     if plan.state is ArtifactState.SKIPPED:
         return StepResult.skip(plan.skipped or "out of scope", {"plan": record})
     return StepResult.fail(plan.failure or "protection failed", {"plan": record})
+
+
+def _planned_only(plan: Any) -> StepResult:
+    """End a LIFEBOAT_DRY_RUN replication with its plan: nothing was issued, nothing to wait on."""
+    from shared.images.model import ArtifactState
+    from shared.images.records import plan_record
+
+    record = plan_record(plan)
+    if plan.state is ArtifactState.DR_READY:
+        return StepResult.done({"plan": record, "dry_run": True})
+    reason = f"dry run (LIFEBOAT_DRY_RUN): {len(plan.ready)} write(s) planned, none issued"
+    return StepResult.skip(reason, {"plan": record, "dry_run": True})
 
 
 def _gave_up(ctx: StepContext) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from shared.images.naming import short_hash
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
     from shared.config import Settings
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = 1
 BUILDS = "builds/"
@@ -85,8 +88,21 @@ def write_build(
         "not_protected": list(decision.get("not_protected") or ()),
         "updated": now.isoformat(),
     }
-    meta = _build_meta(decision)
-    blobs.put_json(clients, settings.records_container, build_blob(build_key), body, meta)
+    _put_record(clients, settings, build_blob(build_key), body, _build_meta(decision))
+
+
+def _put_record(
+    clients: AzureClients,
+    settings: Settings,
+    name: str,
+    body: Mapping[str, Any],
+    meta: Mapping[str, str],
+) -> None:
+    """Write one record blob to DR storage; under LIFEBOAT_DRY_RUN only log what it would be."""
+    if settings.dry_run:
+        logger.info("dry run: would write recovery record %s", name, extra={"record": name})
+        return
+    blobs.put_json(clients, settings.records_container, name, body, meta)
 
 
 def _build_meta(decision: Mapping[str, Any]) -> dict[str, str]:
@@ -170,8 +186,7 @@ def write_artifact(
         "readyat": _meta(body["dr_ready_at"]),
         "reason": _meta(plan.get("reason")),
     }
-    name = artifact_blob(artifact.job_key)
-    blobs.put_json(clients, settings.records_container, name, body, meta)
+    _put_record(clients, settings, artifact_blob(artifact.job_key), body, meta)
 
 
 def plan_record(plan: ArtifactPlan) -> dict[str, Any]:

@@ -51,9 +51,13 @@ def _mark_template_sweep(now: datetime) -> None:
     from shared.azure.blobs import put_json
     from shared.composition import get_clients, get_settings
 
+    settings = get_settings()
+    if settings.dry_run:
+        # Unmarked, the first sweep after LIFEBOAT_DRY_RUN is turned off backs templates up at once.
+        return
     put_json(
         get_clients(),
-        get_settings().records_container,
+        settings.records_container,
         TEMPLATE_SWEEP_MARKER,
         {"sweptAt": now.isoformat()},
     )

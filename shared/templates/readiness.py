@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from shared.templates.backup import Pointer
-
-_GEN2_SKU = re.compile(r"gen2|gensecond|(^|[-_])g2($|[-_])")
-_GEN1_SKU = re.compile(r"gen1|genfirst|(^|[-_])g1($|[-_])")
 
 
 @dataclass(frozen=True)
@@ -46,18 +42,6 @@ class TemplateFacts:
     backup_damage: str | None = None  # why the pointer blob could not be read
 
 
-def platform_generation(sku: str) -> int:
-    """Return the Hyper-V generation a platform image SKU name implies (1 unless marked gen 2).
-
-    Publishers mark gen-2 SKUs by name (`20_04-lts-gen2`, `2019-datacenter-gensecond`,
-    `2022-datacenter-g2`); an unmarked SKU is the generation-1 variant.
-    """
-    name = sku.strip().lower()
-    if _GEN2_SKU.search(name) and not _GEN1_SKU.search(name):
-        return 2
-    return 1
-
-
 def hyperv_generation(value: object) -> int | None:
     """Return 1 or 2 for a `hyperVGeneration` value ("V1"/"V2"), None when absent or unknown."""
     text = str(value or "").strip().upper()
@@ -65,10 +49,21 @@ def hyperv_generation(value: object) -> int | None:
 
 
 def _generation(facts: TemplateFacts) -> list[Finding]:
-    if facts.generation != 1:
-        return []
     source = (facts.body.get("properties") or {}).get("source") or {}
     what = source.get("sku") or source.get("imageVersionId") or source.get("imageId") or "?"
+    if facts.generation is None and _has_image(source):
+        return [
+            Finding(
+                facts.template_id,
+                "hyperv_unknown",
+                f"the Hyper-V generation of the source image {what} is unknown: Azure did not "
+                "report it (the image could not be read, or it has no hyperVGeneration)",
+                "check that the source image exists in the template's region and that Lifeboat "
+                "may read it; prefer a generation 2 image",
+            )
+        ]
+    if facts.generation != 1:
+        return []
     return [
         Finding(
             facts.template_id,
@@ -78,6 +73,12 @@ def _generation(facts: TemplateFacts) -> list[Finding]:
             "recommends (gen 2 supports Trusted Launch and newer VM sizes)",
         )
     ]
+
+
+def _has_image(source: Mapping[str, Any]) -> bool:
+    """True for the source types whose generation Azure reports (platform, gallery, managed)."""
+    kind = str(source.get("type", "")).lower()
+    return kind in {"platformimage", "sharedimageversion", "managedimage"}
 
 
 def _backup(facts: TemplateFacts) -> list[Finding]:

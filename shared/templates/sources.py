@@ -12,9 +12,10 @@ from shared.azure.image_templates import (
     get_gallery_image_version,
     get_managed_image,
 )
+from shared.azure.platform_images import PlatformImage, get_platform_image_generation
 from shared.errors import InvalidInput
 from shared.regions import normalize_region
-from shared.templates.readiness import hyperv_generation, platform_generation
+from shared.templates.readiness import hyperv_generation
 from shared.templates.restore import Attention, SourceFacts
 
 if TYPE_CHECKING:
@@ -111,24 +112,46 @@ def source_facts(body: Mapping[str, Any], dr_region: str, deps: TemplateDeps) ->
 def source_generation(body: Mapping[str, Any], deps: TemplateDeps) -> int | None:
     """Return the source image's Hyper-V generation (1 or 2), None when it cannot be told.
 
-    Platform images by SKU name; gallery versions by their image definition's
-    hyperVGeneration; managed images by their own (both default to V1 when unset).
+    Read from metadata, never guessed from names: a platform image's version through the
+    VM images API (in the template's region), a gallery version's image definition, a managed
+    image. None (unknown) when the source cannot be read or reports no generation.
     """
     kind, source = _source(body)
     if kind == "platformimage":
-        sku = source.get("sku")
-        return platform_generation(sku) if isinstance(sku, str) and sku else None
+        found = _platform_generation(body, source, deps)
+        return hyperv_generation(found) if found else None
     if kind == "sharedimageversion":
         version_id = ResourceId.parse(source.get("imageVersionId"), "source.imageVersionId")
-        found, _ = _probe(get_gallery_image, deps.clients, version_id.parent())
+        resource, _ = _probe(get_gallery_image, deps.clients, version_id.parent())
     elif kind == "managedimage":
         image_id = ResourceId.parse(source.get("imageId"), "source.imageId")
-        found, _ = _probe(get_managed_image, deps.clients, image_id)
+        resource, _ = _probe(get_managed_image, deps.clients, image_id)
     else:
         return None
-    if found is None:
+    if resource is None:
         return None
-    return hyperv_generation((found.get("properties") or {}).get("hyperVGeneration") or "V1")
+    return hyperv_generation((resource.get("properties") or {}).get("hyperVGeneration"))
+
+
+def _platform_generation(
+    body: Mapping[str, Any], source: Mapping[str, Any], deps: TemplateDeps
+) -> str | None:
+    """`hyperVGeneration` of the platform image the template builds from; one quick attempt."""
+    from azure.core.exceptions import AzureError
+
+    parts = [source.get(k) for k in ("publisher", "offer", "sku")]
+    location, subscriptions = body.get("location"), deps.settings.subscriptions
+    if not all(isinstance(p, str) and p for p in parts) or not location or not subscriptions:
+        return None
+    publisher, offer, sku = (str(p) for p in parts)
+    version = str(source.get("version") or "latest")
+    # The catalog is the same for every subscription; read it through one in scope.
+    image = PlatformImage(subscriptions[0], str(location), publisher, offer, sku, version)
+    try:
+        return get_platform_image_generation(deps.clients, image, retries=0)
+    except AzureError as exc:
+        logger.info("platform image probe failed", extra={"error": type(exc).__name__})
+        return None
 
 
 def distribute_attention(body: Mapping[str, Any], deps: TemplateDeps) -> tuple[Attention, ...]:

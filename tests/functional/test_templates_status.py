@@ -24,6 +24,8 @@ from tests.functional.test_templates_support import (
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
+UBUNTU_18 = ("Canonical", "UbuntuServer")
+
 
 @pytest.fixture
 def env(lifeboat_env: Any) -> Any:
@@ -47,7 +49,7 @@ def test_a_backed_up_gen2_template_is_ready(env: Any) -> None:
 
 def test_a_generation_one_platform_image_is_reported(env: Any) -> None:
     tid = template_id("old")
-    create_template(tid, template_body(sku="18.04-LTS"))
+    create_template(tid, template_body(sku="18.04-LTS", image=UBUNTU_18))
     backup_template(tid, deps())
 
     [finding] = template_readiness(deps())
@@ -63,6 +65,48 @@ def test_a_gallery_definition_of_generation_one_is_reported(env: Any) -> None:
     backup_template(tid, deps())
 
     assert codes() == {"sig": ["hyperv_gen1"]}
+
+
+@pytest.mark.parametrize(
+    ("publisher", "offer", "sku"),
+    [
+        ("Canonical", "ubuntu-24_04-lts", "server"),
+        ("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition"),
+        ("MicrosoftWindowsDesktop", "windows-11", "win11-23h2-ent"),
+    ],
+)
+def test_gen2_platform_images_whose_names_do_not_say_so_are_not_reported(
+    env: Any, publisher: str, offer: str, sku: str
+) -> None:
+    tid = template_id("new")
+    create_template(tid, template_body(sku=sku, image=(publisher, offer)))
+    backup_template(tid, deps())
+
+    assert codes() == {}
+    reads = env.arm.log.find("GET", "/artifacttypes/vmimage/offers/")
+    assert reads, "the generation is read from the VM images API, not guessed from the SKU"
+
+
+def test_a_gen1_sku_named_like_a_gen2_one_is_reported(env: Any) -> None:
+    tid = template_id("old")
+    body = template_body(sku="server-gen1", image=("Canonical", "ubuntu-24_04-lts"))
+    create_template(tid, body)
+    backup_template(tid, deps())
+
+    assert codes() == {"old": ["hyperv_gen1"]}
+
+
+def test_a_platform_image_azure_does_not_know_is_reported_as_unknown_generation(
+    env: Any,
+) -> None:
+    tid = template_id("odd")
+    create_template(tid, template_body(sku="22_04-lts-gen2", image=("Contoso", "no-such-offer")))
+    backup_template(tid, deps())
+
+    [finding] = template_readiness(deps())
+
+    assert finding.code == "hyperv_unknown"
+    assert "unknown" in finding.message and "22_04-lts-gen2" in finding.message
 
 
 def test_missing_and_stale_backups_are_reported(env: Any) -> None:
@@ -122,7 +166,7 @@ def test_a_damaged_backup_pointer_is_a_finding_and_other_templates_still_report(
     env: Any,
 ) -> None:
     good, bad = template_id("good"), template_id("bad")
-    create_template(good, template_body(sku="18.04-LTS"))
+    create_template(good, template_body(sku="18.04-LTS", image=UBUNTU_18))
     create_template(bad)
     backup_template(good, deps())
     backup_template(bad, deps())

@@ -50,8 +50,13 @@ def resource(group: str, provider_path: str) -> str:
     return f"/subscriptions/{subscription()}/resourceGroups/{group}/providers/{provider_path}"
 
 
-def template_body(sku: str = "20_04-lts-gen2", location: str = PRIMARY) -> dict[str, Any]:
-    """A PUT body with a platform source and a managed image output, as a user would send."""
+def template_body(
+    sku: str = "20_04-lts-gen2",
+    location: str = PRIMARY,
+    image: tuple[str, str] = ("Canonical", "0001-com-ubuntu-server-focal"),
+) -> dict[str, Any]:
+    """A PUT body with a platform source (`image` is publisher, offer) and a managed image
+    output, as a user would send."""
     return {
         "location": location,
         "tags": {"team": "images"},
@@ -60,8 +65,8 @@ def template_body(sku: str = "20_04-lts-gen2", location: str = PRIMARY) -> dict[
             "buildTimeoutInMinutes": 80,
             "source": {
                 "type": "PlatformImage",
-                "publisher": "Canonical",
-                "offer": "0001-com-ubuntu-server-focal",
+                "publisher": image[0],
+                "offer": image[1],
                 "sku": sku,
                 "version": "latest",
             },

@@ -141,6 +141,23 @@ def test_identity_assign_is_held_on_the_subscriptions_or_only_on_the_mapped_iden
     assert RBAC.section("parameters")["identityAssignScope"]["default"] == "subscriptions"
 
 
+def test_with_mapped_identities_the_role_is_also_held_on_each_mapped_dr_subnet() -> None:
+    # vnetConfig: ARM checks subnets/join/action and subnets/read on the DR subnet itself.
+    by_subnet, subnets = _loop("identityRoleSubnetAssignments")
+    assert "'mappedIdentities'" in str(subnets) and "mappedSubnetIds" in str(subnets)
+    (assignment,) = by_subnet["params"]["subnetAssignments"]
+    assert "identityRoleName" in str(assignment["roleDefinitionId"])
+    assert function_call(assignment["name"])[0] == "guid"  # type: ignore[index]
+    assert "subnetId" in str(by_subnet["scope"]) and "split" in str(by_subnet["scope"])
+    params = MAIN.section("modules")["rbac"]["config"]["params"]
+    assert params["mappedSubnetIds"] == "mappedSubnetIds"
+    mapped = MAIN.section("variables")["mappedSubnetValues"]["value"]
+    assert "subnetMap" in str(mapped["loop_type"]["detail"])
+    module = Scope(INFRA / "modules" / "role-assignments-group.bicep").section("resources")
+    subnet = module["subnets"]["type"]
+    assert subnet == "Microsoft.Network/virtualNetworks/subnets"
+
+
 def _assignments(variable: str) -> list[dict[str, Any]]:
     value = RBAC.section("variables")[variable]["value"]
     if isinstance(value, dict) and "loop_type" in value:

@@ -1,4 +1,4 @@
-"""Pure readiness rules: Hyper-V generation by SKU name, backup freshness, DR-region source."""
+"""Pure readiness rules: Hyper-V generation from metadata, backup freshness, DR-region source."""
 
 from __future__ import annotations
 
@@ -11,30 +11,11 @@ from shared.templates.backup import Pointer
 from shared.templates.readiness import (
     TemplateFacts,
     hyperv_generation,
-    platform_generation,
     template_findings,
 )
 
 TID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.VirtualMachineImages/imageTemplates/t"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("sku", "generation"),
-    [
-        ("20_04-lts-gen2", 2),
-        ("22_04-LTS-Gen2", 2),
-        ("2019-datacenter-gensecond", 2),
-        ("2022-datacenter-g2", 2),
-        ("18.04-LTS", 1),
-        ("16.04.0-LTS", 1),
-        ("2019-Datacenter", 1),
-        ("server-gen1", 1),
-        ("8-gen1-g2", 1),
-    ],
-)
-def test_platform_sku_names_tell_the_generation(sku: str, generation: int) -> None:
-    assert platform_generation(sku) == generation
 
 
 @pytest.mark.parametrize(("value", "expected"), [("V1", 1), ("v2", 2), (None, None), ("x", None)])
@@ -67,6 +48,12 @@ def test_generation_one_source_recommends_generation_two() -> None:
     [finding] = template_findings(facts(generation=1))
     assert finding.code == "hyperv_gen1"
     assert "18.04-LTS" in finding.message and "generation 2" in finding.recommendation
+
+
+def test_an_unknown_generation_is_said_to_be_unknown_never_guessed() -> None:
+    [finding] = template_findings(facts(generation=None))
+    assert finding.code == "hyperv_unknown" and "unknown" in finding.message
+    assert codes(facts(generation=None, body={"properties": {"source": {"type": "Other"}}})) == []
 
 
 def test_missing_and_stale_backups_are_findings() -> None:

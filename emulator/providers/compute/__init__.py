@@ -1,9 +1,9 @@
-"""Microsoft.Compute for the ARM emulator: VMs, disks, snapshots, images, restore points."""
+"""Microsoft.Compute for the ARM emulator: VMs, disks, snapshots, images, VM images."""
 
 from __future__ import annotations
 
 from emulator.core import Core
-from emulator.providers.compute import images, managed, restore_points, vms
+from emulator.providers.compute import images, managed, restore_points, vm_images, vms
 from emulator.providers.compute.common import ComputeOptions
 
 
@@ -16,3 +16,4 @@ def register(core: Core) -> None:
     vms.register(core)
     images.register(core)
     restore_points.register(core)
+    vm_images.register(core)
