@@ -62,7 +62,8 @@ class ChaosTransport(HttpTransport):  # type: ignore[misc]
 
     Requests (`sent`) and writes (`writes`) are recorded only inside `scope(...)` blocks (one
     trigger invocation: an HTTP request, an event, one queue delivery), so the local driver's
-    own queue calls and the test's set-up are never counted or killed. Once a kill fired, the dead scope can send nothing more.
+    own queue calls and the test's set-up are never counted or killed. Once a kill fired, the
+    dead scope can send nothing more.
     """
 
     services: dict[int, str]
