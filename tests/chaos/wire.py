@@ -105,7 +105,7 @@ class ChaosTransport(HttpTransport):  # type: ignore[misc]
     def send(self, request: Any, **kwargs: Any) -> Any:
         """Send `request`; record it when it is an in-scope write; die where armed."""
         scope = self._scope.name
-        write = scope is not None and _is_write(request.method, request.url)
+        write = scope is not None and is_write(request.method, request.url)
         if scope is not None and self._dead:
             raise WorkerKilled(f"the worker is dead; {request.method} never left")
         ordinal = self._next() if write else 0
@@ -154,7 +154,8 @@ class ChaosTransport(HttpTransport):  # type: ignore[misc]
                 self.writes.append(sent)
 
 
-def _is_write(method: str, url: str) -> bool:
+def is_write(method: str, url: str) -> bool:
+    """True for a request that changes state (a Resource Graph query is a read)."""
     if method.upper() not in _WRITES:
         return False
     path = urlsplit(url).path.lower()
