@@ -134,7 +134,7 @@ def corrupt_id(rng: random.Random, arm_id: str) -> str:
     if how == 2:  # a keyword segment replaced
         keywords = [i for i, p in enumerate(parts) if p in ("subscriptions", "resourceGroups",
                                                             "providers")]  # fmt: skip
-        parts[rng.choice(keywords)] = rng.choice(NASTY[:6] + ("subscription", "rg"))
+        parts[rng.choice(keywords)] = rng.choice((*NASTY[:6], "subscription", "rg"))
         return "/".join(parts)
     if how == 3 and "providers" in parts:  # the provider or type changed
         index = parts.index("providers") + rng.choice([1, 2])
@@ -156,8 +156,8 @@ def mutate(rng: random.Random, body: dict[str, Any], ids: tuple[str, ...]) -> di
     if how == 0:  # the required field gone
         out.pop(present[0] if present else key)
     elif how == 1:  # a field of the wrong JSON type
-        out[key] = rng.choice([None, 1, 1.5, [], {}, [out[key]], {"id": out[key]}]
-                              if not isinstance(out[key], bool) else ["true", 1, None, "yes"])  # fmt: skip
+        wrong: list[Any] = [None, 1, 1.5, [], {}, [out[key]], {"id": out[key]}]
+        out[key] = rng.choice(["true", 1, None, "yes"] if isinstance(out[key], bool) else wrong)
     elif how == 2:
         out[rng.choice(["dryrun", "TemplateId", "all ", "extra", "sig", "__proto__"])] = True
     else:
@@ -274,7 +274,7 @@ def _job_id(rng: random.Random, family: str, base: str) -> str:
     if family == "junk":
         return "".join(chr(rng.randint(1, 0x2FFF)) for _ in range(rng.randint(0, 80)))
     at = rng.randrange(len(base))
-    return base[:at] + rng.choice(NASTY + ("Z", "-", "_", "0" * 40)) + base[at + 1 :]
+    return base[:at] + rng.choice((*NASTY, "Z", "-", "_", "0" * 40)) + base[at + 1 :]
 
 
 # ---- Event Grid --------------------------------------------------------------------------------

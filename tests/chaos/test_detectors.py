@@ -1,4 +1,4 @@
-"""The suite's own detectors catch what they look for (a detector that never fires proves nothing)."""
+"""The suite's detectors catch what they look for (one that never fires proves nothing)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("copy from https://a.blob.core.windows.net/c/b.vhd?sv=2024&sig=AbCdEf0123456789%3D", "SAS signature"),
+        ("https://a.blob.core.windows.net/c?sv=2024&sig=AbCdEf0123456789%3D", "SAS signature"),
         (f"DefaultEndpointsProtocol=http;AccountName=lbdr;AccountKey={KEY}", "connection string"),
         (f"key {KEY}", "account key"),
         ("Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi", "bearer token"),
