@@ -85,6 +85,24 @@ def _in_chaos(item: pytest.Item) -> bool:
     return Path(str(item.path)).resolve().is_relative_to(CHAOS_DIR)
 
 
+def printable(text: str) -> str:
+    """`text` with anything UTF-8 cannot carry (lone surrogates) as backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    """Keep chaos reports UTF-8: fuzz input (and what the app logged of it) may hold lone
+    surrogates, which xdist cannot send from a worker to the controller."""
+    outcome = yield
+    if not _in_chaos(item):
+        return
+    report = outcome.get_result()
+    report.sections = [(name, printable(text)) for name, text in report.sections]
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        report.longrepr = printable(str(report.longrepr))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test under tests/chaos with `chaos`."""
     for item in items:
