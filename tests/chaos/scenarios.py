@@ -32,15 +32,7 @@ if TYPE_CHECKING:
     from tests.plugins.arm import LifeboatEnv
 
 PRIMARY, DR = "eastus", "westus"
-# What Lifeboat creates, by type, for each artifact kind (DR region unless the type says so).
-DR_TYPES = (
-    "Microsoft.Compute/galleries",
-    "Microsoft.Compute/galleries/images",
-    "Microsoft.Compute/galleries/images/versions",
-    "Microsoft.Compute/images",
-    "Microsoft.Compute/snapshots",
-    "Microsoft.Compute/disks",
-)
+DR_TYPES = images.DR_TYPES
 # Staging resources live in the primary region inside the DR group; the shared staging gallery
 # may stay (empty), anything below it or beside it is an orphan once the jobs are done.
 STAGING_TYPES = DR_TYPES[1:]
