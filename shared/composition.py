@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from azure.core.pipeline.transport import HttpTransport
+
     from shared.azure.clients import AzureClients
 
 
@@ -16,6 +18,7 @@ class _Root:
         self.lock = threading.Lock()
         self.settings: Settings | None = None
         self.clients: AzureClients | None = None
+        self.transport: HttpTransport[Any, Any] | None = None
 
 
 _root = _Root()
@@ -36,12 +39,24 @@ def get_clients() -> AzureClients:
         if _root.clients is None:
             from shared.azure.clients import AzureClients
 
-            _root.clients = AzureClients(settings)
+            _root.clients = AzureClients(settings, transport=_root.transport)
         return _root.clients
 
 
+def use_transport(transport: HttpTransport[Any, Any] | None) -> None:
+    """Send every SDK client built from now on through `transport` (None: the SDK default).
+
+    Tests inject faults at the wire this way; the cached clients are dropped so that the next
+    use builds them on the new transport.
+    """
+    with _root.lock:
+        _root.transport = transport
+        _root.clients = None
+
+
 def reset() -> None:
-    """Forget the cached Settings and clients (tests, and after a settings change)."""
+    """Forget the cached Settings, clients and any injected transport (tests, settings change)."""
     with _root.lock:
         _root.settings = None
         _root.clients = None
+        _root.transport = None

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.plugins.storage",
     "tests.plugins.arm",
     "tests.plugins.rbac_audit",
+    "tests.plugins.chaos",
 ]

@@ -11,6 +11,7 @@ from shared.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, TokenCredential
+    from azure.core.pipeline.transport import HttpTransport
     from azure.data.tables import TableServiceClient
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.imagebuilder import ImageBuilderClient
@@ -32,11 +33,21 @@ class EmulatorCredential:
 
 
 class AzureClients:
-    """Builds SDK clients on first use and keeps them for the life of the worker process."""
+    """Builds SDK clients on first use and keeps them for the life of the worker process.
 
-    def __init__(self, settings: Settings, credential: TokenCredential | None = None) -> None:
+    `transport` (default: each client's own azure-core RequestsTransport) is the wire every
+    client sends through; tests pass one that injects faults there, below all of our code.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        credential: TokenCredential | None = None,
+        transport: HttpTransport[Any, Any] | None = None,
+    ) -> None:
         self._settings = settings
         self._credential = credential
+        self._transport = transport
         self._cache: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -62,7 +73,10 @@ class AzureClients:
             kwargs["connection_verify"] = s.arm_ca_bundle
         if s.polling_interval_seconds is not None:
             kwargs["polling_interval"] = s.polling_interval_seconds
-        return kwargs
+        return {**kwargs, **self._transport_kwargs()}
+
+    def _transport_kwargs(self) -> dict[str, Any]:
+        return {} if self._transport is None else {"transport": self._transport}
 
     def _get(self, key: tuple[str, str], build: Any) -> Any:
         with self._lock:
@@ -143,8 +157,8 @@ class AzureClients:
 
             conn, url = self._endpoint(role, "blob")
             if conn:
-                return BlobServiceClient.from_connection_string(conn)
-            return BlobServiceClient(url, credential=self.credential)
+                return BlobServiceClient.from_connection_string(conn, **self._transport_kwargs())
+            return BlobServiceClient(url, credential=self.credential, **self._transport_kwargs())
 
         client: BlobServiceClient = self._get(("blob", role), build)
         return client
@@ -162,8 +176,8 @@ class AzureClients:
 
             conn, url = self._endpoint(role, "queue")
             if conn:
-                return QueueServiceClient.from_connection_string(conn)
-            return QueueServiceClient(url, credential=self.credential)
+                return QueueServiceClient.from_connection_string(conn, **self._transport_kwargs())
+            return QueueServiceClient(url, credential=self.credential, **self._transport_kwargs())
 
         client: QueueServiceClient = self._get(("queue", role), build)
         return client
@@ -176,8 +190,8 @@ class AzureClients:
 
             conn, url = self._endpoint(role, "table")
             if conn:
-                return TableServiceClient.from_connection_string(conn)
-            return TableServiceClient(url, credential=self.credential)
+                return TableServiceClient.from_connection_string(conn, **self._transport_kwargs())
+            return TableServiceClient(url, credential=self.credential, **self._transport_kwargs())
 
         client: TableServiceClient = self._get(("table", role), build)
         return client

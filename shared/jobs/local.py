@@ -234,23 +234,29 @@ def local_driver(
     clock: Clock = system_clock,
     advance: Callable[[float], None] | None = None,
     registry: Registry | None = None,
+    wrap: Callable[[Entry], Entry] | None = None,
 ) -> Iterator[LocalDriver]:
     """Yield a driver over the app's own run_job / run_job_poison, with the runtime configured.
 
     The job service uses `clock` and `registry` while the driver is open; with `advance`
-    it fast-forwards waits. The production composition is restored on exit.
+    it fast-forwards waits. `wrap` wraps both entry points (each call is one invocation, as
+    the host makes it). The production composition is restored on exit.
     """
     from functions.jobs import run_job, run_job_poison
     from shared.composition import get_settings
 
+    def same(entry: Entry) -> Entry:
+        return entry
+
+    around = wrap or same
     runtime.configure(clock=clock, registry=registry, storage_delays=advance is None)
     try:
         yield LocalDriver(
-            run_job,
+            around(run_job),
             get_settings().jobs_queue,
             clock=clock,
             advance=advance,
-            poison_entry=run_job_poison,
+            poison_entry=around(run_job_poison),
         )
     finally:
         runtime.reset()

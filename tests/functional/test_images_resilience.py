@@ -12,6 +12,7 @@ from functions.resource_events import on_resource_event
 from shared.jobs import JobState, get_job_service
 from tests.functional.test_images_support import (
     DR_RG,
+    DR_TYPES,
     build_event,
     driver,
     estate,
@@ -24,15 +25,6 @@ from tests.functional.test_images_support import (
 )
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
-
-DR_TYPES = (
-    "Microsoft.Compute/galleries",
-    "Microsoft.Compute/galleries/images",
-    "Microsoft.Compute/galleries/images/versions",
-    "Microsoft.Compute/images",
-    "Microsoft.Compute/snapshots",
-    "Microsoft.Compute/disks",
-)
 
 
 def _dr_inventory(arm: Any) -> Counter[str]:

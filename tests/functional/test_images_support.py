@@ -27,6 +27,15 @@ GALLERY = f"{COMPUTE}/galleries/golden"
 DEFINITION = f"{GALLERY}/images/web"
 DR_RG = f"/subscriptions/{SUB}/resourceGroups/lifeboat-dr"
 ALL_KINDS = ("SharedImage", "ManagedImage", "VHD")
+# What Lifeboat creates in the DR resource group for image DR, by type.
+DR_TYPES = (
+    "Microsoft.Compute/galleries",
+    "Microsoft.Compute/galleries/images",
+    "Microsoft.Compute/galleries/images/versions",
+    "Microsoft.Compute/images",
+    "Microsoft.Compute/snapshots",
+    "Microsoft.Compute/disks",
+)
 OUTCOME_TAG = "emulator-run-outcome"
 
 

@@ -56,3 +56,20 @@ def test_storage_without_account_or_connection_names_the_setting() -> None:
 def test_storage_by_account_name_uses_the_identity_endpoint() -> None:
     clients = AzureClients(_settings(dr_storage_account="lbdrprod"))
     assert clients.blob_service("dr").url == "https://lbdrprod.blob.core.windows.net/"
+
+
+def test_every_client_sends_through_an_injected_transport() -> None:
+    from azure.core.pipeline.transport import RequestsTransport
+
+    transport = RequestsTransport()
+    settings = _settings(dr_storage_account="lbdrprod")
+    clients = AzureClients(settings, transport=transport)
+    built = [
+        clients.compute("00000000-0000-0000-0000-000000000001")._client,
+        clients.resource_graph()._client,
+        clients.blob_service("dr"),
+    ]
+    for client in built:
+        pipeline = client._pipeline
+        inner = getattr(pipeline._transport, "_transport", pipeline._transport)
+        assert inner is transport, type(client).__name__

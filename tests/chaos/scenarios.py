@@ -1,0 +1,287 @@
+"""The chaos scenarios: one per job kind and mutating route; the suite runs each under every fault.
+
+A scenario says how to put the world in place (`prepare`, not under test), how to start the
+work through a real entry point (`start`: one HTTP request or one Event Grid delivery; it is
+what the suite repeats, runs concurrently and kills), and what the end state must be (`check`,
+plus `jobs`: the jobs by kind that must exist, each succeeded). Driving to completion is the
+same for all: the local job driver runs the real `run_job` until the queue is idle. A new job
+kind adds a scenario to SCENARIOS with a few lines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import azure.functions as func
+
+from functions.images import images_replicate
+from functions.resource_events import on_resource_event
+from functions.templates import templates_backup, templates_restore
+from tests.event_samples import http_post
+from tests.functional import test_images_support as images
+from tests.functional import test_templates_support as templates
+from tests.plugins.chaos import tally
+
+if TYPE_CHECKING:
+    from shared.jobs.local import LocalDriver
+    from tests.chaos.wire import ChaosTransport, Write
+    from tests.plugins.arm import LifeboatEnv
+
+PRIMARY, DR = "eastus", "westus"
+DR_TYPES = images.DR_TYPES
+# Staging resources live in the primary region inside the DR group; the shared staging gallery
+# may stay (empty), anything below it or beside it is an orphan once the jobs are done.
+STAGING_TYPES = DR_TYPES[1:]
+
+
+@dataclass
+class Stage:
+    """One run of a scenario: the local Azure, the chaos wire, the driver, and scenario notes."""
+
+    env: LifeboatEnv
+    wire: ChaosTransport
+    driver: LocalDriver
+    notes: dict[str, Any] = field(default_factory=dict)
+    # What each HTTP start answered (None for an event delivered); "raised" for an exception.
+    answers: list[int | str | None] = field(default_factory=list)
+
+    @property
+    def arm(self) -> Any:
+        """The ARM emulator."""
+        return self.env.arm
+
+
+Start = Callable[[Stage], int | None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How to start one piece of work, and what must be true once it is done."""
+
+    name: str
+    prepare: Callable[[Stage], None]
+    start: Start
+    check: Callable[[Stage], None]
+    jobs: Mapping[str, int] = field(default_factory=dict)
+    # Which writes of a clean run are kill points (all, unless another scenario covers them).
+    kills: Callable[[Write], bool] = lambda write: True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# ---- starts: one trigger invocation through the real entry points --------------------------
+def post(
+    function: Callable[[func.HttpRequest], func.HttpResponse], route: str
+) -> Callable[[Callable[[Stage], Any]], Start]:
+    """A start that POSTs `body(stage)` to the HTTP function and returns the status."""
+
+    def make(body: Callable[[Stage], Any]) -> Start:
+        def start(stage: Stage) -> int:
+            try:
+                response = function(http_post(json.dumps(body(stage)).encode(), route))
+            except Exception:
+                # The host would answer 500 for an exception out of an HTTP function.
+                tally("unhandled")
+                stage.answers.append("raised")
+                raise
+            return response.status_code
+
+        return start
+
+    return make
+
+
+def event(raw: Callable[[Stage], func.EventGridEvent]) -> Start:
+    """A start that delivers one Event Grid event (None: accepted; raising: redeliver)."""
+
+    def start(stage: Stage) -> None:
+        on_resource_event(raw(stage))
+
+    return start
+
+
+replicate = post(images_replicate, "images/replicate")
+backup = post(templates_backup, "templates/backup")
+restore = post(templates_restore, "templates/restore")
+
+
+# ---- image DR ------------------------------------------------------------------------------
+def _build(kinds: tuple[str, ...]) -> Callable[[Stage], None]:
+    def prepare(stage: Stage) -> None:
+        stage.arm.seed(images.estate(images.template("web", kinds)))
+        images.start_run(stage.env, "web")
+
+    return prepare
+
+
+def _built(kinds: tuple[str, ...]) -> Callable[[Stage], None]:
+    """The build is over (its outputs exist) before the scenario starts."""
+
+    def prepare(stage: Stage) -> None:
+        _build(kinds)(stage)
+        stage.arm.clock.advance(3600)
+        ib = stage.env.clients.image_builder(images.SUB).virtual_machine_image_templates
+        stage.notes["vhd"] = ib.get_run_output("images", "web", "web-vhd").properties.artifact_uri \
+            if "VHD" in kinds else None  # fmt: skip
+        versions = images.resources(
+            stage.arm, "Microsoft.Compute/galleries/images/versions", images.GALLERY
+        )
+        stage.notes["version"] = versions[0]["id"] if versions else None
+
+    return prepare
+
+
+def inventory(stage: Stage) -> Counter[str]:
+    """What exists in the DR resource group, as `type@region` counts."""
+    found = ((t, r) for t in DR_TYPES for r in images.resources(stage.arm, t, images.DR_RG))
+    return Counter(f"{t}@{r['location']}" for t, r in found)
+
+
+def vhd_copies(stage: Stage) -> int:
+    """How many blobs the DR account's VHD container holds."""
+    env = stage.env
+    container = env.clients.blob_service("dr").get_container_client(env.settings.vhd_container)
+    return len(list(container.list_blobs())) if container.exists() else 0
+
+
+# Per artifact kind: the DR resources one protected artifact leaves (region DR unless noted).
+DR_COPIES: dict[str, Counter[str]] = {
+    "SharedImage": Counter(
+        {
+            f"Microsoft.Compute/galleries@{DR}": 1,
+            f"Microsoft.Compute/galleries/images@{DR}": 1,
+            f"Microsoft.Compute/galleries/images/versions@{DR}": 1,
+        }
+    ),
+    "ManagedImage": Counter(
+        {f"Microsoft.Compute/images@{DR}": 1, f"Microsoft.Compute/snapshots@{DR}": 1}
+    ),
+    "VHD": Counter(),
+}
+
+
+def dr_copies(kinds: tuple[str, ...]) -> Callable[[Stage], None]:
+    """The check of image scenarios: one DR copy per artifact, nothing duplicated or orphaned."""
+
+    def check(stage: Stage) -> None:
+        found = inventory(stage)
+        expected = sum((DR_COPIES[k] for k in kinds), Counter())
+        in_dr = Counter({k: v for k, v in found.items() if k.endswith(f"@{DR}")})
+        assert in_dr == expected, f"DR copies: {dict(in_dr)} (expected {dict(expected)})"
+        orphans = {k: v for k, v in found.items() if k.split("@")[0] in STAGING_TYPES and not
+                   k.endswith(f"@{DR}")}  # fmt: skip
+        assert not orphans, f"orphaned staging resources: {orphans}"
+        assert vhd_copies(stage) == ("VHD" in kinds), "one DR copy of the VHD, or none"
+
+    return check
+
+
+ALL = images.ALL_KINDS
+
+
+def _image_jobs(replications: int, builds: int = 0) -> dict[str, int]:
+    jobs = {"image_replication": replications}
+    return {**jobs, "image_build": builds} if builds else jobs
+
+
+def _template(stage: Stage) -> str:
+    return str(images.template_id("web"))
+
+
+# ---- template DR ---------------------------------------------------------------------------
+def _template_exists(stage: Stage) -> None:
+    tid = templates.template_id()
+    templates.create_template(tid)
+    stage.notes["template"] = str(tid)
+
+
+def _backed_up(stage: Stage) -> None:
+    _template_exists(stage)
+    backup(lambda s: {"templateId": s.notes["template"]})(stage)
+
+
+def one_backup(stage: Stage) -> None:
+    """One version and one pointer, and the pointer names that version."""
+    blobs = templates.dr_blobs()
+    (version,) = templates.versions(blobs)
+    pointer = templates.pointer(blobs)
+    assert len(blobs) == 2, f"backup blobs: {sorted(blobs)}"
+    assert version.rsplit("/", 1)[-1].startswith(pointer.metadata["contenthash"]), "pointer"
+
+
+def one_restored_template(stage: Stage) -> None:
+    """The template exists once in the DR group, in the DR region; nothing else was written."""
+    restored = images.resources(
+        stage.arm,
+        "Microsoft.VirtualMachineImages/imageTemplates",
+        f"/subscriptions/{templates.subscription()}/resourceGroups/{templates.DR_RESOURCE_GROUP}",
+    )
+    assert [r["location"] for r in restored] == [DR], f"restored templates: {restored}"
+    one_backup(stage)
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    # The artifact scenarios below kill every replication write; a build adds its own record
+    # and its submissions (Table and queue), so only those are its kill points.
+    Scenario(
+        "build-event",
+        _build(ALL),
+        event(lambda s: images.grid_event(images.build_event("web"))),
+        dr_copies(ALL),
+        _image_jobs(3, builds=1),
+        kills=lambda w: w.service in ("table", "queue") or "/builds/" in w.path,
+    ),
+    Scenario(
+        "build-http",
+        _built(ALL),
+        replicate(lambda s: {"templateId": _template(s)}),
+        dr_copies(ALL),
+        _image_jobs(3, builds=1),
+        kills=lambda w: w.scope == "start",
+    ),
+    Scenario(
+        "gallery-version-http",
+        _built(("SharedImage",)),
+        replicate(lambda s: {"artifactId": s.notes["version"]}),
+        dr_copies(("SharedImage",)),
+        _image_jobs(1),
+    ),
+    Scenario(
+        "managed-image-http",
+        _built(("ManagedImage",)),
+        replicate(lambda s: {"artifactId": f"{images.COMPUTE}/images/web-managed"}),
+        dr_copies(("ManagedImage",)),
+        _image_jobs(1),
+    ),
+    Scenario(
+        "vhd-http",
+        _built(("VHD",)),
+        replicate(lambda s: {"artifactId": s.notes["vhd"]}),
+        dr_copies(("VHD",)),
+        _image_jobs(1),
+    ),
+    Scenario(
+        "template-backup-http",
+        _template_exists,
+        backup(lambda s: {"templateId": s.notes["template"]}),
+        one_backup,
+    ),
+    Scenario(
+        "template-backup-event",
+        _template_exists,
+        event(lambda s: templates.template_event(templates.template_id(), "write")),
+        one_backup,
+    ),
+    Scenario(
+        "template-restore-http",
+        _backed_up,
+        restore(lambda s: {"templateId": s.notes["template"]}),
+        one_restored_template,
+    ),
+)
+BY_NAME = {s.name: s for s in SCENARIOS}
