@@ -20,6 +20,7 @@ from shared.events._fields import (
     shown,
 )
 from shared.events.constants import EventSchema, EventType
+from shared.text import require_encodable_json
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ def parse_resource_event(raw: object, base: str = "") -> Parsed:
     SubscriptionValidation for Event Grid's handshake. Raises InvalidInput naming the field.
     """
     event = as_object(raw, base)
+    # Every string of the event, read or not: a field passed on to logs or job data (e.g.
+    # data.resourceUri) must not carry what cannot be encoded either.
+    require_encodable_json(event, base)
     envelope = _envelope(event, base)
     event_id = required_str(event, "id", base)
     event_type = required_str(event, envelope.type_key, base)
