@@ -63,8 +63,8 @@ class ConcurrentDriver:
             return
 
     def _deliver(self, message: Any) -> None:
+        from devtools.local_driver import to_function_message
         from functions.jobs import run_job
-        from shared.jobs.local import to_function_message
 
         try:
             run_job(to_function_message(message))

@@ -124,9 +124,9 @@ def _job(job: Any) -> str:
 
 def run(say: Say) -> bool:
     """Run the scene; return True when every artifact is DR-ready in the paired region."""
+    from devtools.local_driver import local_driver
     from emulator.stack import local_azure
     from functions.resource_events import on_resource_event
-    from shared.jobs.local import local_driver
 
     with local_azure(SUBSCRIPTION) as local:
         arm = local.arm

@@ -33,7 +33,7 @@ def _short(value: object) -> str:
 
 
 def _template(name: str, sku: str) -> Any:
-    from tests.functional.test_templates_support import create_template, template_body, template_id
+    from tests.support.templates import create_template, template_body, template_id
 
     tid = template_id(name, "images")
     body = template_body(sku=sku)
@@ -57,7 +57,7 @@ def _post(route: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 def _backups(say: Say, tid: Any) -> None:
     from functions.resource_events import on_resource_event
-    from tests.functional.test_templates_support import dr_blobs, template_event, update_tags
+    from tests.support.templates import dr_blobs, template_event, update_tags
 
     on_resource_event(template_event(tid, "write", "demo-write-1"))
     blobs = dr_blobs()

@@ -8,7 +8,6 @@ from typing import Any, Final
 
 from shared.composition import get_settings
 from shared.config import Settings
-from shared.errors import ConfigurationError, InvalidInput
 from shared.events.health_model import HealthAlert
 from shared.regions import GLOBAL
 
@@ -64,18 +63,9 @@ def assess_alert(alert: HealthAlert, settings: Settings | None = None) -> AlertA
     environment is wrong). A Resource Health alert counts only through a region its payload
     names; Azure's published Resource Health payloads name none, so they answer False.
     """
-    primary_regions = (settings or _settings()).primary_regions
+    primary_regions = (settings or get_settings()).primary_regions
     return AlertAssessment(
         alert=alert,
         affects_protected_region=affects_protected_region(alert.regions, primary_regions),
         action=Action.NONE,
     )
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except InvalidInput as exc:
-        # Settings' region validators raise InvalidInput, which load_settings lets through; here
-        # it is a deployment fault, not bad input, and must not become a 400.
-        raise ConfigurationError(exc.field, exc.message) from exc

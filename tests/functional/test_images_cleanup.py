@@ -15,7 +15,8 @@ from shared.images.requests import ReplicateRequest
 from shared.images.service import Started, replicate, start_artifact
 from shared.images.sweep import sweep_images
 from shared.jobs import JobState, get_job_service
-from tests.functional.test_images_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     COMPUTE,
     DR_RG,
     driver,
@@ -59,7 +60,7 @@ def _generation(name: str) -> str:
     return run.start_time.isoformat()
 
 
-def test_a_failed_copy_cleans_up_and_a_manual_retry_starts_clean(lifeboat_env: Any) -> None:
+def test_a_failed_copy_cleans_up_and_a_manual_retry_starts_clean(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
     start_run(lifeboat_env, "img")
@@ -89,7 +90,7 @@ def test_a_failed_copy_cleans_up_and_a_manual_retry_starts_clean(lifeboat_env: A
     assert record is not None and record["state"] == "dr_ready"
 
 
-def test_staged_route_copies_every_data_lun_from_its_own_disk(lifeboat_env: Any) -> None:
+def test_staged_route_copies_every_data_lun_from_its_own_disk(lifeboat_env: LifeboatEnv) -> None:
     """Image Builder's images name no live disk: each LUN goes through its own temporary disk."""
     arm = lifeboat_env.arm
     image = f"{COMPUTE}/images/multi"
@@ -123,7 +124,7 @@ def test_staged_route_copies_every_data_lun_from_its_own_disk(lifeboat_env: Any)
     assert _left_behind(arm) == []
 
 
-def test_copystart_refused_for_hours_fails_the_job_and_cleans_up(lifeboat_env: Any) -> None:
+def test_copystart_refused_for_hours_fails_the_job_and_cleans_up(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
     start_run(lifeboat_env, "img")
@@ -143,7 +144,7 @@ def test_copystart_refused_for_hours_fails_the_job_and_cleans_up(lifeboat_env: A
     assert _left_behind(arm) == []
 
 
-def test_only_a_conflict_with_a_concurrent_request_is_retried(lifeboat_env: Any) -> None:
+def test_only_a_conflict_with_a_concurrent_request_is_retried(lifeboat_env: LifeboatEnv) -> None:
     """Two jobs may PUT the shared DR gallery at once; other 409s are answers, not hiccups."""
     from azure.core.exceptions import HttpResponseError
 

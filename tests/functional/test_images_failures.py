@@ -14,7 +14,8 @@ from shared.images.service import start_artifact
 from shared.images.status import image_status
 from shared.images.sweep import sweep_images
 from shared.jobs import JobState, get_job_service
-from tests.functional.test_images_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     COMPUTE,
     DR_RG,
     driver,
@@ -35,7 +36,7 @@ def _job() -> Any:
     return job
 
 
-def test_failed_copy_fails_the_job_and_the_record_says_why(lifeboat_env: Any) -> None:
+def test_failed_copy_fails_the_job_and_the_record_says_why(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
     start_run(lifeboat_env, "img")
@@ -77,7 +78,7 @@ def run_generation(name: str) -> str:
 
 
 def test_image_whose_source_disks_exist_is_copied_directly_without_staging(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     disk = f"{COMPUTE}/disks/web-os"
@@ -118,7 +119,9 @@ def test_image_whose_source_disks_exist_is_copied_directly_without_staging(
     assert left == []
 
 
-def test_dr_region_outage_fails_the_job_and_the_next_sweep_retries_it(lifeboat_env: Any) -> None:
+def test_dr_region_outage_fails_the_job_and_the_next_sweep_retries_it(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -138,7 +141,7 @@ def test_dr_region_outage_fails_the_job_and_the_next_sweep_retries_it(lifeboat_e
     assert len(resources(arm, "Microsoft.Compute/galleries/images/versions", DR_RG)) == 1
 
 
-def test_copy_limit_reached_makes_the_job_wait_not_fail(lifeboat_env: Any) -> None:
+def test_copy_limit_reached_makes_the_job_wait_not_fail(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("one", ("ManagedImage",)), template("two", ("ManagedImage",))))
     start_run(lifeboat_env, "one")

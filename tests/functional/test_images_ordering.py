@@ -15,7 +15,8 @@ from shared.images.service import start_artifact
 from shared.images.status import image_status
 from shared.images.sweep import sweep_images
 from shared.jobs import JobState, get_job_service
-from tests.functional.test_images_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     COMPUTE,
     DR_RG,
     build_event,
@@ -54,7 +55,7 @@ def _jobs(kind: str) -> list[Any]:
 
 
 def test_version_event_before_the_build_event_still_makes_the_build_dr_ready(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     """Image Builder writes the version while Distributing, before the run ends."""
     arm = lifeboat_env.arm
@@ -79,7 +80,9 @@ def test_version_event_before_the_build_event_still_makes_the_build_dr_ready(
     assert len(_jobs("image_replication")) == 1  # the build found the event's job
 
 
-def test_manual_artifact_request_then_sweeps_do_not_break_the_sweep(lifeboat_env: Any) -> None:
+def test_manual_artifact_request_then_sweeps_do_not_break_the_sweep(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",)), template("other", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -100,7 +103,9 @@ def test_manual_artifact_request_then_sweeps_do_not_break_the_sweep(lifeboat_env
     assert [b["dr_ready"] for b in _builds(arm).values()] == [True, True]
 
 
-def test_versions_lifeboat_writes_itself_are_not_replicated_again(lifeboat_env: Any) -> None:
+def test_versions_lifeboat_writes_itself_are_not_replicated_again(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
     start_run(lifeboat_env, "img")
@@ -121,7 +126,7 @@ def test_versions_lifeboat_writes_itself_are_not_replicated_again(lifeboat_env: 
     assert [d for d in dr_definitions if "/galleries/lifeboat_dr/" in d["id"]] == []
 
 
-def test_a_build_job_that_gave_up_is_retried_by_the_next_sweep(lifeboat_env: Any) -> None:
+def test_a_build_job_that_gave_up_is_retried_by_the_next_sweep(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -145,7 +150,7 @@ def test_a_build_job_that_gave_up_is_retried_by_the_next_sweep(lifeboat_env: Any
 
 
 def test_a_rerun_that_rewrites_the_same_managed_image_gets_its_own_dr_copy(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
@@ -173,7 +178,7 @@ def test_a_rerun_that_rewrites_the_same_managed_image_gets_its_own_dr_copy(
 
 
 def test_a_run_superseded_while_its_job_waited_is_recorded_as_superseded(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))

@@ -10,7 +10,8 @@ import pytest
 
 from functions.resource_events import on_resource_event
 from shared.jobs import JobState, get_job_service
-from tests.functional.test_images_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     DR_RG,
     build_event,
     driver,
@@ -69,13 +70,13 @@ def _deliver(raw: Any) -> None:
     raise AssertionError("the event was never accepted")
 
 
-def _dr_blob_count(env: Any) -> int:
+def _dr_blob_count(env: LifeboatEnv) -> int:
     container = env.clients.blob_service("dr").get_container_client(env.settings.vhd_container)
     return len(list(container.list_blobs()))
 
 
 def test_concurrent_duplicate_events_make_one_job_and_one_set_of_resources(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
@@ -95,7 +96,9 @@ def test_concurrent_duplicate_events_make_one_job_and_one_set_of_resources(
     assert max(creates.values()) == 1, "every DR resource is written exactly once"
 
 
-def test_throttling_storms_and_server_errors_still_complete_every_job(lifeboat_env: Any) -> None:
+def test_throttling_storms_and_server_errors_still_complete_every_job(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
@@ -118,7 +121,7 @@ def test_throttling_storms_and_server_errors_still_complete_every_job(lifeboat_e
 
 @pytest.mark.parametrize("step", ["await_build", "dispatch", "protect", "record"])
 def test_worker_killed_after_any_step_finishes_on_redelivery_without_orphans(
-    lifeboat_env: Any, step: str
+    lifeboat_env: LifeboatEnv, step: str
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
@@ -138,7 +141,7 @@ def test_worker_killed_after_any_step_finishes_on_redelivery_without_orphans(
 
 @pytest.mark.parametrize("writes_before_death", range(1, 12))
 def test_worker_killed_between_any_two_writes_finishes_without_orphans(
-    lifeboat_env: Any, writes_before_death: int
+    lifeboat_env: LifeboatEnv, writes_before_death: int
 ) -> None:
     """A worker dies after k writes of the managed-image path; a new one finishes the job."""
     from shared.composition import get_clients, get_settings
@@ -146,7 +149,7 @@ def test_worker_killed_between_any_two_writes_finishes_without_orphans(
     from shared.images.model import Artifact, ArtifactKind
     from shared.images.protect import plan_only
     from shared.images.service import start_artifact
-    from tests.functional.test_images_support import COMPUTE
+    from tests.support.images import COMPUTE
 
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))

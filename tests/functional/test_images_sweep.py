@@ -13,7 +13,8 @@ from shared.images.status import image_status, status_report
 from shared.images.sweep import sweep_images
 from shared.jobs import JobState, get_job_service
 from shared.services.reconcile import reconcile
-from tests.functional.test_images_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     DR_RG,
     build_event,
     driver,
@@ -32,7 +33,7 @@ def _jobs(kind: str) -> list[Any]:
     return get_job_service().list(kind=kind)
 
 
-def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: Any) -> None:
+def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web"), template("app", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -51,7 +52,7 @@ def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: Any
     assert len(resources(arm, "Microsoft.Compute/images", DR_RG)) == 1
 
 
-def test_second_sweep_with_nothing_new_issues_no_arm_writes(lifeboat_env: Any) -> None:
+def test_second_sweep_with_nothing_new_issues_no_arm_writes(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
@@ -71,7 +72,7 @@ def test_second_sweep_with_nothing_new_issues_no_arm_writes(lifeboat_env: Any) -
     assert len(_jobs("image_build")) == 1
 
 
-def test_sweep_leaves_running_and_failed_builds_alone(lifeboat_env: Any) -> None:
+def test_sweep_leaves_running_and_failed_builds_alone(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web"), template("bad", outcome="Failed")))
     start_run(lifeboat_env, "web")
@@ -87,7 +88,9 @@ def test_sweep_leaves_running_and_failed_builds_alone(lifeboat_env: Any) -> None
     assert template_id("web").lower() in job.key
 
 
-def test_status_lists_each_build_with_readiness_and_newest_dr_image_age(lifeboat_env: Any) -> None:
+def test_status_lists_each_build_with_readiness_and_newest_dr_image_age(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage", "VHD")), template("bad", outcome="Failed")))
     start_run(lifeboat_env, "web")
@@ -110,7 +113,9 @@ def test_status_lists_each_build_with_readiness_and_newest_dr_image_age(lifeboat
     assert report["summary"] == {"builds": 2, "dr_ready": 1, "not_dr_ready": 1}
 
 
-def test_status_answers_from_the_dr_region_while_the_primary_is_down(lifeboat_env: Any) -> None:
+def test_status_answers_from_the_dr_region_while_the_primary_is_down(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.local_driver import LocalDriver, local_driver
+from emulator.azurite import Azurite
 from functions.jobs import run_job
 from shared.composition import get_settings
 from shared.jobs import JobState, ManualClock, StepState
-from shared.jobs.local import LocalDriver, local_driver
 from shared.jobs.service import JobService
-from tests.functional.test_jobs_support import (
+from tests.support.jobs import (
     KIND,
     START,
     DemoWorld,
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.azurite
 
 
 @pytest.fixture
-def env(storage_env: object) -> Iterator[tuple[DemoWorld, JobService, LocalDriver]]:
+def env(storage_env: Azurite) -> Iterator[tuple[DemoWorld, JobService, LocalDriver]]:
     with demo_env() as (world, _):
         registry = world.registry()
         with local_driver(clock=world.clock, advance=world.clock.advance, registry=registry) as d:
@@ -190,8 +191,8 @@ def test_the_driver_runs_in_real_time_mode_on_storage_visibility(storage_env) ->
 
 
 def test_a_message_abandoned_after_each_delivery_is_redelivered_and_writes_stay_once(env) -> None:
+    from devtools.local_driver import to_function_message
     from shared.composition import get_clients
-    from shared.jobs.local import to_function_message
 
     world, service, driver = env
     job_id = service.submit(KIND, "img@11", {}).job.id

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from emulator.azurite import Azurite
 from shared.composition import get_clients, get_settings
 from shared.errors import InvalidInput, PreconditionNotMet, TransientError
 from shared.jobs import (
@@ -22,7 +23,7 @@ from shared.jobs import (
 )
 from shared.jobs.service import JobService
 from shared.jobs.store import JobConflict, JobStore
-from tests.functional.test_jobs_support import (
+from tests.support.jobs import (
     KIND,
     DemoWorld,
     Fault,
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.azurite
 
 
 @pytest.fixture
-def env(storage_env: object) -> Iterator[tuple[DemoWorld, JobService]]:
+def env(storage_env: Azurite) -> Iterator[tuple[DemoWorld, JobService]]:
     with demo_env() as pair:
         yield pair
 

@@ -14,7 +14,8 @@ from functions.images import images_replicate
 from functions.resource_events import on_resource_event
 from shared.jobs import JobState, get_job_service
 from tests.event_samples import http_post
-from tests.functional.test_images_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     COMPUTE,
     DR_RG,
     build_event,
@@ -77,7 +78,7 @@ def test_bad_requests_answer_400_naming_the_field(body: Any, field: str) -> None
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_unknown_template_is_a_400_not_a_500(lifeboat_env: Any) -> None:
+def test_unknown_template_is_a_400_not_a_500(lifeboat_env: LifeboatEnv) -> None:
     status, answer, _ = post({"templateId": template_id("nope")})
     assert status == 400
     assert "templateId" in answer["error"]
@@ -85,7 +86,7 @@ def test_unknown_template_is_a_400_not_a_500(lifeboat_env: Any) -> None:
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_dry_run_returns_the_plan_and_writes_nothing(lifeboat_env: Any) -> None:
+def test_dry_run_returns_the_plan_and_writes_nothing(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
@@ -108,7 +109,9 @@ def test_dry_run_returns_the_plan_and_writes_nothing(lifeboat_env: Any) -> None:
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_manual_run_for_a_template_starts_one_job_and_protects_the_build(lifeboat_env: Any) -> None:
+def test_manual_run_for_a_template_starts_one_job_and_protects_the_build(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -129,7 +132,9 @@ def test_manual_run_for_a_template_starts_one_job_and_protects_the_build(lifeboa
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_manual_run_for_a_run_output_or_an_artifact_protects_just_that(lifeboat_env: Any) -> None:
+def test_manual_run_for_a_run_output_or_an_artifact_protects_just_that(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
@@ -154,7 +159,7 @@ def test_manual_run_for_a_run_output_or_an_artifact_protects_just_that(lifeboat_
 @pytest.mark.azurite
 @pytest.mark.emulator
 def test_partially_succeeded_build_protects_what_succeeded_and_says_what_did_not(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", outcome="PartiallySucceeded")))
@@ -177,7 +182,7 @@ def test_partially_succeeded_build_protects_what_succeeded_and_says_what_did_not
 @pytest.mark.azurite
 @pytest.mark.emulator
 def test_gallery_version_write_event_starts_replication_but_dr_copies_are_ignored(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
@@ -210,7 +215,7 @@ def test_gallery_version_write_event_starts_replication_but_dr_copies_are_ignore
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_a_dr_copy_made_by_lifeboat_is_refused_as_a_source(lifeboat_env: Any) -> None:
+def test_a_dr_copy_made_by_lifeboat_is_refused_as_a_source(lifeboat_env: LifeboatEnv) -> None:
     staging = f"{DR_RG}/providers/Microsoft.Compute/galleries/lifeboat_dr_staging_eastus"
     dr_copy = f"{staging}/images/x/versions/1.0.0"
     status, answer, _ = post({"artifactId": dr_copy})

@@ -9,10 +9,11 @@ import azure.functions as func
 import pytest
 from azure.functions.queue import QueueMessage
 
+from emulator.azurite import Azurite
 from functions.jobs import bp, get_job, run_job, run_job_poison
 from shared.jobs import JobState, job_id_for
 from shared.jobs.service import JobService
-from tests.functional.test_jobs_support import (
+from tests.support.jobs import (
     KIND,
     DemoWorld,
     Fault,
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.azurite
 
 
 @pytest.fixture
-def env(storage_env: object) -> Iterator[tuple[DemoWorld, JobService]]:
+def env(storage_env: Azurite) -> Iterator[tuple[DemoWorld, JobService]]:
     with demo_env(storage_delays=True) as pair:
         yield pair
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
+from devtools.local_driver import LocalDriver, local_driver
 from shared.events import EventType, Operation
 from shared.jobs import Registry, StepContext, StepResult
-from shared.jobs.local import LocalDriver, local_driver
 from tests.event_samples import EVENT_GRID_SAMPLES, event_grid_event, load
 from tests.plugins.arm import SUBSCRIPTION
 
