@@ -8,8 +8,6 @@ import azure.functions as func
 
 from functions.http import error_response, json_response
 from shared.errors import LifeboatError
-from shared.images.requests import parse_replicate_request
-from shared.images.service import DryRun, replicate
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +19,9 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.route(route="images/replicate", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def images_replicate(req: func.HttpRequest) -> func.HttpResponse:
     """Protect a build, run output or artifact: 202 with the job; 200 with the plan (dry run)."""
+    from shared.images.requests import parse_replicate_request
+    from shared.images.service import DryRun, replicate
+
     try:
         result = replicate(parse_replicate_request(req.get_body()))
     except LifeboatError as exc:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.http import json_response
 from shared.errors import ConfigurationError, InvalidInput, TransientError
-from shared.jobs.host import MAX_DEQUEUE_COUNT
-from shared.jobs.messages import JobMessage, parse_job_message
-from shared.jobs.runtime import get_job_service
-from shared.jobs.view import job_view
+
+if TYPE_CHECKING:
+    from shared.jobs.messages import JobMessage
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 def _message(msg: func.QueueMessage) -> JobMessage | None:
     """Return the job message in `msg`, or None (logged) when it is not one."""
+    from shared.jobs.messages import parse_job_message
+
     try:
         return parse_job_message(msg.get_body())
     except InvalidInput as exc:
@@ -47,6 +49,8 @@ def run_job(msg: func.QueueMessage) -> None:
     Returns normally (the host deletes the message) unless advancing failed before the last
     delivery: then the exception propagates and the host redelivers.
     """
+    from shared.jobs.runtime import get_job_service
+
     message = _message(msg)
     if message is None:
         return
@@ -66,6 +70,9 @@ def run_job(msg: func.QueueMessage) -> None:
 @bp.queue_trigger(arg_name="msg", queue_name=POISON_QUEUE, connection=STORAGE_CONNECTION)
 def run_job_poison(msg: func.QueueMessage) -> None:
     """Fail the job whose message the host gave up on (e.g. the worker died on every delivery)."""
+    from shared.jobs.host import MAX_DEQUEUE_COUNT
+    from shared.jobs.runtime import get_job_service
+
     message = _message(msg)
     if message is None:
         return
@@ -83,6 +90,9 @@ def run_job_poison(msg: func.QueueMessage) -> None:
 @bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the job, 404 for an unknown id, 400 for a malformed one."""
+    from shared.jobs.runtime import get_job_service
+    from shared.jobs.view import job_view
+
     job_id = req.route_params.get("id", "")
     try:
         job = get_job_service().get(job_id)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from shared.errors import TransientError
-from shared.services.reconcile import reconcile as run_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +23,8 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.timer_trigger(arg_name="timer", schedule=RECONCILE_SCHEDULE, run_on_startup=False)
 def reconcile(timer: func.TimerRequest) -> None:
     """Run the sweeps; raise TransientError when one failed, so the failure shows in monitoring."""
+    from shared.services.reconcile import reconcile as run_reconcile
+
     report = run_reconcile(datetime.now(UTC))
     logger.info(
         "reconcile: images %s, templates %s, errors %s",

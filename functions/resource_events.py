@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from shared.errors import InvalidInput
-from shared.events.resource import Parsed, ResourceEvent, parse_resource_event
-from shared.services.resource_events import Dispatch, Outcome, dispatch
+
+if TYPE_CHECKING:
+    from shared.events.resource import Parsed
+    from shared.services.resource_events import Dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +24,9 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 def on_resource_event(event: func.EventGridEvent) -> None:
     """Parse, route and handle one event. Invalid events are logged and dropped; anything
     else a handler raises propagates so that Event Grid redelivers."""
+    from shared.events.resource import parse_resource_event
+    from shared.services.resource_events import Outcome, dispatch
+
     try:
         parsed = parse_resource_event(_as_payload(event))
         decision = dispatch(parsed)
@@ -41,6 +47,8 @@ def on_resource_event(event: func.EventGridEvent) -> None:
 
 
 def _log_decision(event_id: str, parsed: Parsed, decision: Dispatch) -> None:
+    from shared.events.resource import ResourceEvent
+
     operation = parsed.operation_name if isinstance(parsed, ResourceEvent) else None
     logger.info(
         "event %s %s -> route %s: %s (%s)",

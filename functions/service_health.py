@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.http import json_response, read_json
 from shared.errors import ConfigurationError, InvalidInput
-from shared.events.health import parse_alert
-from shared.services.service_health import AlertAssessment, assess_alert
+
+if TYPE_CHECKING:
+    from shared.services.service_health import AlertAssessment
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,9 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.route(route="service-health", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def service_health(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the decision about an alert, 400 naming the bad field, 500 on bad config."""
+    from shared.events.health import parse_alert
+    from shared.services.service_health import assess_alert
+
     try:
         alert = parse_alert(read_json(req))
     except InvalidInput as exc:

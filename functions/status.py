@@ -8,7 +8,6 @@ import azure.functions as func
 
 from functions.http import json_response
 from shared.errors import ConfigurationError
-from shared.images.status import status_report
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +23,8 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
     `?templates=false` leaves out the template findings (they read ARM; builds read only the
     DR-region storage account).
     """
+    from shared.images.status import status_report
+
     templates = (req.params.get("templates") or "true").lower() != "false"
     try:
         report = status_report(templates=templates)

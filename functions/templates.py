@@ -14,9 +14,6 @@ from shared.templates.errors import (
     RestoreRejected,
     TemplateNotFound,
 )
-from shared.templates.recovery import RestoreOutcome, restore_template
-from shared.templates.requests import parse_backup_request, parse_restore_request
-from shared.templates.service import backup_on_request
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +32,9 @@ _STATUS: ErrorStatus = (
 @bp.route(route="templates/backup", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
     """Back up one template (`{"templateId"}`) or all (`{"all": true}`); 200 with the outcome."""
+    from shared.templates.requests import parse_backup_request
+    from shared.templates.service import backup_on_request
+
     try:
         result = backup_on_request(parse_backup_request(req.get_body()))
     except LifeboatError as exc:
@@ -46,6 +46,9 @@ def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="templates/restore", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
     """Recreate a template in its DR region: 201 created, 200 unchanged or dry run."""
+    from shared.templates.recovery import RestoreOutcome, restore_template
+    from shared.templates.requests import parse_restore_request
+
     try:
         result = restore_template(parse_restore_request(req.get_body()))
     except LifeboatError as exc:
