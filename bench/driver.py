@@ -9,6 +9,7 @@ when every worker is idle and nothing is due, so real time is spent only on ARM 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class DriverStats:
     delivered: int = 0
     failed: int = 0
     fast_forwarded: float = 0.0
+    busy_seconds: float = 0.0  # real seconds spent inside run_job, summed over workers
 
 
 class ConcurrentDriver:
@@ -63,16 +65,22 @@ class ConcurrentDriver:
             return
 
     def _deliver(self, message: Any) -> None:
+        from bench.wire import app_call
         from devtools.local_driver import to_function_message
         from functions.jobs import run_job
 
+        started = time.perf_counter()
         try:
-            run_job(to_function_message(message))
+            with app_call():
+                run_job(to_function_message(message))
         except Exception:  # the host releases the message for redelivery, as here
             with self._lock:
                 self.stats.failed += 1
+                self.stats.busy_seconds += time.perf_counter() - started
                 self._held[message.id] = (message, self._clock() + timedelta(seconds=RETRY_SECONDS))
             return
+        with self._lock:
+            self.stats.busy_seconds += time.perf_counter() - started
         self._queue.delete_message(message)
 
     def _due(self, limit: int) -> list[Any]:
