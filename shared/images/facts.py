@@ -11,7 +11,9 @@ from shared.azure import blobs, disks, galleries, managed_images
 from shared.azure.disks import Disk, Snapshot
 from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
-from shared.images import naming
+from shared.engine import names as naming
+from shared.engine.names import ImageNames
+from shared.images.image_protection import staged_route
 from shared.images.model import (
     Artifact,
     ArtifactKind,
@@ -22,8 +24,6 @@ from shared.images.model import (
     VhdFacts,
     version_id_of,
 )
-from shared.images.naming import ImageNames
-from shared.images.plan_image import staged_route
 from shared.images.policy import dr_region_for
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ def _clients() -> Any:
 def _await_build(ctx: StepContext) -> StepResult:
     """Read the build; wait while it runs; decide what to protect (or why nothing)."""
     from shared.azure import image_builds
-    from shared.images.build_plan import BuildOutcome, plan_build
+    from shared.images.build_decision import BuildOutcome, decide_build
     from shared.images.records import decision_json, write_build
 
     clients = _clients()
@@ -32,7 +32,7 @@ def _await_build(ctx: StepContext) -> StepResult:
     current = run is not None and run.start_time == expected
     if current and run is not None and run.run_state in _PROTECTED_STATES:
         outputs = image_builds.list_run_outputs(clients, template)
-    decision = plan_build(run, outputs, ctx.settings, expected)
+    decision = decide_build(run, outputs, ctx.settings, expected)
     data = decision_json(decision)
     if decision.outcome is BuildOutcome.WAIT:
         if ctx.attempt <= 1:
@@ -92,7 +92,7 @@ def _protect(ctx: StepContext) -> StepResult:
         refusals = int(ctx.data.get("copy_refusals") or 0) + 1
         data = {"copy_refusals": refusals, "refused": str(exc)[:300]}
         return StepResult.wait(exc.wait_seconds or 0.0, str(exc), data)
-    plan = done.plan
+    plan = done.protection
     if done.issued:
         ctx.log.info("issued %s", ", ".join(op for op, _ in done.issued))
     if plan.state is ArtifactState.IN_PROGRESS:
@@ -119,11 +119,11 @@ def _gave_up(ctx: StepContext) -> str | None:
 def _wait(ctx: StepContext, done: Any) -> StepResult:
     """Wait the estimated time left (a copy's, or a replication's from its rate between looks);
     without one, a poll that doubles while the progress stays the same."""
-    from shared.images.model import StepStatus
+    from shared.images.model import ActionStatus
     from shared.images.policy import backoff_wait, observe
 
-    plan = done.plan
-    busy = [s.detail or s.action.op for s in plan.steps if s.status is StepStatus.IN_PROGRESS]
+    plan = done.protection
+    busy = [s.detail or s.action.op for s in plan.steps if s.status is ActionStatus.IN_PROGRESS]
     progress = "; ".join(busy)[:300] or "waiting"
     unchanged = not done.issued and progress == ctx.data.get("progress")
     polls = int(ctx.data.get("polls") or 0) if unchanged else 0

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.azure import blobs
-from shared.images.build_plan import BuildDecision
-from shared.images.model import Artifact, ArtifactPlan
-from shared.images.naming import short_hash
+from shared.engine.names import short_hash
+from shared.images.build_decision import BuildDecision
+from shared.images.model import Artifact, ArtifactProtection
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
@@ -174,7 +174,7 @@ def write_artifact(
     blobs.put_json(clients, settings.records_container, name, body, meta)
 
 
-def plan_record(plan: ArtifactPlan) -> dict[str, Any]:
+def plan_record(plan: ArtifactProtection) -> dict[str, Any]:
     """Return the part of a plan kept in job data and the record (no request bodies)."""
     data = plan.as_json()
     return {k: data[k] for k in ("state", "reason", "dr_region", "dr_artifacts", "steps")}

@@ -95,7 +95,7 @@ def start_build(
     the failed job changed while being restarted.
     """
     from shared.azure.image_builds import get_build
-    from shared.images.build_plan import run_key
+    from shared.images.build_decision import run_key
 
     clients, _ = _deps()
     run = run or get_build(clients, template_id)
@@ -143,7 +143,7 @@ def on_version_event(event: ResourceEvent) -> Started:
     Versions Lifeboat writes itself (DR gallery copies, staging versions: everything in the DR
     resource group) are ignored.
     """
-    from shared.images.naming import is_lifeboat_resource
+    from shared.engine.names import is_lifeboat_resource
 
     _, settings = _deps()
     version = version_id_of(str(event.subject))
@@ -164,7 +164,7 @@ def _vhd_region(request: ReplicateRequest, settings: Settings) -> str:
 
 def _run_output_artifact(clients: AzureClients, output_id: ResourceId) -> Artifact:
     from shared.azure.image_builds import get_build, get_run_output
-    from shared.images.build_plan import artifact_of
+    from shared.images.build_decision import artifact_of
 
     output = get_run_output(clients, output_id)
     run = get_build(clients, output_id.parent())
@@ -175,8 +175,8 @@ def _run_output_artifact(clients: AzureClients, output_id: ResourceId) -> Artifa
 
 
 def _artifact_for(request: ReplicateRequest, clients: AzureClients, settings: Settings) -> Artifact:
-    from shared.images.build_plan import kind_of
-    from shared.images.naming import is_lifeboat_resource
+    from shared.engine.names import is_lifeboat_resource
+    from shared.images.build_decision import kind_of
 
     if request.run_output_id is not None:
         return _run_output_artifact(clients, request.run_output_id)
@@ -190,8 +190,8 @@ def _artifact_for(request: ReplicateRequest, clients: AzureClients, settings: Se
 
 def _dry_run_build(template: ResourceId, clock: Clock) -> DryRun:
     from shared.azure.image_builds import get_build, list_run_outputs
-    from shared.images.build_plan import plan_build
-    from shared.images.protect import plan_only
+    from shared.images.build_decision import decide_build
+    from shared.images.protect import dry_run_protection
     from shared.images.records import decision_json
 
     clients, settings = _deps()
@@ -199,9 +199,9 @@ def _dry_run_build(template: ResourceId, clock: Clock) -> DryRun:
     if run is None:
         raise InvalidInput("templateId", "no such image template")
     outputs = list_run_outputs(clients, template) if run.finished else ()
-    decision = plan_build(run, outputs, settings)
+    decision = decide_build(run, outputs, settings)
     now = clock()
-    plans = [plan_only(clients, settings, a, now).as_json() for a in decision.artifacts]
+    plans = [dry_run_protection(clients, settings, a, now).as_json() for a in decision.artifacts]
     return DryRun(decision_json(decision), plans)
 
 
@@ -212,7 +212,7 @@ def replicate(request: ReplicateRequest, clock: Clock = _now) -> Started | DryRu
     cause. Raises InvalidInput naming the field when the template, run output or artifact does
     not exist or cannot be replicated; azure.core errors when ARM cannot be read.
     """
-    from shared.images.protect import plan_only
+    from shared.images.protect import dry_run_protection
 
     clients, settings = _deps()
     if request.template_id is not None:
@@ -224,5 +224,5 @@ def replicate(request: ReplicateRequest, clock: Clock = _now) -> Started | DryRu
         return started
     artifact = _artifact_for(request, clients, settings)
     if request.dry_run:
-        return DryRun(None, [plan_only(clients, settings, artifact, clock()).as_json()])
+        return DryRun(None, [dry_run_protection(clients, settings, artifact, clock()).as_json()])
     return start_artifact(artifact, retry_failed=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.images.build_plan import run_key
+from shared.images.build_decision import run_key
 from shared.images.model import Artifact
 from shared.images.records import (
     build_blob,

@@ -28,10 +28,10 @@ from shared.templates.requests import LATEST, RestoreRequest
 from shared.templates.restore import (
     Attention,
     Change,
-    RestorePlan,
+    RestoreSpec,
     RestoreTarget,
     already_restored,
-    plan_restore,
+    prepare_restore,
 )
 from shared.templates.sources import distribute_attention, source_facts
 
@@ -142,7 +142,7 @@ def _target(dr_region: str, deps: TemplateDeps) -> RestoreTarget:
     )
 
 
-def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestorePlan]:
+def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestoreSpec]:
     """Return the backup hash and the restore plan, reading only DR storage (and probes).
 
     Raises BackupNotFound / InvalidInput for unknown backups, BackupDamaged for an unreadable
@@ -154,7 +154,7 @@ def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestoreP
         dr_region = deps.settings.dr_region(primary)
         facts = source_facts(backup, dr_region, deps)
         target = _target(dr_region, deps)
-        plan = plan_restore(request.template_id, backup, target, facts, request.name)
+        plan = prepare_restore(request.template_id, backup, target, facts, request.name)
         extra = distribute_attention(plan.body, deps)
     except InvalidInput as exc:
         # The request was fine; the stored body is not a restorable template.
@@ -194,7 +194,7 @@ def _restore(request: RestoreRequest, deps: TemplateDeps) -> RestoreResult:
     return _result(RestoreOutcome.CREATED, request.template_id, digest, plan, _state(created))
 
 
-def _put(plan: RestorePlan, deps: TemplateDeps) -> dict[str, Any] | None:
+def _put(plan: RestoreSpec, deps: TemplateDeps) -> dict[str, Any] | None:
     from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
     try:
@@ -212,7 +212,7 @@ def _put(plan: RestorePlan, deps: TemplateDeps) -> dict[str, Any] | None:
     return created.as_dict() if hasattr(created, "as_dict") else None
 
 
-def _refused(plan: RestorePlan, exc: HttpResponseError) -> LifeboatError:
+def _refused(plan: RestoreSpec, exc: HttpResponseError) -> LifeboatError:
     """ConfigurationError when Azure denied the app (401/403), else RestoreRejected."""
     code = exc.error.code if exc.error else exc.status_code
     message = exc.error.message if exc.error else exc.reason
@@ -245,7 +245,7 @@ def _result(
     outcome: str,
     template_id: ResourceId,
     digest: str,
-    plan: RestorePlan,
+    plan: RestoreSpec,
     state: str | None = None,
 ) -> RestoreResult:
     return RestoreResult(

@@ -8,7 +8,7 @@ import pytest
 
 from shared.arm_id import ResourceId
 from shared.composition import get_clients, get_settings
-from shared.images import naming
+from shared.engine import names as naming
 from shared.images.model import Artifact, ArtifactKind
 from shared.images.records import read_artifact
 from shared.images.requests import ReplicateRequest

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shared.composition import get_clients, get_settings
-from shared.images import naming
+from shared.engine import names as naming
 from shared.images.model import Artifact, ArtifactKind
 from shared.images.records import read_artifact
 from shared.images.service import start_artifact

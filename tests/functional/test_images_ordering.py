@@ -9,7 +9,7 @@ import pytest
 from functions.resource_events import on_resource_event
 from shared.arm_id import ResourceId
 from shared.composition import get_clients, get_settings
-from shared.images import naming
+from shared.engine import names as naming
 from shared.images.model import Artifact, ArtifactKind
 from shared.images.service import start_artifact
 from shared.images.status import image_status

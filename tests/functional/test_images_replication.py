@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from functions.resource_events import on_resource_event
-from shared.images import naming
+from shared.engine import names as naming
 from shared.jobs import JobState, get_job_service
 from tests.functional.test_images_support import (
     COMPUTE,

@@ -142,9 +142,9 @@ def test_worker_killed_between_any_two_writes_finishes_without_orphans(
 ) -> None:
     """A worker dies after k writes of the managed-image path; a new one finishes the job."""
     from shared.composition import get_clients, get_settings
-    from shared.images.executor import execute
+    from shared.engine.executor import execute
     from shared.images.model import Artifact, ArtifactKind
-    from shared.images.protect import plan_only
+    from shared.images.protect import dry_run_protection
     from shared.images.service import start_artifact
     from tests.functional.test_images_support import COMPUTE
 
@@ -155,7 +155,7 @@ def test_worker_killed_between_any_two_writes_finishes_without_orphans(
     artifact = Artifact(ArtifactKind.MANAGED_IMAGE, f"{COMPUTE}/images/img-managed", "eastus")
     done = []
     while len(done) < writes_before_death:
-        plan = plan_only(get_clients(), get_settings(), artifact, arm.clock.now())
+        plan = dry_run_protection(get_clients(), get_settings(), artifact, arm.clock.now())
         if not plan.ready:
             arm.clock.advance(300)  # waiting on a copy or a replication, as the job would
             continue
