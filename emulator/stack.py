@@ -31,14 +31,14 @@ def local_azure(
     """Start Azurite and the ARM emulator, point the app at them; restore everything after."""
     from emulator.azurite import start_azurite
     from emulator.server import ArmEmulator
-    from shared import composition
+    from shared import bootstrap
 
     azurite = start_azurite()
     arm = ArmEmulator(azurite=azurite).start()
     env = app_settings(arm, azurite, subscription, extra)
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    composition.reset()
+    bootstrap.reset()
     try:
         yield LocalAzure(arm, azurite, subscription)
     finally:
@@ -47,7 +47,7 @@ def local_azure(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        composition.reset()
+        bootstrap.reset()
         arm.stop()
         azurite.stop()
 

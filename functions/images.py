@@ -7,6 +7,7 @@ import logging
 import azure.functions as func
 
 from functions.http import error_response, json_response
+from shared.bootstrap import get_deps
 from shared.errors import LifeboatError
 from shared.images.requests import parse_replicate_request
 from shared.images.service import DryRun, replicate
@@ -22,7 +23,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 def images_replicate(req: func.HttpRequest) -> func.HttpResponse:
     """Protect a build, run output or artifact: 202 with the job; 200 with the plan (dry run)."""
     try:
-        result = replicate(parse_replicate_request(req.get_body()))
+        result = replicate(get_deps(), parse_replicate_request(req.get_body()))
     except LifeboatError as exc:
         return error_response(exc, "images/replicate")
     if isinstance(result, DryRun):

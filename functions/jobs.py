@@ -7,10 +7,10 @@ import logging
 import azure.functions as func
 
 from functions.http import json_response
+from shared.bootstrap import get_deps
 from shared.errors import ConfigurationError, InvalidInput, TransientError
 from shared.jobs.host import MAX_DEQUEUE_COUNT
 from shared.jobs.messages import JobMessage, parse_job_message
-from shared.jobs.runtime import get_job_service
 from shared.jobs.view import job_view
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def run_job(msg: func.QueueMessage) -> None:
     if message is None:
         return
     delivery = msg.dequeue_count or 1
-    result = get_job_service().handle(message, msg.id or "", delivery)
+    result = get_deps().jobs.handle(message, msg.id or "", delivery)
     log.info(
         "job %s: %s (state %s, next in %ss)",
         result.job_id,
@@ -70,7 +70,7 @@ def run_job_poison(msg: func.QueueMessage) -> None:
     if message is None:
         return
     reason = f"poison: the host gave up after {MAX_DEQUEUE_COUNT} deliveries of its message"
-    job = get_job_service().fail(message.job_id, reason)
+    job = get_deps().jobs.fail(message.job_id, reason)
     log.warning(
         "poison message for job %s: state %s",
         message.job_id,
@@ -85,7 +85,7 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the job, 404 for an unknown id, 400 for a malformed one."""
     job_id = req.route_params.get("id", "")
     try:
-        job = get_job_service().get(job_id)
+        job = get_deps().jobs.get(job_id)
     except InvalidInput as exc:
         return json_response(400, {"error": str(exc)})
     except TransientError as exc:

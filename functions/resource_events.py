@@ -6,6 +6,7 @@ import logging
 
 import azure.functions as func
 
+from shared.bootstrap import get_deps
 from shared.errors import InvalidInput
 from shared.events.resource import Parsed, ResourceEvent, parse_resource_event
 from shared.services.resource_events import Dispatch, Outcome, dispatch
@@ -23,7 +24,7 @@ def on_resource_event(event: func.EventGridEvent) -> None:
     else a handler raises propagates so that Event Grid redelivers."""
     try:
         parsed = parse_resource_event(_as_payload(event))
-        decision = dispatch(parsed)
+        decision = dispatch(get_deps(), parsed)
     except InvalidInput as exc:
         logger.warning(
             "dropped invalid event %s: %s",

@@ -7,6 +7,7 @@ import logging
 import azure.functions as func
 
 from functions.http import json_response, read_json
+from shared.bootstrap import get_deps
 from shared.errors import ConfigurationError, InvalidInput
 from shared.events.health import parse_alert
 from shared.services.service_health import AlertAssessment, assess_alert
@@ -27,7 +28,7 @@ def service_health(req: func.HttpRequest) -> func.HttpResponse:
         logger.warning("rejected alert: %s", exc, extra={"field": exc.field})
         return json_response(400, {"error": str(exc)})
     try:
-        assessment = assess_alert(alert)
+        assessment = assess_alert(alert, get_deps().settings)
     except ConfigurationError as exc:
         logger.error(
             "service-health cannot answer: setting %s is wrong: %s",

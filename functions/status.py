@@ -7,8 +7,9 @@ import logging
 import azure.functions as func
 
 from functions.http import json_response
+from shared.bootstrap import get_deps
 from shared.errors import ConfigurationError
-from shared.images.status import status_report
+from shared.services.status import status_report
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
     """
     templates = (req.params.get("templates") or "true").lower() != "false"
     try:
-        report = status_report(templates=templates)
+        report = status_report(get_deps(), optional=templates)
     except ConfigurationError as exc:
         logger.warning("status unavailable: %s", exc, extra={"setting": exc.setting})
         return json_response(500, {"error": str(exc)})

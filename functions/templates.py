@@ -7,6 +7,7 @@ import logging
 import azure.functions as func
 
 from functions.http import ErrorStatus, error_response, json_response
+from shared.bootstrap import get_deps
 from shared.errors import LifeboatError
 from shared.templates.errors import (
     BackupNotFound,
@@ -36,7 +37,7 @@ _STATUS: ErrorStatus = (
 def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
     """Back up one template (`{"templateId"}`) or all (`{"all": true}`); 200 with the outcome."""
     try:
-        result = backup_on_request(parse_backup_request(req.get_body()))
+        result = backup_on_request(parse_backup_request(req.get_body()), get_deps())
     except LifeboatError as exc:
         return error_response(exc, "templates/backup", _STATUS)
     return json_response(200, result.to_dict())
@@ -47,7 +48,7 @@ def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
 def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
     """Recreate a template in its DR region: 201 created, 200 unchanged or dry run."""
     try:
-        result = restore_template(parse_restore_request(req.get_body()))
+        result = restore_template(parse_restore_request(req.get_body()), get_deps())
     except LifeboatError as exc:
         return error_response(exc, "templates/restore", _STATUS)
     logger.info(
