@@ -1,8 +1,8 @@
 """The one composition root: settings, clients, stores, clock and job service, once per worker.
 
 Only the function adapters (functions/) and the dev tools call `get_deps()`; everything below
-receives the `Deps` it needs. Tests call `bootstrap()` with fakes of the store ports, or
-`configure()` the process-wide root with a manual clock and their own job kinds.
+receives the `Deps` it needs. Tests call `bootstrap()` with their own settings, clock or store
+implementations, or `configure()` the process-wide root with a manual clock and job kinds.
 """
 
 from __future__ import annotations

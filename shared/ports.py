@@ -1,7 +1,8 @@
 """The storage ports services act through: job store, backup store, record store (Protocols).
 
-Each has one Azure implementation (Table or Blob storage) and an in-memory fake in
-tests/fakes.py; tests/functional/test_store_contracts.py runs the same contract against both.
+Each has one Azure implementation (shared.jobs.store.JobStore on Table storage,
+shared.templates.store.TemplateStore and shared.azure.blobs.BlobRecordStore on Blob storage);
+shared.bootstrap.bootstrap() accepts any other implementation of them.
 """
 
 from __future__ import annotations
