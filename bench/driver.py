@@ -39,10 +39,10 @@ class ConcurrentDriver:
         clock: Callable[[], datetime],
         advance: Callable[[float], Any],
     ) -> None:
-        from shared.composition import get_clients, get_settings
+        from shared.bootstrap import get_deps
 
-        service = get_clients().queue_service()
-        self._queue = service.get_queue_client(get_settings().jobs_queue)
+        service = get_deps().clients.queue_service()
+        self._queue = service.get_queue_client(get_deps().settings.jobs_queue)
         self._workers = workers
         self._clock = clock
         self._advance = advance

@@ -202,12 +202,12 @@ class RunResult:
 
 def _finish_builds(local: RemoteAzure, count: int) -> list[str]:
     """Seed `count` templates, start every run, and move the clock past their end."""
-    from shared.composition import get_clients
+    from shared.bootstrap import get_deps
 
     arm, sub = local.arm, local.subscription
     body, names = estate(sub, count)
     arm.seed(body)
-    ops = get_clients().image_builder(sub).virtual_machine_image_templates
+    ops = get_deps().clients.image_builder(sub).virtual_machine_image_templates
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda n: ops.begin_run(RG, n, polling=False), names))
     arm.clock.advance(40 * 60)  # every build has just completed
@@ -237,10 +237,10 @@ def _deliver(sub: str, template_id: str) -> float:
 def _to_dr_ready(since: datetime) -> tuple[float, ...]:
     """Emulated seconds from `since` to each artifact record's DR-ready time, sorted."""
     from shared.azure.image_builds import parse_time
-    from shared.composition import get_clients, get_settings
+    from shared.bootstrap import get_deps
     from shared.images.records import list_artifacts
 
-    ready = (parse_time(r.dr_ready_at) for r in list_artifacts(get_clients(), get_settings()))
+    ready = (parse_time(r.dr_ready_at) for r in list_artifacts(get_deps().records))
     return tuple(sorted((t - since).total_seconds() for t in ready if t is not None))
 
 
@@ -252,7 +252,7 @@ def run_builds(
     With `rate_limits` the emulator enforces ARM's token buckets (429 + Retry-After, slept
     for real by the SDK), so the wall time shows the quota-paced run.
     """
-    from shared.jobs import get_job_service
+    from shared.bootstrap import get_deps
 
     arm = local.arm
     template_ids = _finish_builds(local, count)
@@ -272,7 +272,7 @@ def run_builds(
         arm.faults.latency(0.0)
         arm.faults.rate_limits(False)
     entries = arm.log.entries()
-    jobs = Counter(f"{j.kind}:{j.state.value}" for j in get_job_service().list())
+    jobs = Counter(f"{j.kind}:{j.state.value}" for j in get_deps().jobs.list())
     calls: Counter[str] = Counter(str(e.op_type) for e in entries)
     faults = sum(1 for e in entries if e.status == 429)
     return RunResult(
@@ -286,9 +286,9 @@ def _drive(
 ) -> tuple[float, float]:
     """Deliver every event concurrently and drain the jobs; return (wall, worker) seconds."""
     from bench.driver import ConcurrentDriver
-    from shared.jobs import runtime
+    from shared import bootstrap
 
-    runtime.configure(clock=local.arm.clock.now, storage_delays=False)
+    bootstrap.configure(clock=local.arm.clock.now, storage_delays=False)
     sampler.start()
     started = time.perf_counter()
     try:
@@ -298,7 +298,7 @@ def _drive(
         return time.perf_counter() - started, events + stats.busy_seconds
     finally:
         sampler.stop()
-        runtime.reset()
+        bootstrap.reset()
 
 
 def second_sweep(local: RemoteAzure) -> Counter[str]:
@@ -306,12 +306,12 @@ def second_sweep(local: RemoteAzure) -> Counter[str]:
     from azure.functions.timer import TimerRequest
 
     from functions.reconcile import reconcile
-    from shared.jobs import runtime
+    from shared import bootstrap
 
     local.arm.log.clear()
-    runtime.configure(clock=local.arm.clock.now, storage_delays=False)
+    bootstrap.configure(clock=local.arm.clock.now, storage_delays=False)
     try:
         reconcile(TimerRequest())
     finally:
-        runtime.reset()
+        bootstrap.reset()
     return local.arm.log.counts()

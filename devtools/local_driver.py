@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shared import bootstrap
 from shared.errors import InvalidInput
-from shared.jobs import runtime
 from shared.jobs.clock import Clock, system_clock
 from shared.jobs.host import MAX_DEQUEUE_COUNT, VISIBILITY_TIMEOUT_SECONDS
 from shared.jobs.messages import parse_job_message
@@ -67,9 +67,7 @@ class LocalDriver:
         poison_entry: Entry | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        from shared.composition import get_clients
-
-        service = get_clients().queue_service()
+        service = bootstrap.get_deps().clients.queue_service()
         self._queue = service.get_queue_client(queue_name)
         self._poison = service.get_queue_client(f"{queue_name}-poison")
         self._entry = entry
@@ -241,16 +239,15 @@ def local_driver(
     it fast-forwards waits. The production composition is restored on exit.
     """
     from functions.jobs import run_job, run_job_poison
-    from shared.composition import get_settings
 
-    runtime.configure(clock=clock, registry=registry, storage_delays=advance is None)
+    deps = bootstrap.configure(clock=clock, registry=registry, storage_delays=advance is None)
     try:
         yield LocalDriver(
             run_job,
-            get_settings().jobs_queue,
+            deps.settings.jobs_queue,
             clock=clock,
             advance=advance,
             poison_entry=run_job_poison,
         )
     finally:
-        runtime.reset()
+        bootstrap.reset()

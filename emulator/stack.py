@@ -44,12 +44,12 @@ def local_azure(
 
 @contextmanager
 def app_environment(env: Mapping[str, str]) -> Iterator[None]:
-    """Set `env` for the app (its composition rebuilt from it); restore both after."""
-    from shared import composition
+    """Set `env` for the app (its composition root rebuilt from it); restore both after."""
+    from shared import bootstrap
 
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    composition.reset()
+    bootstrap.reset()
     try:
         yield
     finally:
@@ -58,7 +58,7 @@ def app_environment(env: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        composition.reset()
+        bootstrap.reset()
 
 
 def app_settings(

@@ -19,11 +19,12 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.route(route="images/replicate", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def images_replicate(req: func.HttpRequest) -> func.HttpResponse:
     """Protect a build, run output or artifact: 202 with the job; 200 with the plan (dry run)."""
+    from shared.bootstrap import get_deps
     from shared.images.requests import parse_replicate_request
     from shared.images.service import DryRun, replicate
 
     try:
-        result = replicate(parse_replicate_request(req.get_body()))
+        result = replicate(get_deps(), parse_replicate_request(req.get_body()))
     except LifeboatError as exc:
         return error_response(exc, "images/replicate")
     if isinstance(result, DryRun):

@@ -49,13 +49,13 @@ def run_job(msg: func.QueueMessage) -> None:
     Returns normally (the host deletes the message) unless advancing failed before the last
     delivery: then the exception propagates and the host redelivers.
     """
-    from shared.jobs.runtime import get_job_service
+    from shared.bootstrap import get_deps
 
     message = _message(msg)
     if message is None:
         return
     delivery = msg.dequeue_count or 1
-    result = get_job_service().handle(message, msg.id or "", delivery)
+    result = get_deps().jobs.handle(message, msg.id or "", delivery)
     log.info(
         "job %s: %s (state %s, next in %ss)",
         result.job_id,
@@ -70,14 +70,14 @@ def run_job(msg: func.QueueMessage) -> None:
 @bp.queue_trigger(arg_name="msg", queue_name=POISON_QUEUE, connection=STORAGE_CONNECTION)
 def run_job_poison(msg: func.QueueMessage) -> None:
     """Fail the job whose message the host gave up on (e.g. the worker died on every delivery)."""
+    from shared.bootstrap import get_deps
     from shared.jobs.host import MAX_DEQUEUE_COUNT
-    from shared.jobs.runtime import get_job_service
 
     message = _message(msg)
     if message is None:
         return
     reason = f"poison: the host gave up after {MAX_DEQUEUE_COUNT} deliveries of its message"
-    job = get_job_service().fail(message.job_id, reason)
+    job = get_deps().jobs.fail(message.job_id, reason)
     log.warning(
         "poison message for job %s: state %s",
         message.job_id,
@@ -90,12 +90,12 @@ def run_job_poison(msg: func.QueueMessage) -> None:
 @bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the job, 404 for an unknown id, 400 for a malformed one."""
-    from shared.jobs.runtime import get_job_service
+    from shared.bootstrap import get_deps
     from shared.jobs.view import job_view
 
     job_id = req.route_params.get("id", "")
     try:
-        job = get_job_service().get(job_id)
+        job = get_deps().jobs.get(job_id)
     except InvalidInput as exc:
         return json_response(400, {"error": str(exc)})
     except TransientError as exc:

@@ -12,7 +12,7 @@ from shared.errors import TransientError
 logger = logging.getLogger(__name__)
 
 # Every 30 minutes: a lost build event costs at most half an hour of exposure. Templates are
-# swept once a day within these runs (shared.services.reconcile.TEMPLATE_SWEEP_EVERY).
+# swept once a day within these runs (shared.templates.schedule.TEMPLATE_SWEEP_EVERY).
 RECONCILE_SCHEDULE = "0 */30 * * * *"
 
 # azure-functions leaves Blueprint.__init__ unannotated.
@@ -23,9 +23,10 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.timer_trigger(arg_name="timer", schedule=RECONCILE_SCHEDULE, run_on_startup=False)
 def reconcile(timer: func.TimerRequest) -> None:
     """Run the sweeps; raise TransientError when one failed, so the failure shows in monitoring."""
+    from shared.bootstrap import get_deps
     from shared.services.reconcile import reconcile as run_reconcile
 
-    report = run_reconcile(datetime.now(UTC))
+    report = run_reconcile(get_deps(), datetime.now(UTC))
     logger.info(
         "reconcile: images %s, templates %s, errors %s",
         "swept" if report.images is not None else "not swept",

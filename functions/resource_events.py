@@ -24,12 +24,13 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 def on_resource_event(event: func.EventGridEvent) -> None:
     """Parse, route and handle one event. Invalid events are logged and dropped; anything
     else a handler raises propagates so that Event Grid redelivers."""
+    from shared.bootstrap import get_deps
     from shared.events.resource import parse_resource_event
     from shared.services.resource_events import Outcome, dispatch
 
     try:
         parsed = parse_resource_event(_as_payload(event))
-        decision = dispatch(parsed)
+        decision = dispatch(get_deps(), parsed)
     except InvalidInput as exc:
         logger.warning(
             "dropped invalid event %s: %s",

@@ -23,6 +23,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.route(route="service-health", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def service_health(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the decision about an alert, 400 naming the bad field, 500 on bad config."""
+    from shared.bootstrap import get_deps
     from shared.events.health import parse_alert
     from shared.services.service_health import assess_alert
 
@@ -32,7 +33,7 @@ def service_health(req: func.HttpRequest) -> func.HttpResponse:
         logger.warning("rejected alert: %s", exc, extra={"field": exc.field})
         return json_response(400, {"error": str(exc)})
     try:
-        assessment = assess_alert(alert)
+        assessment = assess_alert(alert, get_deps().settings)
     except ConfigurationError as exc:
         logger.error(
             "service-health cannot answer: setting %s is wrong: %s",

@@ -23,11 +23,12 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
     `?templates=false` leaves out the template findings (they read ARM; builds read only the
     DR-region storage account).
     """
-    from shared.images.status import status_report
+    from shared.bootstrap import get_deps
+    from shared.services.status import status_report
 
     templates = (req.params.get("templates") or "true").lower() != "false"
     try:
-        report = status_report(templates=templates)
+        report = status_report(get_deps(), optional=templates)
     except ConfigurationError as exc:
         logger.warning("status unavailable: %s", exc, extra={"setting": exc.setting})
         return json_response(500, {"error": str(exc)})

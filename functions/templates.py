@@ -32,11 +32,12 @@ _STATUS: ErrorStatus = (
 @bp.route(route="templates/backup", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
     """Back up one template (`{"templateId"}`) or all (`{"all": true}`); 200 with the outcome."""
+    from shared.bootstrap import get_deps
     from shared.templates.requests import parse_backup_request
     from shared.templates.service import backup_on_request
 
     try:
-        result = backup_on_request(parse_backup_request(req.get_body()))
+        result = backup_on_request(parse_backup_request(req.get_body()), get_deps())
     except LifeboatError as exc:
         return error_response(exc, "templates/backup", _STATUS)
     return json_response(200, result.to_dict())
@@ -46,11 +47,12 @@ def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="templates/restore", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
     """Recreate a template in its DR region: 201 created, 200 unchanged or dry run."""
+    from shared.bootstrap import get_deps
     from shared.templates.recovery import RestoreOutcome, restore_template
     from shared.templates.requests import parse_restore_request
 
     try:
-        result = restore_template(parse_restore_request(req.get_body()))
+        result = restore_template(parse_restore_request(req.get_body()), get_deps())
     except LifeboatError as exc:
         return error_response(exc, "templates/restore", _STATUS)
     logger.info(

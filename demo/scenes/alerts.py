@@ -41,9 +41,9 @@ _VERSION = (
 def run(say: Say) -> bool:
     """Post every alert sample and deliver every ARM event; return False on any surprise."""
     import function_app  # noqa: F401  (the app as the host loads it: logging, blueprints)
-    from shared.composition import get_settings
+    from shared.bootstrap import get_deps
 
-    regions = ", ".join(get_settings().primary_regions) or "(none)"
+    regions = ", ".join(get_deps().settings.primary_regions) or "(none)"
     say(f"Protected regions (LIFEBOAT_PRIMARY_REGIONS, set by the demo): {regions}")
     say("\nPOST /api/service-health")
     alerts_ok = all([_post_alert(label, body, say) for label, body in _alerts()])

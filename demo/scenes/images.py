@@ -85,9 +85,9 @@ class _Watcher:
         self.seen: dict[str, str] = {}
 
     def _state(self) -> dict[str, str]:
-        from shared.jobs import get_job_service
+        from shared.bootstrap import get_deps
 
-        state = {_job_name(j): _job(j) for j in get_job_service().list()}
+        state = {_job_name(j): _job(j) for j in get_deps().jobs.list()}
         for type_ in WATCHED:
             for r in self.arm.state.list(type_, DR_RG):
                 state[r["id"].lower()] = _describe(r)
@@ -144,9 +144,9 @@ def run(say: Say) -> bool:
 
 def local_clients() -> Any:
     """The app's Azure clients (pointed at the emulator)."""
-    from shared.composition import get_clients
+    from shared.bootstrap import get_deps
 
-    return get_clients()
+    return get_deps().clients
 
 
 def _finish(say: Say) -> bool:

@@ -75,10 +75,11 @@ def _backups(say: Say, tid: Any) -> None:
 
 
 def _readiness(say: Say) -> None:
+    from shared.bootstrap import get_deps
     from shared.templates.status import template_readiness
 
     say("\nReadiness findings (what /api/status reports):")
-    for finding in template_readiness():
+    for finding in template_readiness(get_deps()):
         say(f"  {finding.template_id.rsplit('/', 1)[1]}: {finding.code} — {finding.message}")
 
 

@@ -220,3 +220,23 @@ def list_metadata(clients: AzureClients, container: str, prefix: str) -> dict[st
         }
     except ResourceNotFoundError:
         return {}
+
+
+class BlobRecordStore:
+    """The record store on one container of the DR-region account (JSON blobs with metadata)."""
+
+    def __init__(self, clients: AzureClients, container: str) -> None:
+        self._clients = clients
+        self._container = container
+
+    def put(self, name: str, body: Mapping[str, Any], metadata: Mapping[str, str]) -> None:
+        """Write (overwrite) record `name` with its listable metadata."""
+        put_json(self._clients, self._container, name, body, metadata)
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """Return record `name`, or None when there is none."""
+        return get_json(self._clients, self._container, name)
+
+    def list_metadata(self, prefix: str) -> dict[str, dict[str, str]]:
+        """Return name → metadata of every record under `prefix` (one listing)."""
+        return list_metadata(self._clients, self._container, prefix)

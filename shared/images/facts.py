@@ -11,7 +11,9 @@ from shared.azure import blobs, disks, galleries, managed_images
 from shared.azure.disks import Disk, Snapshot
 from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
-from shared.images import naming
+from shared.engine import names as naming
+from shared.engine.names import ImageNames
+from shared.images.image_protection import staged_route
 from shared.images.model import (
     Artifact,
     ArtifactKind,
@@ -22,8 +24,6 @@ from shared.images.model import (
     VhdFacts,
     version_id_of,
 )
-from shared.images.naming import ImageNames
-from shared.images.plan_image import staged_route
 from shared.images.policy import dr_region_for
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ class _ZoneCache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.by_subscription: dict[str, frozenset[str]] = {}
+        # One lookup per subscription however many workers miss at once (single flight).
+        self.inflight: dict[str, threading.Lock] = {}
 
 
 _zones = _ZoneCache()
@@ -45,12 +47,18 @@ def dr_zonal(clients: AzureClients, subscription: str, region: str | None) -> bo
     """True when `region` has availability zones (read once per subscription and process)."""
     if not region:
         return False
+    key = subscription.lower()
     with _zones.lock:
-        known = _zones.by_subscription.get(subscription.lower())
+        known = _zones.by_subscription.get(key)
+        flight = _zones.inflight.setdefault(key, threading.Lock())
     if known is None:
-        known = galleries.list_zonal_regions(clients, subscription)
-        with _zones.lock:
-            _zones.by_subscription[subscription.lower()] = known
+        with flight:
+            with _zones.lock:
+                known = _zones.by_subscription.get(key)
+            if known is None:
+                known = galleries.list_zonal_regions(clients, subscription)
+                with _zones.lock:
+                    _zones.by_subscription[key] = known
     return region in known
 
 

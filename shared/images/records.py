@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from shared.azure import blobs
-from shared.images.build_plan import BuildDecision
-from shared.images.model import Artifact, ArtifactPlan
-from shared.images.naming import short_hash
+from shared.engine.names import short_hash
+from shared.images.build_decision import BuildDecision
+from shared.images.model import Artifact, ArtifactProtection
 
 if TYPE_CHECKING:
-    from shared.azure.clients import AzureClients
-    from shared.config import Settings
+    from shared.ports import RecordStore
 
 SCHEMA = 1
 BUILDS = "builds/"
@@ -61,8 +59,7 @@ def _run_meta(run: Mapping[str, Any], template: str | None = None) -> dict[str, 
 
 
 def write_build(
-    clients: AzureClients,
-    settings: Settings,
+    records: RecordStore,
     build_key: str,
     decision: Mapping[str, Any],
     now: datetime,
@@ -86,7 +83,7 @@ def write_build(
         "updated": now.isoformat(),
     }
     meta = _build_meta(decision)
-    blobs.put_json(clients, settings.records_container, build_blob(build_key), body, meta)
+    records.put(build_blob(build_key), body, meta)
 
 
 def _build_meta(decision: Mapping[str, Any]) -> dict[str, str]:
@@ -139,8 +136,7 @@ class ArtifactRecord:
 
 
 def write_artifact(
-    clients: AzureClients,
-    settings: Settings,
+    records: RecordStore,
     artifact: Artifact,
     plan: Mapping[str, Any],
     *,
@@ -171,28 +167,26 @@ def write_artifact(
         "reason": _meta(plan.get("reason")),
     }
     name = artifact_blob(artifact.job_key)
-    blobs.put_json(clients, settings.records_container, name, body, meta)
+    records.put(name, body, meta)
 
 
-def plan_record(plan: ArtifactPlan) -> dict[str, Any]:
+def plan_record(plan: ArtifactProtection) -> dict[str, Any]:
     """Return the part of a plan kept in job data and the record (no request bodies)."""
     data = plan.as_json()
     return {k: data[k] for k in ("state", "reason", "dr_region", "dr_artifacts", "steps")}
 
 
-def read_artifact(
-    clients: AzureClients, settings: Settings, artifact_key: str
-) -> dict[str, Any] | None:
+def read_artifact(records: RecordStore, artifact_key: str) -> dict[str, Any] | None:
     """Return one artifact's recovery record (`artifact_key`: Artifact.job_key), or None."""
-    return blobs.get_json(clients, settings.records_container, artifact_blob(artifact_key))
+    return records.get(artifact_blob(artifact_key))
 
 
-def list_builds(clients: AzureClients, settings: Settings) -> dict[str, dict[str, str]]:
+def list_builds(records: RecordStore) -> dict[str, dict[str, str]]:
     """Return build record name → metadata (one listing of the DR account).
 
     Storage may hand back an empty metadata value as None: every value is a string here.
     """
-    found = blobs.list_metadata(clients, settings.records_container, BUILDS)
+    found = records.list_metadata(BUILDS)
     return {name: {k: v or "" for k, v in meta.items()} for name, meta in found.items()}
 
 
@@ -201,9 +195,9 @@ def listed_records(meta: Mapping[str, str]) -> tuple[str, ...]:
     return tuple((meta.get("records") or "").split())
 
 
-def list_artifacts(clients: AzureClients, settings: Settings) -> Sequence[ArtifactRecord]:
+def list_artifacts(records: RecordStore) -> Sequence[ArtifactRecord]:
     """Return every artifact record's summary (one listing of the DR account)."""
-    found = blobs.list_metadata(clients, settings.records_container, IMAGES)
+    found = records.list_metadata(IMAGES)
     fields = ("template", "runstart", "runend", "state", "kind", "source", "readyat", "reason")
     return [
         ArtifactRecord(name, *(str(m.get(f) or "") for f in fields))

@@ -14,10 +14,10 @@ from shared.azure.image_templates import (
     begin_create_image_template,
     get_image_template,
 )
+from shared.bootstrap import Deps
 from shared.errors import ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
 from shared.templates.azure_errors import azure_failures
-from shared.templates.deps import TemplateDeps, default_deps
 from shared.templates.errors import (
     BackupDamaged,
     BackupNotFound,
@@ -28,10 +28,10 @@ from shared.templates.requests import LATEST, RestoreRequest
 from shared.templates.restore import (
     Attention,
     Change,
-    RestorePlan,
+    RestoreSpec,
     RestoreTarget,
     already_restored,
-    plan_restore,
+    prepare_restore,
 )
 from shared.templates.sources import distribute_attention, source_facts
 
@@ -80,8 +80,8 @@ class RestoreResult:
         }
 
 
-def _resolve(ref: str, template_id: ResourceId, deps: TemplateDeps) -> str:
-    stored = deps.store.list_versions(template_id)
+def _resolve(ref: str, template_id: ResourceId, deps: Deps) -> str:
+    stored = deps.backups.list_versions(template_id)
     if not stored:
         raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
     matches = sorted(v.content_hash for v in stored if v.content_hash.startswith(ref))
@@ -92,21 +92,21 @@ def _resolve(ref: str, template_id: ResourceId, deps: TemplateDeps) -> str:
     return matches[0]
 
 
-def _latest(template_id: ResourceId, deps: TemplateDeps) -> str:
+def _latest(template_id: ResourceId, deps: Deps) -> str:
     """The hash the pointer names; raises BackupNotFound, or BackupDamaged for a bad pointer."""
-    found = deps.store.read_pointer(template_id)
+    found = deps.backups.read_pointer(template_id)
     if found is None:
         raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
     return found[0].content_hash
 
 
-def _load(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, dict[str, Any]]:
+def _load(request: RestoreRequest, deps: Deps) -> tuple[str, dict[str, Any]]:
     template_id = request.template_id
     if request.backup == LATEST:
         digest = _latest(template_id, deps)
     else:
         digest = _resolve(request.backup, template_id, deps)  # works without a readable pointer
-    data = deps.store.read_version(template_id, digest)
+    data = deps.backups.read_version(template_id, digest)
     if data is None:
         raise BackupNotFound("backup", f"backup {digest} of {template_id} is missing")
     return digest, _parse(data, digest, template_id)
@@ -127,7 +127,7 @@ def _parse(data: bytes, digest: str, template_id: ResourceId) -> dict[str, Any]:
     return body
 
 
-def _target(dr_region: str, deps: TemplateDeps) -> RestoreTarget:
+def _target(dr_region: str, deps: Deps) -> RestoreTarget:
     s = deps.settings
     account_url = str(deps.clients.blob_service("dr").url).rstrip("/")
     return RestoreTarget(
@@ -142,7 +142,7 @@ def _target(dr_region: str, deps: TemplateDeps) -> RestoreTarget:
     )
 
 
-def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestorePlan]:
+def restore_spec_for(request: RestoreRequest, deps: Deps) -> tuple[str, RestoreSpec]:
     """Return the backup hash and the restore plan, reading only DR storage (and probes).
 
     Raises BackupNotFound / InvalidInput for unknown backups, BackupDamaged for an unreadable
@@ -154,7 +154,7 @@ def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestoreP
         dr_region = deps.settings.dr_region(primary)
         facts = source_facts(backup, dr_region, deps)
         target = _target(dr_region, deps)
-        plan = plan_restore(request.template_id, backup, target, facts, request.name)
+        plan = prepare_restore(request.template_id, backup, target, facts, request.name)
         extra = distribute_attention(plan.body, deps)
     except InvalidInput as exc:
         # The request was fine; the stored body is not a restorable template.
@@ -163,7 +163,7 @@ def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestoreP
     return digest, replace(plan, attention=plan.attention + extra)
 
 
-def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) -> RestoreResult:
+def restore_template(request: RestoreRequest, deps: Deps) -> RestoreResult:
     """Recreate the template in its DR region from its latest (or chosen) backup.
 
     Idempotent: when the DR template already holds this content nothing is written. A dry
@@ -173,13 +173,12 @@ def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) 
     the app, e.g. no assign/action on the template's identity), TransientError (throttled or
     unavailable).
     """
-    deps = deps or default_deps()
     with azure_failures("template restore", deps.clock):
         return _restore(request, deps)
 
 
-def _restore(request: RestoreRequest, deps: TemplateDeps) -> RestoreResult:
-    digest, plan = plan_for(request, deps)
+def _restore(request: RestoreRequest, deps: Deps) -> RestoreResult:
+    digest, plan = restore_spec_for(request, deps)
     if request.dry_run or deps.settings.dry_run:
         return _result(RestoreOutcome.DRY_RUN, request.template_id, digest, plan)
     existing = get_image_template(deps.clients, plan.target_id)
@@ -194,7 +193,7 @@ def _restore(request: RestoreRequest, deps: TemplateDeps) -> RestoreResult:
     return _result(RestoreOutcome.CREATED, request.template_id, digest, plan, _state(created))
 
 
-def _put(plan: RestorePlan, deps: TemplateDeps) -> dict[str, Any] | None:
+def _put(plan: RestoreSpec, deps: Deps) -> dict[str, Any] | None:
     from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
     try:
@@ -212,7 +211,7 @@ def _put(plan: RestorePlan, deps: TemplateDeps) -> dict[str, Any] | None:
     return created.as_dict() if hasattr(created, "as_dict") else None
 
 
-def _refused(plan: RestorePlan, exc: HttpResponseError) -> LifeboatError:
+def _refused(plan: RestoreSpec, exc: HttpResponseError) -> LifeboatError:
     """ConfigurationError when Azure denied the app (401/403), else RestoreRejected."""
     code = exc.error.code if exc.error else exc.status_code
     message = exc.error.message if exc.error else exc.reason
@@ -245,7 +244,7 @@ def _result(
     outcome: str,
     template_id: ResourceId,
     digest: str,
-    plan: RestorePlan,
+    plan: RestoreSpec,
     state: str | None = None,
 ) -> RestoreResult:
     return RestoreResult(

@@ -19,7 +19,7 @@ from shared.templates.restore import Attention, SourceFacts
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
-    from shared.templates.deps import TemplateDeps
+    from shared.bootstrap import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def _regions(version: Mapping[str, Any]) -> set[str]:
     return found
 
 
-def dr_gallery_copy(version_id: ResourceId, deps: TemplateDeps) -> ResourceId | None:
+def dr_gallery_copy(version_id: ResourceId, deps: Deps) -> ResourceId | None:
     """Return the id the version would have in the DR gallery (same image and version names)."""
     if len(version_id.names) != 3:
         return None
@@ -83,7 +83,7 @@ def dr_gallery_copy(version_id: ResourceId, deps: TemplateDeps) -> ResourceId | 
     return None if copy.key() == version_id.key() else copy
 
 
-def source_facts(body: Mapping[str, Any], dr_region: str, deps: TemplateDeps) -> SourceFacts:
+def source_facts(body: Mapping[str, Any], dr_region: str, deps: Deps) -> SourceFacts:
     """Return whether the template's source image can be used in `dr_region`.
 
     Platform images are everywhere (no facts). A managed image lives in the template's own
@@ -108,7 +108,7 @@ def source_facts(body: Mapping[str, Any], dr_region: str, deps: TemplateDeps) ->
     return SourceFacts(in_dr_region=found is not None and dr_region in _regions(found))
 
 
-def source_generation(body: Mapping[str, Any], deps: TemplateDeps) -> int | None:
+def source_generation(body: Mapping[str, Any], deps: Deps) -> int | None:
     """Return the source image's Hyper-V generation (1 or 2), None when it cannot be told.
 
     Platform images by SKU name; gallery versions by their image definition's
@@ -131,7 +131,7 @@ def source_generation(body: Mapping[str, Any], deps: TemplateDeps) -> int | None
     return hyperv_generation((found.get("properties") or {}).get("hyperVGeneration") or "V1")
 
 
-def distribute_attention(body: Mapping[str, Any], deps: TemplateDeps) -> tuple[Attention, ...]:
+def distribute_attention(body: Mapping[str, Any], deps: Deps) -> tuple[Attention, ...]:
     """Return attention items for SharedImage outputs whose DR image definition is missing.
 
     The restore points SharedImage outputs at the same definition in the DR gallery; Image

@@ -7,9 +7,9 @@ from typing import Any
 
 from shared.arm_id import ResourceId
 from shared.azure.image_templates import get_image_template, list_image_templates
+from shared.bootstrap import Deps
 from shared.errors import ConfigurationError
 from shared.templates.backup import Pointer, content_hash, deployable
-from shared.templates.deps import TemplateDeps, default_deps
 from shared.templates.errors import BackupDamaged
 from shared.templates.readiness import Finding, TemplateFacts, template_findings
 from shared.templates.service import NO_SCOPE, is_restored_copy
@@ -18,7 +18,7 @@ from shared.templates.sources import source_facts, source_generation
 logger = logging.getLogger(__name__)
 
 
-def template_readiness(deps: TemplateDeps | None = None) -> list[Finding]:
+def template_readiness(deps: Deps) -> list[Finding]:
     """Return the readiness findings of every image template in Settings.subscriptions.
 
     Findings: Hyper-V generation 1 source, backup missing, damaged or older than the last
@@ -26,7 +26,6 @@ def template_readiness(deps: TemplateDeps | None = None) -> list[Finding]:
     and (alone, with an empty template id) no subscription in scope. An empty list means
     every template is ready. Raises azure.core errors when the Resource Graph listing fails.
     """
-    deps = deps or default_deps()
     if not deps.settings.subscriptions:
         return [Finding("", "no_subscriptions", NO_SCOPE, "set LIFEBOAT_SUBSCRIPTIONS")]
     findings: list[Finding] = []
@@ -36,7 +35,7 @@ def template_readiness(deps: TemplateDeps | None = None) -> list[Finding]:
     return findings
 
 
-def _one(template_id: ResourceId, deps: TemplateDeps) -> list[Finding]:
+def _one(template_id: ResourceId, deps: Deps) -> list[Finding]:
     from azure.core.exceptions import AzureError
 
     name = str(template_id)
@@ -56,7 +55,7 @@ def _one(template_id: ResourceId, deps: TemplateDeps) -> list[Finding]:
 
 
 def _facts(
-    template_id: ResourceId, body: dict[str, Any], dr_region: str, deps: TemplateDeps
+    template_id: ResourceId, body: dict[str, Any], dr_region: str, deps: Deps
 ) -> TemplateFacts:
     pointer, damage = _pointer(template_id, deps)
     source = source_facts(body, dr_region, deps)
@@ -72,10 +71,22 @@ def _facts(
     )
 
 
-def _pointer(template_id: ResourceId, deps: TemplateDeps) -> tuple[Pointer | None, str | None]:
+def _pointer(template_id: ResourceId, deps: Deps) -> tuple[Pointer | None, str | None]:
     """The latest-backup pointer, or why it could not be read (a damaged blob is a finding)."""
     try:
-        found = deps.store.read_pointer(template_id)
+        found = deps.backups.read_pointer(template_id)
     except BackupDamaged as exc:
         return None, exc.message
     return (found[0] if found else None), None
+
+
+def template_status(deps: Deps) -> dict[str, Any]:
+    """Return the templates section of /api/status; `available: false` while ARM is unreachable."""
+    from azure.core.exceptions import AzureError
+
+    try:
+        findings = template_readiness(deps)
+    except AzureError as exc:
+        # Resource Graph may be unreachable in an outage; image readiness still answers.
+        return {"available": False, "error": type(exc).__name__, "findings": []}
+    return {"available": True, "findings": [f.to_dict() for f in findings]}

@@ -8,13 +8,13 @@ import pytest
 
 from functions.resource_events import on_resource_event
 from shared.arm_id import ResourceId
-from shared.composition import get_clients, get_settings
-from shared.images import naming
+from shared.bootstrap import get_deps
+from shared.engine import names as naming
 from shared.images.model import Artifact, ArtifactKind
 from shared.images.service import start_artifact
 from shared.images.status import image_status
 from shared.images.sweep import sweep_images
-from shared.jobs import JobState, get_job_service
+from shared.jobs import JobState
 from tests.plugins.arm import LifeboatEnv
 from tests.support.images import (
     COMPUTE,
@@ -46,12 +46,12 @@ def version_event(subject: str) -> Any:
 
 
 def _builds(arm: Any) -> dict[str, Any]:
-    report = image_status(get_clients(), get_settings(), arm.clock.now())
+    report = image_status(get_deps(), arm.clock.now())
     return {b["run_start"]: b for b in report["builds"]}
 
 
 def _jobs(kind: str) -> list[Any]:
-    return get_job_service().list(kind=kind)
+    return get_deps().jobs.list(kind=kind)
 
 
 def test_version_event_before_the_build_event_still_makes_the_build_dr_ready(
@@ -69,7 +69,7 @@ def test_version_event_before_the_build_event_still_makes_the_build_dr_ready(
         assert d.run() is True
         on_resource_event(grid_event(build_event("web")))
         assert d.run() is True
-        again = sweep_images(get_clients(), get_settings())
+        again = sweep_images(get_deps())
         assert d.run() is True
 
     (build,) = _builds(arm).values()
@@ -90,13 +90,13 @@ def test_manual_artifact_request_then_sweeps_do_not_break_the_sweep(
     (version,) = resources(arm, VERSIONS, f"{COMPUTE}/galleries")
 
     with driver(arm) as d:
-        start_artifact(Artifact(ArtifactKind.GALLERY_VERSION, version["id"]))
+        start_artifact(get_deps(), Artifact(ArtifactKind.GALLERY_VERSION, version["id"]))
         assert d.run() is True
         start_run(lifeboat_env, "other")
         arm.clock.advance(3600)
-        first = sweep_images(get_clients(), get_settings())
+        first = sweep_images(get_deps())
         assert d.run() is True
-        second = sweep_images(get_clients(), get_settings())
+        second = sweep_images(get_deps())
 
     assert len(first.builds_started) == 2
     assert second.builds_started == () and second.artifacts_started == ()
@@ -113,7 +113,7 @@ def test_versions_lifeboat_writes_itself_are_not_replicated_again(
     staging_versions = f"{DR_RG}/providers/Microsoft.Compute/galleries"
 
     with driver(arm) as d:
-        sweep_images(get_clients(), get_settings())
+        sweep_images(get_deps())
         d.run(until=lambda: bool(resources(arm, VERSIONS, staging_versions)))
         (staged,) = resources(arm, VERSIONS, staging_versions)
         assert "_staging_" in staged["id"]
@@ -140,7 +140,7 @@ def test_a_build_job_that_gave_up_is_retried_by_the_next_sweep(lifeboat_env: Lif
         arm.faults.clear()
         arm.faults.fast_retries(5)
         arm.clock.advance(3600)
-        report = sweep_images(get_clients(), get_settings())
+        report = sweep_images(get_deps())
         assert d.run() is True
 
     assert report.builds_retried == (failed.id,)
@@ -173,7 +173,7 @@ def test_a_rerun_that_rewrites_the_same_managed_image_gets_its_own_dr_copy(
     dr_images = resources(arm, "Microsoft.Compute/images", DR_RG)
     assert len(dr_images) == 2  # the earlier run's copy stays: a recovery point of its own
     source = ResourceId.parse(f"{COMPUTE}/images/img-managed")
-    expected = {naming.dr_image_id(get_settings(), source, start).name for start in builds}
+    expected = {naming.dr_image_id(get_deps().settings, source, start).name for start in builds}
     assert {i["name"] for i in dr_images} == expected
 
 

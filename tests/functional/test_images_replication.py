@@ -10,8 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from functions.resource_events import on_resource_event
-from shared.images import naming
-from shared.jobs import JobState, get_job_service
+from shared.bootstrap import get_deps
+from shared.engine import names as naming
+from shared.jobs import JobState
 from tests.plugins.arm import LifeboatEnv
 from tests.support.images import (
     COMPUTE,
@@ -32,7 +33,7 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
 def _jobs(kind: str) -> list[Any]:
-    return get_job_service().list(kind=kind)
+    return get_deps().jobs.list(kind=kind)
 
 
 def _dr_blobs(env: LifeboatEnv) -> list[Any]:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from functions.resource_events import on_resource_event
-from shared.jobs import JobState, get_job_service
+from shared.bootstrap import get_deps
+from shared.jobs import JobState
 from tests.plugins.arm import LifeboatEnv
 from tests.support.images import (
     DR_RG,
@@ -56,7 +57,7 @@ EXPECTED = Counter(
 
 
 def _states(kind: str) -> list[JobState]:
-    return sorted(j.state for j in get_job_service().list(kind=kind))
+    return sorted(j.state for j in get_deps().jobs.list(kind=kind))
 
 
 def _deliver(raw: Any) -> None:
@@ -144,10 +145,10 @@ def test_worker_killed_between_any_two_writes_finishes_without_orphans(
     lifeboat_env: LifeboatEnv, writes_before_death: int
 ) -> None:
     """A worker dies after k writes of the managed-image path; a new one finishes the job."""
-    from shared.composition import get_clients, get_settings
-    from shared.images.executor import execute
+    from shared.bootstrap import get_deps
+    from shared.engine.executor import execute
     from shared.images.model import Artifact, ArtifactKind
-    from shared.images.protect import plan_only
+    from shared.images.protect import dry_run_protection
     from shared.images.service import start_artifact
     from tests.support.images import COMPUTE
 
@@ -158,15 +159,17 @@ def test_worker_killed_between_any_two_writes_finishes_without_orphans(
     artifact = Artifact(ArtifactKind.MANAGED_IMAGE, f"{COMPUTE}/images/img-managed", "eastus")
     done = []
     while len(done) < writes_before_death:
-        plan = plan_only(get_clients(), get_settings(), artifact, arm.clock.now())
+        plan = dry_run_protection(
+            get_deps().clients, get_deps().settings, artifact, arm.clock.now()
+        )
         if not plan.ready:
             arm.clock.advance(300)  # waiting on a copy or a replication, as the job would
             continue
-        execute(get_clients(), get_settings(), plan.ready[0])
+        execute(get_deps().clients, get_deps().settings, plan.ready[0])
         done.append(plan.ready[0].op)
 
     with driver(arm) as d:
-        start_artifact(artifact)
+        start_artifact(get_deps(), artifact)
         assert d.run() is True
 
     assert _states("image_replication") == [JobState.SUCCEEDED]

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from functions.resource_events import on_resource_event
-from shared.composition import get_clients, get_settings
-from shared.images.status import image_status, status_report
+from shared.bootstrap import bootstrap, get_deps
+from shared.images.status import image_status
 from shared.images.sweep import sweep_images
-from shared.jobs import JobState, get_job_service
+from shared.jobs import JobState
 from shared.services.reconcile import reconcile
+from shared.services.status import status_report
 from tests.plugins.arm import LifeboatEnv
 from tests.support.images import (
     DR_RG,
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
 def _jobs(kind: str) -> list[Any]:
-    return get_job_service().list(kind=kind)
+    return get_deps().jobs.list(kind=kind)
 
 
 def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: LifeboatEnv) -> None:
@@ -42,7 +43,7 @@ def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: Lif
     arm.clock.advance(3600)  # both builds finished; no event was ever delivered
 
     with driver(arm) as d:
-        report = sweep_images(get_clients(), get_settings())
+        report = sweep_images(get_deps())
         assert d.run() is True
 
     assert report.builds_seen == 2
@@ -58,10 +59,10 @@ def test_second_sweep_with_nothing_new_issues_no_arm_writes(lifeboat_env: Lifebo
     start_run(lifeboat_env, "web")
     arm.clock.advance(3600)
     with driver(arm) as d:
-        sweep_images(get_clients(), get_settings())
+        sweep_images(get_deps())
         assert d.run() is True
         arm.log.clear()
-        again = reconcile(arm.clock.now())  # what the `reconcile` timer runs
+        again = reconcile(get_deps(), arm.clock.now())  # what the `reconcile` timer runs
         assert d.run() is True
 
     assert again.errors == {}
@@ -79,10 +80,10 @@ def test_sweep_leaves_running_and_failed_builds_alone(lifeboat_env: LifeboatEnv)
     start_run(lifeboat_env, "bad")
     arm.clock.advance(600)  # "web" still running, "bad" not failed yet either
 
-    report = sweep_images(get_clients(), get_settings())
+    report = sweep_images(get_deps())
     assert report.builds_started == ()
     arm.clock.advance(3600)
-    report = sweep_images(get_clients(), get_settings())
+    report = sweep_images(get_deps())
     assert len(report.builds_started) == 1
     (job,) = _jobs("image_build")
     assert template_id("web").lower() in job.key
@@ -101,7 +102,7 @@ def test_status_lists_each_build_with_readiness_and_newest_dr_image_age(
         assert d.run() is True
 
     now = arm.clock.now() + timedelta(hours=2)
-    report = image_status(get_clients(), get_settings(), now)
+    report = image_status(get_deps(), now)
     builds = {b["template_id"].rsplit("/", 1)[-1]: b for b in report["builds"]}
     assert builds["web"]["dr_ready"] is True
     assert builds["web"]["artifacts_dr_ready"] == 2
@@ -125,10 +126,12 @@ def test_status_answers_from_the_dr_region_while_the_primary_is_down(
     arm.faults.region_down("eastus")
     arm.log.clear()
 
-    report = status_report(clock=arm.clock.now, templates=False)
+    report = status_report(
+        bootstrap(clients=get_deps().clients, clock=arm.clock.now), optional=False
+    )
 
     assert report["builds"][0]["dr_ready"] is True
     assert arm.log.entries() == []  # no ARM call at all: records live in the DR account
-    with_templates = status_report(clock=arm.clock.now)
+    with_templates = status_report(bootstrap(clients=get_deps().clients, clock=arm.clock.now))
     assert with_templates["builds"][0]["dr_ready"] is True
     assert "templates" in with_templates

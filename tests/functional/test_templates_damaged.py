@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from shared.arm_id import ResourceId
-from shared.composition import get_clients
+from shared.bootstrap import get_deps
 from shared.templates.errors import BackupDamaged
 from shared.templates.recovery import RestoreOutcome, restore_template
 from shared.templates.requests import RestoreRequest
@@ -78,7 +78,7 @@ def test_a_version_with_a_damaged_capture_time_does_not_stop_retention(env: Life
     tid = template_id()
     create_template(tid)
     first = backup_template(tid, deps())
-    get_clients().blob_service("dr").get_blob_client(
+    get_deps().clients.blob_service("dr").get_blob_client(
         deps().settings.templates_container, first.blob or ""
     ).set_blob_metadata({"capturedat": "yesterday"})
     update_tags(tid, {"rev": "2"})
@@ -120,7 +120,7 @@ def test_a_backup_that_is_json_but_no_template_is_a_damaged_backup(env: Lifeboat
     tid = backed_up()
     data = b'{"properties":{}}'
     digest = hashlib.sha256(data).hexdigest()
-    deps().store.put_version(tid, digest, data, {})
+    deps().backups.put_version(tid, digest, data, {})
 
     with pytest.raises(BackupDamaged) as err:
         restore_template(RestoreRequest(tid, backup=digest[:12]), deps())

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from shared.azure.image_templates import list_image_templates
-from shared.composition import get_clients
+from shared.bootstrap import get_deps
 from shared.errors import InvalidInput
 from shared.templates.results import Outcome
 from shared.templates.service import backup_all, reconcile_templates
@@ -37,7 +37,7 @@ def test_listing_follows_resource_graph_pages(env: LifeboatEnv) -> None:
     arm = env.arm
     arm.log.clear()
 
-    listed = list_image_templates(get_clients(), (subscription(),), page_size=2)
+    listed = list_image_templates(get_deps().clients, (subscription(),), page_size=2)
 
     assert sorted(t.id.name for t in listed) == [f"t{n}" for n in range(5)]
     assert arm.log.count("POST", "Microsoft.ResourceGraph/resources") == 3

@@ -12,7 +12,8 @@ import pytest
 
 from functions.images import images_replicate
 from functions.resource_events import on_resource_event
-from shared.jobs import JobState, get_job_service
+from shared.bootstrap import get_deps
+from shared.jobs import JobState
 from tests.event_samples import http_post
 from tests.plugins.arm import LifeboatEnv
 from tests.support.images import (
@@ -104,7 +105,7 @@ def test_dry_run_returns_the_plan_and_writes_nothing(lifeboat_env: LifeboatEnv) 
     assert [s["op"] for s in gallery["steps"]][:2] == ["add_target_region", "create_gallery"]
     assert gallery["dr_region"] == "westus"
     assert arm.log.mutations() == []
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []
 
 
 @pytest.mark.azurite
@@ -126,7 +127,7 @@ def test_manual_run_for_a_template_starts_one_job_and_protects_the_build(
     assert first["created"] is True and again["created"] is False
     assert first["job_id"] == again["job_id"]
     assert headers["Location"] == f"/api/jobs/{first['job_id']}"
-    assert get_job_service().get(first["job_id"]).state is JobState.SUCCEEDED
+    assert get_deps().jobs.get(first["job_id"]).state is JobState.SUCCEEDED
     assert len(resources(arm, "Microsoft.Compute/galleries/images/versions", DR_RG)) == 1
 
 
@@ -149,7 +150,7 @@ def test_manual_run_for_a_run_output_or_an_artifact_protects_just_that(
         assert d.run() is True
 
     assert (by_output, by_artifact) == (202, 202)
-    jobs = get_job_service().list(kind="image_replication")
+    jobs = get_deps().jobs.list(kind="image_replication")
     assert sorted(j.state for j in jobs) == [JobState.SUCCEEDED] * 2
     assert len(resources(arm, "Microsoft.Compute/images", DR_RG)) == 1
     assert resources(arm, "Microsoft.Compute/galleries/images/versions", DR_RG) == []
@@ -169,12 +170,12 @@ def test_partially_succeeded_build_protects_what_succeeded_and_says_what_did_not
         on_resource_event(grid_event(build_event("web")))
         assert d.run() is True
 
-    (build,) = get_job_service().list(kind="image_build")
+    (build,) = get_deps().jobs.list(kind="image_build")
     decision = build.data["decision"]
     assert decision["run"]["run_state"] == "PartiallySucceeded"
     assert decision["not_protected"], "the failed target is reported"
     protected = {a["run_output"] for a in decision["artifacts"]}
-    replications = get_job_service().list(kind="image_replication")
+    replications = get_deps().jobs.list(kind="image_replication")
     assert len(replications) == len(protected) >= 1
     assert all(j.state is JobState.SUCCEEDED for j in replications)
 
@@ -209,7 +210,7 @@ def test_gallery_version_write_event_starts_replication_but_dr_copies_are_ignore
         on_resource_event(grid_event(version_event(copy["id"])))
         assert d.run() is True
 
-    (job,) = get_job_service().list(kind="image_replication")
+    (job,) = get_deps().jobs.list(kind="image_replication")
     assert job.state is JobState.SUCCEEDED
 
 
@@ -221,4 +222,4 @@ def test_a_dr_copy_made_by_lifeboat_is_refused_as_a_source(lifeboat_env: Lifeboa
     status, answer, _ = post({"artifactId": dr_copy})
     assert status == 400
     assert answer["error"].startswith("artifactId:")
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []

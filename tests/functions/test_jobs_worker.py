@@ -58,9 +58,9 @@ def test_worker_functions_are_indexed_on_the_jobs_queues_with_app_storage() -> N
 
 
 def test_the_trigger_queue_is_the_settings_queue(storage_env) -> None:
-    from shared.composition import get_settings
+    from shared.bootstrap import get_deps
 
-    assert get_settings().jobs_queue == "lifeboat-jobs"
+    assert get_deps().settings.jobs_queue == "lifeboat-jobs"
 
 
 def test_run_job_advances_the_job_and_reenqueues_it_with_a_visibility_delay(env) -> None:

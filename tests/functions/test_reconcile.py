@@ -63,7 +63,7 @@ def test_a_failing_image_sweep_still_sweeps_templates_and_fails_the_run(
 
 
 def test_the_timer_protects_a_build_whose_event_was_lost(lifeboat_env: LifeboatEnv) -> None:
-    from shared.composition import get_clients, get_settings
+    from shared.bootstrap import get_deps
     from shared.images.status import image_status
     from tests.support.images import (
         DR_RG,
@@ -83,6 +83,6 @@ def test_the_timer_protects_a_build_whose_event_was_lost(lifeboat_env: LifeboatE
         reconcile(TimerRequest())
         assert d.run() is True
 
-    (build,) = image_status(get_clients(), get_settings(), arm.clock.now())["builds"]
+    (build,) = image_status(get_deps(), arm.clock.now())["builds"]
     assert build["dr_ready"] is True and build["artifacts_dr_ready"] == 2
     assert len(resources(arm, "Microsoft.Compute/galleries/images/versions", DR_RG)) == 1

@@ -80,7 +80,9 @@ def test_image_build_without_handler_is_routed_then_ignored(
 
 def test_registered_handler_gets_the_typed_event(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[ResourceEvent] = []
-    monkeypatch.setitem(resource_events.HANDLERS, Route.IMAGE_BUILD, seen.append)
+    monkeypatch.setitem(
+        resource_events.HANDLERS, Route.IMAGE_BUILD, lambda _deps, e: seen.append(e)
+    )
 
     on_resource_event(event_grid_event(_build_event(EventType.RESOURCE_ACTION_FAILURE)))
 
@@ -91,7 +93,7 @@ def test_registered_handler_gets_the_typed_event(monkeypatch: pytest.MonkeyPatch
 
 
 def test_transient_error_raises_so_event_grid_redelivers(monkeypatch: pytest.MonkeyPatch) -> None:
-    def throttled(_: ResourceEvent) -> None:
+    def throttled(_deps: object, _: ResourceEvent) -> None:
         raise TransientError("ARM answered 429", retry_after=10)
 
     monkeypatch.setitem(resource_events.HANDLERS, Route.IMAGE_BUILD, throttled)
@@ -103,7 +105,7 @@ def test_transient_error_raises_so_event_grid_redelivers(monkeypatch: pytest.Mon
 def test_invalid_input_from_a_handler_drops_the_event(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def refuses(_: ResourceEvent) -> None:
+    def refuses(_deps: object, _: ResourceEvent) -> None:
         raise InvalidInput("subject", "not a template this app manages")
 
     monkeypatch.setitem(resource_events.HANDLERS, Route.IMAGE_BUILD, refuses)

@@ -93,14 +93,14 @@ def test_status_without_template_findings_reads_no_arm(lifeboat_env: LifeboatEnv
 def test_status_without_dr_storage_configured_is_a_clear_500(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from shared import composition
+    from shared import bootstrap
 
     for name in ("LIFEBOAT_DR_STORAGE_CONNECTION_STRING", "LIFEBOAT_DR_STORAGE_ACCOUNT"):
         monkeypatch.delenv(name, raising=False)
-    composition.reset()
+    bootstrap.reset()
     try:
         code, body = get({"templates": "false"})
     finally:
-        composition.reset()
+        bootstrap.reset()
     assert code == 500
     assert "LIFEBOAT_DR_STORAGE_ACCOUNT" in body["error"]

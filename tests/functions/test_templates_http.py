@@ -10,7 +10,7 @@ import pytest
 
 from functions.status import status as status_route
 from functions.templates import templates_backup, templates_restore
-from shared import composition
+from shared import bootstrap
 from shared.templates.restore_model import dr_template_name
 from tests.event_samples import http_post
 from tests.plugins.arm import LifeboatEnv
@@ -194,7 +194,7 @@ def test_backup_all_without_subscriptions_in_scope_is_400_naming_the_setting(
 ) -> None:
     create_template(template_id())
     monkeypatch.delenv("LIFEBOAT_SUBSCRIPTIONS")
-    composition.reset()
+    bootstrap.reset()
 
     status, answer = backup({"all": True})
 

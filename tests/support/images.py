@@ -132,13 +132,14 @@ def killing_registry(kill_after: str, times: int = 1) -> tuple[Registry, list[st
     The worker is 'killed' after the step ran (its writes done) and before the backbone
     recorded the result, `times` times; the log lists where it died.
     """
+    from shared.features import job_registry
     from shared.images import jobs
-    from shared.jobs.registry import REGISTRY
 
     killed: list[str] = []
     registry = Registry()
+    features = job_registry()
     for kind_name in (jobs.BUILD_KIND, jobs.REPLICATION_KIND):
-        kind = REGISTRY.get(kind_name)
+        kind = features.get(kind_name)
         steps = [(s.name, _killer(s.name, s.run, kill_after, times, killed)) for s in kind.steps]
         registry.register(kind_name, steps, kind.description)
     return registry, killed
