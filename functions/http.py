@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import azure.functions as func
 
@@ -13,6 +13,9 @@ from shared.errors import ConfigurationError, InvalidInput, LifeboatError, Trans
 logger = logging.getLogger(__name__)
 
 ErrorStatus = Sequence[tuple[type[LifeboatError], int]]
+
+# A 503 always says when to come back; Azure's own Retry-After wins when it gave one.
+DEFAULT_RETRY_AFTER_SECONDS = 10
 
 # The common vocabulary; a route puts its own, more specific errors in front of it.
 COMMON_STATUS: ErrorStatus = (
@@ -38,16 +41,43 @@ def json_response(
 def error_response(exc: LifeboatError, route: str, specific: ErrorStatus = ()) -> func.HttpResponse:
     """Return `{"error": ...}` with the status `exc` maps to (500 when unmapped).
 
-    A transient error carries Retry-After when Azure gave one; 5xx answers are logged.
+    A 503 carries Retry-After (Azure's, else DEFAULT_RETRY_AFTER_SECONDS); 5xx are logged.
     """
     table = (*specific, *COMMON_STATUS)
     status = next((code for kind, code in table if isinstance(exc, kind)), 500)
     if status >= 500:
-        logger.warning("%s failed: %s", route, exc, extra={"route": route, "status": status})
+        # A 500 needs an operator (settings, role assignments); a 503 heals by itself.
+        level = logging.WARNING if status == 503 else logging.ERROR
+        logger.log(level, "%s failed: %s", route, exc, extra={"route": route, "status": status})
     headers = {}
-    if isinstance(exc, TransientError) and exc.retry_after:
-        headers["Retry-After"] = str(int(exc.retry_after + 0.999))
-    return json_response(status, {"error": str(exc)}, headers)
+    if status == 503:
+        wait = exc.retry_after if isinstance(exc, TransientError) else None
+        headers["Retry-After"] = str(max(1, int((wait or DEFAULT_RETRY_AFTER_SECONDS) + 0.999)))
+    misconfigured = isinstance(exc, ConfigurationError)
+    message = f"the app is misconfigured: {exc}" if misconfigured else str(exc)
+    return json_response(status, {"error": message}, headers)
+
+
+def answer(
+    route: str, call: Callable[[], func.HttpResponse], specific: ErrorStatus = ()
+) -> func.HttpResponse:
+    """Return call()'s response, or the error response its failure maps to.
+
+    Lifeboat errors map through `specific` then COMMON_STATUS; azure-core failures are first
+    translated by shared.azure.failures (transient → 503 with Retry-After, denied → 500).
+    Anything else (a bug, an Azure answer a service should have branched on) propagates.
+    """
+    try:
+        return call()
+    except LifeboatError as exc:
+        return error_response(exc, route, specific)
+    except Exception as exc:
+        from shared.azure.failures import lifeboat_error  # on failure only: indexing stays lean
+
+        error = lifeboat_error(exc, route)
+        if error is None:
+            raise
+        return error_response(error, route, specific)
 
 
 def read_json(req: func.HttpRequest) -> object:

@@ -6,8 +6,7 @@ import logging
 
 import azure.functions as func
 
-from functions.http import error_response, json_response
-from shared.errors import LifeboatError
+from functions.http import answer, json_response
 
 logger = logging.getLogger(__name__)
 
@@ -19,14 +18,15 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.route(route="images/replicate", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def images_replicate(req: func.HttpRequest) -> func.HttpResponse:
     """Protect a build, run output or artifact: 202 with the job; 200 with the plan (dry run)."""
+    return answer("images/replicate", lambda: _replicate(req))
+
+
+def _replicate(req: func.HttpRequest) -> func.HttpResponse:
     from shared.bootstrap import get_deps
     from shared.images.requests import parse_replicate_request
     from shared.images.service import DryRun, replicate
 
-    try:
-        result = replicate(get_deps(), parse_replicate_request(req.get_body()))
-    except LifeboatError as exc:
-        return error_response(exc, "images/replicate")
+    result = replicate(get_deps(), parse_replicate_request(req.get_body()))
     if isinstance(result, DryRun):
         return json_response(200, result.to_json())
     logger.info(

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.http import json_response
-from shared.errors import ConfigurationError, InvalidInput, TransientError
+from functions.http import answer, json_response
+from shared.errors import InvalidInput
 
 if TYPE_CHECKING:
     from shared.jobs.messages import JobMessage
@@ -90,20 +90,14 @@ def run_job_poison(msg: func.QueueMessage) -> None:
 @bp.route(route="jobs/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def get_job(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the job, 404 for an unknown id, 400 for a malformed one."""
+    return answer("jobs", lambda: _get_job(req.route_params.get("id", "")))
+
+
+def _get_job(job_id: str) -> func.HttpResponse:
     from shared.bootstrap import get_deps
     from shared.jobs.view import job_view
 
-    job_id = req.route_params.get("id", "")
-    try:
-        job = get_deps().jobs.get(job_id)
-    except InvalidInput as exc:
-        return json_response(400, {"error": str(exc)})
-    except TransientError as exc:
-        log.warning("job store unavailable: %s", exc, extra={"job_id": job_id})
-        return json_response(503, {"error": "job storage is unavailable; retry later"})
-    except ConfigurationError as exc:
-        log.error("jobs cannot answer: %s", exc, extra={"setting": exc.setting})
-        return json_response(500, {"error": "the app is misconfigured; see the function log"})
+    job = get_deps().jobs.get(job_id)
     if job is None:
         return json_response(404, {"error": f"no job {job_id}"})
     return json_response(200, job_view(job))

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.http import json_response, read_json
-from shared.errors import ConfigurationError, InvalidInput
+from functions.http import answer, json_response, read_json
+from shared.errors import InvalidInput
 
 if TYPE_CHECKING:
     from shared.services.service_health import AlertAssessment
@@ -23,6 +23,10 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.route(route="service-health", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def service_health(req: func.HttpRequest) -> func.HttpResponse:
     """Answer 200 with the decision about an alert, 400 naming the bad field, 500 on bad config."""
+    return answer("service-health", lambda: _assess(req))
+
+
+def _assess(req: func.HttpRequest) -> func.HttpResponse:
     from shared.bootstrap import get_deps
     from shared.events.health import parse_alert
     from shared.services.service_health import assess_alert
@@ -31,17 +35,8 @@ def service_health(req: func.HttpRequest) -> func.HttpResponse:
         alert = parse_alert(read_json(req))
     except InvalidInput as exc:
         logger.warning("rejected alert: %s", exc, extra={"field": exc.field})
-        return json_response(400, {"error": str(exc)})
-    try:
-        assessment = assess_alert(alert, get_deps().settings)
-    except ConfigurationError as exc:
-        logger.error(
-            "service-health cannot answer: setting %s is wrong: %s",
-            exc.setting,
-            exc,
-            extra={"setting": exc.setting},
-        )
-        return json_response(500, {"error": "the app is misconfigured; see the function log"})
+        raise
+    assessment = assess_alert(alert, get_deps().settings)
     _log_assessment(assessment)
     return json_response(200, assessment.to_json())
 
@@ -49,17 +44,19 @@ def service_health(req: func.HttpRequest) -> func.HttpResponse:
 def _log_assessment(assessment: AlertAssessment) -> None:
     alert = assessment.alert
     logger.info(
-        "alert %s %s stage=%s regions=%s affects_protected=%s action=%s",
+        # Same name as the response field, so one query finds both.
+        "alert %s %s stage=%s regions=%s affectsProtectedRegion=%s action=%s",
         alert.source,
         alert.tracking_id or alert.event_id,
         alert.stage,
         ",".join(alert.regions),
-        assessment.affects_protected_region,
+        str(assessment.affects_protected_region).lower(),
         assessment.action,
         extra={
             "source": alert.source,
             "tracking_id": alert.tracking_id,
             "event_id": alert.event_id,
             "action": assessment.action,
+            "affectsProtectedRegion": assessment.affects_protected_region,
         },
     )

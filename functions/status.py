@@ -6,8 +6,7 @@ import logging
 
 import azure.functions as func
 
-from functions.http import json_response
-from shared.errors import ConfigurationError
+from functions.http import answer, json_response
 
 logger = logging.getLogger(__name__)
 
@@ -23,15 +22,15 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
     `?templates=false` leaves out the template findings (they read ARM; builds read only the
     DR-region storage account).
     """
+    return answer("status", lambda: _status(req))
+
+
+def _status(req: func.HttpRequest) -> func.HttpResponse:
     from shared.bootstrap import get_deps
     from shared.services.status import status_report
 
     templates = (req.params.get("templates") or "true").lower() != "false"
-    try:
-        report = status_report(get_deps(), optional=templates)
-    except ConfigurationError as exc:
-        logger.warning("status unavailable: %s", exc, extra={"setting": exc.setting})
-        return json_response(500, {"error": str(exc)})
+    report = status_report(get_deps(), optional=templates)
     summary = report["summary"]
     logger.info(
         "status: %s builds, %s DR-ready",

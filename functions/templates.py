@@ -6,8 +6,7 @@ import logging
 
 import azure.functions as func
 
-from functions.http import ErrorStatus, error_response, json_response
-from shared.errors import LifeboatError
+from functions.http import ErrorStatus, answer, json_response
 from shared.templates.errors import (
     BackupNotFound,
     RestoreConflict,
@@ -32,14 +31,15 @@ _STATUS: ErrorStatus = (
 @bp.route(route="templates/backup", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
     """Back up one template (`{"templateId"}`) or all (`{"all": true}`); 200 with the outcome."""
+    return answer("templates/backup", lambda: _backup(req), _STATUS)
+
+
+def _backup(req: func.HttpRequest) -> func.HttpResponse:
     from shared.bootstrap import get_deps
     from shared.templates.requests import parse_backup_request
     from shared.templates.service import backup_on_request
 
-    try:
-        result = backup_on_request(parse_backup_request(req.get_body()), get_deps())
-    except LifeboatError as exc:
-        return error_response(exc, "templates/backup", _STATUS)
+    result = backup_on_request(parse_backup_request(req.get_body()), get_deps())
     return json_response(200, result.to_dict())
 
 
@@ -47,14 +47,15 @@ def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="templates/restore", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
     """Recreate a template in its DR region: 201 created, 200 unchanged or dry run."""
+    return answer("templates/restore", lambda: _restore(req), _STATUS)
+
+
+def _restore(req: func.HttpRequest) -> func.HttpResponse:
     from shared.bootstrap import get_deps
     from shared.templates.recovery import RestoreOutcome, restore_template
     from shared.templates.requests import parse_restore_request
 
-    try:
-        result = restore_template(parse_restore_request(req.get_body()), get_deps())
-    except LifeboatError as exc:
-        return error_response(exc, "templates/restore", _STATUS)
+    result = restore_template(parse_restore_request(req.get_body()), get_deps())
     logger.info(
         "template restore %s: %s",
         result.target_id,

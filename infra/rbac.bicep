@@ -8,8 +8,10 @@
 //  - "DR writes": every other write, delete and action, only on the DR resource group of each
 //    subscription in scope (infra creates those groups: modules/subscription-scope.bicep);
 //  - "identity assign": the linked actions ARM checks when a restored Image Builder template
-//    attaches its user-assigned identity, on each subscription in scope, or only on the mapped
-//    DR identities (identityAssignScope = 'mappedIdentities').
+//    attaches its user-assigned identity or joins a DR subnet (vnetConfig: subnets/join/action
+//    and subnets/read), on each subscription in scope, or only on the mapped DR identities
+//    (identityAssignScope = 'mappedIdentities'; a restore into a DR subnet then needs the role
+//    granted on that subnet too).
 // Data-plane roles: Blob Data Owner (host storage, as Microsoft's Flex samples), Queue and Table
 // Data Contributor on the app's account; Blob Data Contributor on the DR account; telemetry
 // publishing on App Insights; blob write on the dead-letter container for each system topic.
@@ -133,7 +135,7 @@ resource identityRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if 
   name: identityRoleName
   properties: {
     roleName: 'Lifeboat identity assign (${environmentName}, ${subscription().subscriptionId})'
-    description: 'Lifeboat: the linked checks ARM makes when a restored Image Builder template attaches its user-assigned identity.'
+    description: 'Lifeboat: the linked checks ARM makes when a restored Image Builder template attaches its user-assigned identity or joins its DR subnet.'
     type: 'CustomRole'
     permissions: [
       {

@@ -8,6 +8,7 @@ shared.bootstrap.bootstrap() accepts any other implementation of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -47,14 +48,22 @@ class BackupStore(Protocol):
         """Write the pointer if nobody moved it since `etag` (None: only if absent)."""
         ...
 
+    def pointer_held(self, template_id: ResourceId) -> AbstractContextManager[bool]:
+        """Hold the pointer while pruning (True), or False when another pruner holds it."""
+        ...
+
+    def has_version(self, template_id: ResourceId, digest: str) -> bool:
+        """True when the version for `digest` is stored."""
+        ...
+
     def put_version(
         self, template_id: ResourceId, digest: str, data: bytes, metadata: dict[str, str]
     ) -> bool:
         """Create the version blob if absent; return False when it already existed."""
         ...
 
-    def touch_version(self, template_id: ResourceId, digest: str, metadata: dict[str, str]) -> None:
-        """Refresh an existing version's metadata."""
+    def touch_version(self, template_id: ResourceId, digest: str, metadata: dict[str, str]) -> bool:
+        """Refresh an existing version's metadata; False when it is gone (pruned meanwhile)."""
         ...
 
     def read_version(self, template_id: ResourceId, digest: str) -> bytes | None:

@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 # ARM's linked-access check only with assign/action on that identity.
 ASSIGN_IDENTITY_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
 
+# A restored template with vmProfile.vnetConfig builds in the DR subnet: ARM checks, on that
+# subnet, that the caller may join it and read it (LIFEBOAT_SUBNET_MAP names the DR subnets).
+SUBNET_ACTIONS: tuple[str, ...] = (
+    "Microsoft.Network/virtualNetworks/subnets/join/action",
+    "Microsoft.Network/virtualNetworks/subnets/read",
+)
+LINKED_ACTIONS: tuple[str, ...] = (ASSIGN_IDENTITY_ACTION, *SUBNET_ACTIONS)
+
 ACTIONS: tuple[str, ...] = (
     "Microsoft.VirtualMachineImages/imageTemplates/read",
     "Microsoft.VirtualMachineImages/imageTemplates/write",

@@ -122,19 +122,27 @@ def image_status(deps: Deps, now: datetime) -> dict[str, Any]:
         {**b, "newest_dr_ready_image": _newest(ready_by_template[t], now)} for t, b in entries
     ]
     builds.sort(key=lambda b: (str(b["template_id"]).lower(), b["run_start"] or ""), reverse=True)
+    manual = [_artifact_json(r) for r in artifacts if r.name not in join.used]
     return {
         "builds": builds,
-        "artifacts_without_build": [
-            _artifact_json(r) for r in artifacts if r.name not in join.used
-        ],
-        "summary": _summary(builds),
+        "artifacts_without_build": manual,
+        "summary": _summary(builds, manual),
     }
 
 
-def _summary(builds: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    ready = sum(1 for b in builds if b["dr_ready"])
+def _summary(
+    builds: Sequence[Mapping[str, Any]], manual: Sequence[Mapping[str, Any]]
+) -> dict[str, int]:
+    """Counts over everything listed: builds and artifacts replicated without a build record."""
+    builds_ready = sum(1 for b in builds if b["dr_ready"])
+    manual_ready = sum(1 for a in manual if a["state"] == "dr_ready")
+    listed = len(builds) + len(manual)
     return {
+        "listed": listed,
+        "dr_ready": builds_ready + manual_ready,
+        "not_dr_ready": listed - builds_ready - manual_ready,
         "builds": len(builds),
-        "dr_ready": ready,
-        "not_dr_ready": len(builds) - ready,
+        "builds_dr_ready": builds_ready,
+        "artifacts_without_build": len(manual),
+        "artifacts_without_build_dr_ready": manual_ready,
     }

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
 
+from shared.azure.failures import lifeboat_error, retry_after_seconds
 from shared.errors import ConfigurationError, InvalidInput, PreconditionNotMet, TransientError
-from shared.jobs.model import clip, utc
+from shared.jobs.model import clip
 
-# Status codes worth retrying: request timeout, throttling, and every server error.
-_RETRYABLE_STATUS = frozenset({408, 429})
+__all__ = ["Failure", "Verdict", "backoff_seconds", "classify", "describe", "retry_after_seconds"]
 
 
 class Verdict(StrEnum):
@@ -39,44 +37,16 @@ def describe(exc: BaseException) -> str:
     return clip(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, 500)
 
 
-def retry_after_seconds(headers: Any, now: datetime) -> float | None:
-    """Return the wait Azure asked for in `headers` (ms headers, then Retry-After), or None."""
-    if not headers:
-        return None
-    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-        value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, float(value) / 1000.0)
-            except ValueError:
-                continue
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (utc(parsedate_to_datetime(value)) - utc(now)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 def _http_failure(exc: Exception, now: datetime) -> Failure | None:
-    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+    from azure.core.exceptions import HttpResponseError
 
-    if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
-        return Failure(Verdict.RETRY, describe(exc))
+    error = lifeboat_error(exc, now=now)
+    if isinstance(error, TransientError):
+        return Failure(Verdict.RETRY, describe(exc), error.retry_after)
     if not isinstance(exc, HttpResponseError):
         return None
-    status = exc.status_code or 0
-    response = exc.response
-    if status in _RETRYABLE_STATUS or status >= 500:
-        headers = getattr(response, "headers", None)
-        return Failure(Verdict.RETRY, describe(exc), retry_after_seconds(headers, now))
     # Any other 4xx from Azure is a permanent answer about this request (403, 404, 400 ...).
-    return Failure(Verdict.FAIL, f"HTTP {status}: {describe(exc)}")
+    return Failure(Verdict.FAIL, f"HTTP {exc.status_code or 0}: {describe(exc)}")
 
 
 def classify(exc: Exception, now: datetime) -> Failure:

@@ -17,7 +17,6 @@ from shared.azure.image_templates import (
 from shared.bootstrap import Deps
 from shared.errors import ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
-from shared.templates.azure_errors import azure_failures
 from shared.templates.errors import (
     BackupDamaged,
     BackupNotFound,
@@ -92,24 +91,44 @@ def _resolve(ref: str, template_id: ResourceId, deps: Deps) -> str:
     return matches[0]
 
 
-def _latest(template_id: ResourceId, deps: Deps) -> str:
-    """The hash the pointer names; raises BackupNotFound, or BackupDamaged for a bad pointer."""
+def _latest(template_id: ResourceId, deps: Deps) -> tuple[str, bytes]:
+    """The latest backup: the one the pointer names, else the newest stored version.
+
+    A pointer that is missing or names a version that is gone (an interrupted prune) must not
+    make a DR restore fail while a backup exists. Raises BackupNotFound when none exists,
+    BackupDamaged for a pointer that cannot be read.
+    """
     found = deps.backups.read_pointer(template_id)
-    if found is None:
-        raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
-    return found[0].content_hash
+    if found is not None:
+        data = deps.backups.read_version(template_id, found[0].content_hash)
+        if data is not None:
+            return found[0].content_hash, data
+    stored = sorted(
+        deps.backups.list_versions(template_id),
+        key=lambda v: (v.captured_at, v.content_hash),
+        reverse=True,
+    )
+    for version in stored:
+        data = deps.backups.read_version(template_id, version.content_hash)
+        if data is not None:
+            logger.warning(
+                "backup pointer names no stored version; restoring the newest version",
+                extra={"template_id": str(template_id), "content_hash": version.content_hash},
+            )
+            return version.content_hash, data
+    raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
 
 
 def _load(request: RestoreRequest, deps: Deps) -> tuple[str, dict[str, Any]]:
     template_id = request.template_id
     if request.backup == LATEST:
-        digest = _latest(template_id, deps)
-    else:
-        digest = _resolve(request.backup, template_id, deps)  # works without a readable pointer
-    data = deps.backups.read_version(template_id, digest)
-    if data is None:
+        digest, data = _latest(template_id, deps)
+        return digest, _parse(data, digest, template_id)
+    digest = _resolve(request.backup, template_id, deps)  # works without a readable pointer
+    found = deps.backups.read_version(template_id, digest)
+    if found is None:
         raise BackupNotFound("backup", f"backup {digest} of {template_id} is missing")
-    return digest, _parse(data, digest, template_id)
+    return digest, _parse(found, digest, template_id)
 
 
 def _parse(data: bytes, digest: str, template_id: ResourceId) -> dict[str, Any]:
@@ -173,8 +192,7 @@ def restore_template(request: RestoreRequest, deps: Deps) -> RestoreResult:
     the app, e.g. no assign/action on the template's identity), TransientError (throttled or
     unavailable).
     """
-    with azure_failures("template restore", deps.clock):
-        return _restore(request, deps)
+    return _restore(request, deps)
 
 
 def _restore(request: RestoreRequest, deps: Deps) -> RestoreResult:
@@ -206,7 +224,7 @@ def _put(plan: RestoreSpec, deps: Deps) -> dict[str, Any] | None:
         raise RestoreConflict("templateId", f"Image Builder refused the PUT: {exc.reason}") from exc
     except HttpResponseError as exc:
         if exc.status_code in _TRANSIENT_STATUS:
-            raise  # azure_failures turns it into TransientError with Azure's Retry-After
+            raise  # shared.azure.failures makes it a TransientError with Azure's Retry-After
         raise _refused(plan, exc) from exc
     return created.as_dict() if hasattr(created, "as_dict") else None
 

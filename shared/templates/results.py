@@ -15,6 +15,9 @@ class Outcome:
     ALREADY_DELETED: Final = "already_deleted"
     SKIPPED: Final = "skipped"
     NOT_FOUND: Final = "not_found"
+    # LIFEBOAT_DRY_RUN: what a backup would have written; nothing was.
+    WOULD_BACK_UP: Final = "would_back_up"
+    WOULD_MARK_DELETED: Final = "would_mark_deleted"
 
 
 @dataclass(frozen=True)

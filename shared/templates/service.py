@@ -15,7 +15,6 @@ from shared.azure.image_templates import (
 )
 from shared.bootstrap import Deps
 from shared.errors import InvalidInput, TransientError
-from shared.templates.azure_errors import azure_failures
 from shared.templates.backup import (
     Pointer,
     canonical_bytes,
@@ -83,14 +82,22 @@ def _store(template_id: ResourceId, body: dict[str, Any], deps: Deps) -> BackupR
     for _ in range(_ATTEMPTS):
         pointer, etag = _read_pointer(template_id, deps)
         if not needs_backup(pointer, digest):
-            return BackupResult(str(template_id), Outcome.UNCHANGED, digest, blob)
+            if deps.backups.has_version(template_id, digest):
+                return BackupResult(str(template_id), Outcome.UNCHANGED, digest, blob)
+            logger.warning(  # the pointer names a version that is gone: write it again
+                "backup pointer named a missing version; rewriting it",
+                extra={"template_id": str(template_id), "content_hash": digest},
+            )
+        if deps.settings.dry_run:
+            return BackupResult(str(template_id), Outcome.WOULD_BACK_UP, digest, blob)
         now = deps.clock()
         meta = version_metadata(str(template_id), digest, now, api_version)
-        if not deps.backups.put_version(template_id, digest, data, meta):
-            deps.backups.touch_version(template_id, digest, meta)
+        stored = deps.backups.put_version(template_id, digest, data, meta)
+        if not stored and not deps.backups.touch_version(template_id, digest, meta):
+            continue  # pruned between our two calls: put it again
         latest = Pointer(str(template_id), digest, now, api_version)
         if deps.backups.write_pointer(template_id, latest, etag):
-            pruned = _prune(template_id, digest, deps)
+            pruned = _prune(template_id, deps)
             logger.info(
                 "template backed up",
                 extra={"template_id": str(template_id), "content_hash": digest, "action": "backup"},
@@ -126,12 +133,24 @@ def _newest_version(template_id: ResourceId, deps: Deps) -> Pointer | None:
     return Pointer(str(template_id), newest.content_hash, newest.captured_at, api_version)
 
 
-def _prune(template_id: ResourceId, current: str, deps: Deps) -> tuple[str, ...]:
-    versions = deps.backups.list_versions(template_id)
-    doomed = plan_retention(versions, deps.settings.template_backup_retention, current)
-    for digest in doomed:
-        deps.backups.delete_version(template_id, digest)
-    return doomed
+def _prune(template_id: ResourceId, deps: Deps) -> tuple[str, ...]:
+    """Delete versions beyond retention, never the one the pointer names.
+
+    The pointer is held (leased) and re-read first: another writer may have moved it onto an
+    old version since we wrote it, and must not be able to do so while we delete.
+    """
+    with deps.backups.pointer_held(template_id) as held:
+        if not held:
+            return ()  # another pruner is at work; the next backup prunes what is left
+        pointer, _ = _read_pointer(template_id, deps)
+        if pointer is None:
+            return ()
+        versions = deps.backups.list_versions(template_id)
+        keep = deps.settings.template_backup_retention
+        doomed = plan_retention(versions, keep, pointer.content_hash)
+        for digest in doomed:
+            deps.backups.delete_version(template_id, digest)
+        return doomed
 
 
 def _mark_deleted(template_id: ResourceId, deps: Deps, require_known: bool) -> BackupResult:
@@ -145,6 +164,8 @@ def _mark_deleted(template_id: ResourceId, deps: Deps, require_known: bool) -> B
             return BackupResult(str(template_id), Outcome.NOT_FOUND)
         if pointer.deleted:
             return BackupResult(str(template_id), Outcome.ALREADY_DELETED, pointer.content_hash)
+        if deps.settings.dry_run:
+            return BackupResult(str(template_id), Outcome.WOULD_MARK_DELETED, pointer.content_hash)
         if deps.backups.write_pointer(template_id, pointer.marked_deleted(deps.clock()), etag):
             logger.info(
                 "template gone; backups kept, marked deleted",
@@ -255,10 +276,9 @@ def backup_on_request(request: BackupRequest, deps: Deps) -> BackupResult | Swee
     one that neither exists nor was ever backed up, TransientError / ConfigurationError
     when Azure fails or denies access.
     """
-    with azure_failures("template backup", deps.clock):
-        if request.all or request.template_id is None:
-            return backup_all(deps)
-        return backup_template(request.template_id, deps, require_known=True)
+    if request.all or request.template_id is None:
+        return backup_all(deps)
+    return backup_template(request.template_id, deps, require_known=True)
 
 
 def daily_template_sweep(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -22,13 +23,24 @@ from shared.templates.errors import BackupDamaged
 
 logger = logging.getLogger(__name__)
 
+# Blob leases last 15-60 s (or forever); the shortest bounds how long a dead pruner blocks.
+LEASE_SECONDS = 15
+# What a write to a leased blob answers (412) when it carries no or another lease id.
+_LEASED = frozenset({"LeaseIdMissing", "LeaseIdMismatchWithBlobOperation", "LeaseLost"})
+
+
+def _error_code(exc: Any) -> str:
+    code = getattr(exc, "error_code", None)  # the storage SDK's StorageErrorCode (a str enum)
+    return str(getattr(code, "value", code) or "")
+
 
 class TemplateStore:
     """Reads and writes backups through a BlobServiceClient of the DR-region account.
 
     Writes are conditional, so concurrent handlers of one template converge: a version blob
     is created only if absent (same name, same bytes) and the pointer moves only if nobody
-    moved it since it was read (ETag).
+    moved it since it was read (ETag). Pruning holds a lease on the pointer, so the pointer
+    cannot move onto a version while that version is being deleted.
     """
 
     def __init__(self, blob_service: Any, container: str) -> None:
@@ -72,7 +84,11 @@ class TemplateStore:
         Returns False when another writer got there first (re-read and decide again).
         """
         from azure.core import MatchConditions
-        from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
+        from azure.core.exceptions import (
+            HttpResponseError,
+            ResourceExistsError,
+            ResourceModifiedError,
+        )
 
         self._ensure_container()
         blob = self._container.get_blob_client(pointer_blob(template_id))
@@ -85,7 +101,42 @@ class TemplateStore:
             blob.upload_blob(pointer.to_json(), metadata=pointer.to_metadata(), **condition)
         except (ResourceExistsError, ResourceModifiedError):
             return False
+        except HttpResponseError as exc:
+            if _error_code(exc) in _LEASED:
+                return False  # a pruner holds the pointer for a moment: re-read and retry
+            raise
         return True
+
+    @contextlib.contextmanager
+    def pointer_held(self, template_id: ResourceId) -> Iterator[bool]:
+        """Hold the pointer for a prune (a blob lease): yields False when another pruner has it.
+
+        While held, no writer can move the pointer (its upload answers 412 LeaseIdMissing).
+        A pruner that dies keeps it at most LEASE_SECONDS.
+        """
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+        blob = self._container.get_blob_client(pointer_blob(template_id))
+        try:
+            lease = blob.acquire_lease(lease_duration=LEASE_SECONDS)
+        except ResourceNotFoundError:
+            yield False
+            return
+        except HttpResponseError as exc:
+            if exc.status_code != 409:  # 409 LeaseAlreadyPresent: another pruner is at work
+                raise
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with contextlib.suppress(HttpResponseError):  # it expires by itself anyway
+                lease.release()
+
+    def has_version(self, template_id: ResourceId, digest: str) -> bool:
+        """True when the version blob for `digest` exists."""
+        blob = self._container.get_blob_client(version_blob(template_id, digest))
+        return bool(blob.exists())
 
     def put_version(
         self, template_id: ResourceId, digest: str, data: bytes, metadata: dict[str, str]
@@ -101,10 +152,19 @@ class TemplateStore:
             return False
         return True
 
-    def touch_version(self, template_id: ResourceId, digest: str, metadata: dict[str, str]) -> None:
-        """Replace a version blob's metadata (a revert makes an old version the newest again)."""
+    def touch_version(self, template_id: ResourceId, digest: str, metadata: dict[str, str]) -> bool:
+        """Replace a version blob's metadata (a revert makes an old version the newest again).
+
+        Returns False when the blob is gone (pruned meanwhile): put it again.
+        """
+        from azure.core.exceptions import ResourceNotFoundError
+
         blob = self._container.get_blob_client(version_blob(template_id, digest))
-        blob.set_blob_metadata(metadata)
+        try:
+            blob.set_blob_metadata(metadata)
+        except ResourceNotFoundError:
+            return False
+        return True
 
     def read_version(self, template_id: ResourceId, digest: str) -> bytes | None:
         """Return the backup body stored under `digest`, or None when it does not exist."""

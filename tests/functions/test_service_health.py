@@ -198,7 +198,7 @@ def test_settings_error_is_500_with_the_setting_in_the_log(
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "not a region!")
     bootstrap.reset()
 
-    with caplog.at_level(logging.ERROR, logger="functions.service_health"):
+    with caplog.at_level(logging.ERROR, logger="functions.http"):
         status, body = _post(SAMPLES["legacy-activitylog-webhook_servicehealth_incident"])
 
     assert status == 500
@@ -237,3 +237,14 @@ def test_mutated_alert_never_answers_5xx(body: Any) -> None:
 @given(st.binary(max_size=64) | json_values.map(lambda v: json.dumps(v).encode()))
 def test_random_bytes_and_json_never_answer_5xx(raw: bytes) -> None:
     assert _post(raw)[0] in (200, 400)
+
+
+def test_log_line_uses_the_response_field_name_the_docs_tell_users_to_query(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="functions.service_health"):
+        _, body = _post(SAMPLES["legacy-activitylog-webhook_servicehealth_incident"])
+
+    flag = str(body["affectsProtectedRegion"]).lower()
+    assert f"affectsProtectedRegion={flag}" in caplog.text
+    assert "affects_protected=" not in caplog.text

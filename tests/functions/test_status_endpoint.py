@@ -104,3 +104,32 @@ def test_status_without_dr_storage_configured_is_a_clear_500(
         bootstrap.reset()
     assert code == 500
     assert "LIFEBOAT_DR_STORAGE_ACCOUNT" in body["error"]
+
+
+def test_summary_totals_add_up_over_builds_and_manual_artifact_replications(
+    lifeboat_env: Any,
+) -> None:
+    from functions.images import images_replicate
+    from tests.event_samples import http_post
+
+    arm = lifeboat_env.arm
+    arm.seed(estate(template("web")))
+    start_run(lifeboat_env, "web")
+    arm.clock.advance(3600)
+    outputs = lifeboat_env.clients.image_builder(lifeboat_env.subscription)
+    vhd = outputs.virtual_machine_image_templates.get_run_output("images", "web", "web-vhd")
+    with driver(arm) as d:
+        body = {"artifactId": vhd.properties.artifact_uri}
+        assert images_replicate(http_post(body, "images/replicate")).status_code == 202
+        assert d.run() is True
+
+    code, report = get({"templates": "false"})
+
+    assert code == 200
+    manual = report["artifacts_without_build"]
+    assert [a["state"] for a in manual] == ["dr_ready"]
+    listed = [b["dr_ready"] for b in report["builds"]] + [a["state"] == "dr_ready" for a in manual]
+    summary = report["summary"]
+    assert summary["listed"] == len(listed) == summary["dr_ready"] + summary["not_dr_ready"]
+    assert summary["dr_ready"] == sum(listed) >= 1
+    assert summary["artifacts_without_build_dr_ready"] == 1

@@ -272,3 +272,26 @@ def test_restore_of_an_unknown_backup_hash_is_404(env: LifeboatEnv) -> None:
 
     assert status == 404 and answer["error"].startswith("backup: no backup 0123456789abcdef")
     assert dr_blobs() == blobs and len(versions(blobs)) == 1
+
+
+def test_dry_run_setting_makes_backup_of_all_templates_write_no_blob(
+    env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tid = template_id()
+    create_template(tid)
+    monkeypatch.setenv("LIFEBOAT_DRY_RUN", "true")
+    bootstrap.reset()
+    env.arm.log.clear()
+    try:
+        status, answer = backup({"all": True})
+        one, single = backup({"templateId": str(tid)})
+    finally:
+        bootstrap.reset()
+
+    assert (status, one) == (200, 200)
+    assert [r["outcome"] for r in answer["results"]] == ["would_back_up"]
+    assert single["outcome"] == "would_back_up"
+    assert dr_blobs() == {}
+    # The Resource Graph query is a POST that reads; nothing else may be sent but reads.
+    writes = [e for e in env.arm.log.mutations() if "Microsoft.ResourceGraph" not in e.path]
+    assert writes == []

@@ -185,3 +185,16 @@ def test_union_treats_actions_caselessly_like_arm() -> None:
 def test_module_main_prints_exactly_the_generated_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert actions.main([]) == 0
     assert capsys.readouterr().out == ARM_ACTIONS_FILE.read_text()
+
+
+def test_a_restore_that_joins_a_dr_subnet_has_the_subnet_checks_declared() -> None:
+    """A template with vnetConfig makes ARM check join/action and read on the DR subnet."""
+    linked = {a.lower() for a in actions.LINKED}
+    for needed in (
+        "Microsoft.Network/virtualNetworks/subnets/join/action",
+        "Microsoft.Network/virtualNetworks/subnets/read",
+    ):
+        assert needed.lower() in linked, needed
+        assert needed.lower() not in {a.lower() for a in actions.DR_GROUP_ACTIONS}
+    granted = {a.lower() for a in actions.role_permissions()["linked"]["actions"]}
+    assert "microsoft.network/virtualnetworks/subnets/join/action" in granted
