@@ -53,8 +53,8 @@ class ConcurrentDriver:
     def _receive(self) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
+        from shared.azure.job_storage import decode_body
         from shared.jobs.messages import parse_job_message
-        from shared.jobs.store import decode_body
 
         try:
             batch = self._queue.receive_messages(max_messages=32, visibility_timeout=HOLD_SECONDS)

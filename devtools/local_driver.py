@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared import bootstrap
+from shared.azure.job_storage import decode_body
 from shared.errors import InvalidInput
 from shared.jobs.clock import Clock, system_clock
 from shared.jobs.host import MAX_DEQUEUE_COUNT, VISIBILITY_TIMEOUT_SECONDS
 from shared.jobs.messages import parse_job_message
 from shared.jobs.registry import Registry
-from shared.jobs.store import decode_body
 
 if TYPE_CHECKING:
     import azure.functions as func

@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
     from shared.jobs.registry import Registry
     from shared.jobs.service import JobService
-    from shared.jobs.store import JobQueue
-    from shared.ports import BackupStore, JobStorePort, RecordStore
+    from shared.ports import BackupStore, JobQueuePort, JobStorePort, RecordStore
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class Overrides:
     registry: Registry | None = None
     storage_delays: bool = True
     job_store: JobStorePort | None = None
-    job_queue: JobQueue | None = None
+    job_queue: JobQueuePort | None = None
     backups: BackupStore | None = None
     records: RecordStore | None = None
 
@@ -86,17 +85,17 @@ class Deps:
         with self._lock:
             if self.overrides.job_store is not None:
                 return self.overrides.job_store
-            from shared.jobs.store import JobStore
+            from shared.azure.job_storage import JobStore
 
             return JobStore(self.clients, self.settings.jobs_table, self.clock)
 
     @cached_property
-    def job_queue(self) -> JobQueue:
+    def job_queue(self) -> JobQueuePort:
         """The queue that carries job wake-ups."""
         with self._lock:
             if self.overrides.job_queue is not None:
                 return self.overrides.job_queue
-            from shared.jobs.store import JobQueue
+            from shared.azure.job_storage import JobQueue
 
             return JobQueue(self.clients, self.settings.jobs_queue, self.overrides.storage_delays)
 
@@ -116,7 +115,7 @@ class Deps:
         with self._lock:
             if self.overrides.backups is not None:
                 return self.overrides.backups
-            from shared.templates.store import TemplateStore
+            from shared.azure.backup_blobs import TemplateStore
 
             dr = self.clients.blob_service("dr")
             return TemplateStore(dr, self.settings.templates_container)

@@ -1,8 +1,9 @@
-"""The storage ports services act through: job store, backup store, record store (Protocols).
+"""The storage ports services act through: job store and queue, backup store, record store.
 
-Each has one Azure implementation (shared.jobs.store.JobStore on Table storage,
-shared.templates.store.TemplateStore and shared.azure.blobs.BlobRecordStore on Blob storage);
-shared.bootstrap.bootstrap() accepts any other implementation of them.
+Each has one Azure implementation in shared/azure/ (job_storage.JobStore on Table storage and
+job_storage.JobQueue on Queue storage, backup_blobs.TemplateStore and blobs.BlobRecordStore on
+Blob storage) and an in-memory one in tests/support/fakes.py, held to the same contract by
+tests/functional/test_store_contracts.py; shared.bootstrap.bootstrap() accepts either.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from shared.arm_id import ResourceId
+    from shared.jobs.messages import JobMessage
     from shared.jobs.model import Job
     from shared.templates.backup import Pointer, VersionInfo
 
@@ -34,6 +36,14 @@ class JobStorePort(Protocol):
 
     def query(self, kind: str | None, state: str | None, limit: int) -> list[Job]:
         """Return up to `limit` jobs, optionally of one kind and/or state."""
+        ...
+
+
+class JobQueuePort(Protocol):
+    """Job wake-up messages; the delay is a visibility timeout, never a sleep."""
+
+    def send(self, message: JobMessage, delay_seconds: float) -> None:
+        """Enqueue `message`, hidden for `delay_seconds` (when the queue honours delays)."""
         ...
 
 

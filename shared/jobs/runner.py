@@ -13,14 +13,13 @@ from shared.config import Settings
 from shared.errors import InvalidInput, TransientError
 from shared.jobs.clock import Clock
 from shared.jobs.failures import Failure, Verdict, backoff_seconds, classify
-from shared.jobs.messages import JobMessage
-from shared.jobs.model import Job, JobState
+from shared.jobs.messages import MAX_QUEUE_DELAY_SECONDS, JobMessage
+from shared.jobs.model import Job, JobConflict, JobState
 from shared.jobs.registry import Outcome, Registry, Step, StepContext, StepResult, read_only
-from shared.jobs.store import MAX_QUEUE_DELAY_SECONDS, JobConflict, JobQueue
 
 if TYPE_CHECKING:
     from shared.bootstrap import Deps
-    from shared.ports import JobStorePort
+    from shared.ports import JobQueuePort, JobStorePort
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class Runner:
     def __init__(
         self,
         store: JobStorePort,
-        queue: JobQueue,
+        queue: JobQueuePort,
         registry: Registry,
         settings: Settings,
         clock: Clock,

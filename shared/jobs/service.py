@@ -14,14 +14,21 @@ from shared.jobs.clock import Clock
 from shared.jobs.failures import describe
 from shared.jobs.host import MAX_DEQUEUE_COUNT
 from shared.jobs.messages import JobMessage
-from shared.jobs.model import Job, JobState, job_id_for, new_job, parse_job_id, validate_kind
+from shared.jobs.model import (
+    Job,
+    JobConflict,
+    JobState,
+    job_id_for,
+    new_job,
+    parse_job_id,
+    validate_kind,
+)
 from shared.jobs.registry import Registry
 from shared.jobs.runner import Advance, Progress, Runner
-from shared.jobs.store import JobConflict, JobQueue
 
 if TYPE_CHECKING:
     from shared.bootstrap import Deps
-    from shared.ports import JobStorePort
+    from shared.ports import JobQueuePort, JobStorePort
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,7 @@ class JobService:
     def __init__(
         self,
         store: JobStorePort,
-        queue: JobQueue,
+        queue: JobQueuePort,
         registry: Registry,
         settings: Settings,
         clock: Clock,

@@ -6,16 +6,18 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Final
+from http import HTTPStatus
+from typing import Any, Final
 
 from shared.arm_id import ResourceId
+from shared.azure.failures import DENIED_STATUS, azure_failures
 from shared.azure.image_templates import (
     ASSIGN_IDENTITY_ACTION,
     begin_create_image_template,
     get_image_template,
 )
 from shared.bootstrap import Deps
-from shared.errors import ConfigurationError, InvalidInput, LifeboatError
+from shared.errors import AzureRefused, ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
 from shared.templates.errors import (
     BackupDamaged,
@@ -34,13 +36,7 @@ from shared.templates.restore import (
 )
 from shared.templates.sources import distribute_attention, source_facts
 
-if TYPE_CHECKING:
-    from azure.core.exceptions import HttpResponseError
-
 logger = logging.getLogger(__name__)
-
-_TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_DENIED = frozenset({401, 403})
 
 
 class RestoreOutcome:
@@ -212,28 +208,27 @@ def _restore(request: RestoreRequest, deps: Deps) -> RestoreResult:
 
 
 def _put(plan: RestoreSpec, deps: Deps) -> dict[str, Any] | None:
-    from azure.core.exceptions import HttpResponseError, ResourceExistsError
-
     try:
-        created = begin_create_image_template(deps.clients, plan.target_id, plan.body).result()
-    except ResourceExistsError as exc:
-        # Created between our GET and PUT (a concurrent restore): same content is success.
-        existing = get_image_template(deps.clients, plan.target_id)
-        if already_restored(plan, existing):
-            return existing
-        raise RestoreConflict("templateId", f"Image Builder refused the PUT: {exc.reason}") from exc
-    except HttpResponseError as exc:
-        if exc.status_code in _TRANSIENT_STATUS:
-            raise  # shared.azure.failures makes it a TransientError with Azure's Retry-After
+        # Transient failures leave as TransientError (503 with Azure's Retry-After).
+        with azure_failures("template restore", denied=False):
+            poller = begin_create_image_template(deps.clients, plan.target_id, plan.body)
+            created = poller.result()
+    except AzureRefused as exc:
+        if exc.status == HTTPStatus.CONFLICT:
+            # Created between our GET and PUT (a concurrent restore): same content is success.
+            existing = get_image_template(deps.clients, plan.target_id)
+            if already_restored(plan, existing):
+                return existing
+            conflict = f"Image Builder refused the PUT: {exc.detail}"
+            raise RestoreConflict("templateId", conflict) from exc
         raise _refused(plan, exc) from exc
     return created.as_dict() if hasattr(created, "as_dict") else None
 
 
-def _refused(plan: RestoreSpec, exc: HttpResponseError) -> LifeboatError:
+def _refused(plan: RestoreSpec, exc: AzureRefused) -> LifeboatError:
     """ConfigurationError when Azure denied the app (401/403), else RestoreRejected."""
-    code = exc.error.code if exc.error else exc.status_code
-    message = exc.error.message if exc.error else exc.reason
-    if exc.status_code not in _DENIED:
+    code, message = exc.code, exc.detail
+    if exc.status not in DENIED_STATUS:
         return RestoreRejected(
             "backup", f"Image Builder refused the DR template: ({code}) {message}"
         )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
+from shared.azure.failures import AZURE_FAILURES, azure_failures
 from shared.azure.image_templates import (
     get_image_template,
     image_builder_api_version,
@@ -184,15 +185,18 @@ def on_template_event(deps: Deps, event: ResourceEvent) -> BackupResult:
     return backup_template(template_id_of(str(event.subject), "subject"), deps)
 
 
-def _sync_many(ids: list[ResourceId], deps: Deps) -> SweepResult:
-    from azure.core.exceptions import AzureError
+# What one template may fail with, reported while the sweep goes on to the next.
+_SWEEP_FAILURES: tuple[type[Exception], ...] = (*AZURE_FAILURES, InvalidInput, ValueError)
 
+
+def _sync_many(ids: list[ResourceId], deps: Deps) -> SweepResult:
     results: list[BackupResult] = []
     errors: list[tuple[str, str]] = []
     for template_id in ids:
         try:
-            results.append(backup_template(template_id, deps))
-        except (AzureError, TransientError, InvalidInput, ValueError) as exc:
+            with azure_failures("template backup"):
+                results.append(backup_template(template_id, deps))
+        except _SWEEP_FAILURES as exc:
             # One throttled, malformed or damaged template must not stop the sweep; it is reported.
             error = _describe(exc)
             errors.append((str(template_id), error))
@@ -205,7 +209,9 @@ def _sync_many(ids: list[ResourceId], deps: Deps) -> SweepResult:
     return SweepResult(tuple(results), tuple(errors))
 
 
-def _describe(exc: Exception) -> str:
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, AZURE_FAILURES) and exc.__cause__ is not None:
+        exc = exc.__cause__  # Azure's own answer says most
     status = getattr(exc, "status_code", None)
     error = getattr(exc, "error", None)
     if status:

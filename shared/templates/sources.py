@@ -7,11 +7,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
+from shared.azure.failures import AZURE_FAILURES, azure_failures, azure_kind
 from shared.azure.image_templates import (
     get_gallery_image,
     get_gallery_image_version,
     get_managed_image,
 )
+from shared.engine.names import dr_version_id
 from shared.errors import InvalidInput
 from shared.regions import normalize_region
 from shared.templates.readiness import hyperv_generation, platform_generation
@@ -35,13 +37,12 @@ def _probe(
     get: Getter, clients: AzureClients, rid: ResourceId
 ) -> tuple[dict[str, Any] | None, bool]:
     """Return (resource or None, answered); one attempt, since the source region may be down."""
-    from azure.core.exceptions import AzureError
-
     try:
-        return get(clients, rid, retries=0), True
-    except AzureError as exc:
+        with azure_failures("source probe"):
+            return get(clients, rid, retries=0), True
+    except AZURE_FAILURES as exc:
         logger.info(
-            "source probe failed", extra={"resource_id": str(rid), "error": type(exc).__name__}
+            "source probe failed", extra={"resource_id": str(rid), "error": azure_kind(exc)}
         )
         return None, False
 
@@ -72,14 +73,7 @@ def dr_gallery_copy(version_id: ResourceId, deps: Deps) -> ResourceId | None:
     """Return the id the version would have in the DR gallery (same image and version names)."""
     if len(version_id.names) != 3:
         return None
-    s = deps.settings
-    copy = ResourceId(
-        version_id.subscription,
-        s.dr_resource_group,
-        "Microsoft.Compute",
-        ("galleries", "images", "versions"),
-        (s.dr_gallery_name, version_id.names[1], version_id.names[2]),
-    )
+    copy = dr_version_id(deps.settings, version_id)  # the name image DR gives its copy
     return None if copy.key() == version_id.key() else copy
 
 

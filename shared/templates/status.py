@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from shared.arm_id import ResourceId
+from shared.azure.failures import AZURE_FAILURES, azure_failures, azure_kind
 from shared.azure.image_templates import get_image_template, list_image_templates
 from shared.bootstrap import Deps
 from shared.errors import ConfigurationError
@@ -36,13 +37,12 @@ def template_readiness(deps: Deps) -> list[Finding]:
 
 
 def _one(template_id: ResourceId, deps: Deps) -> list[Finding]:
-    from azure.core.exceptions import AzureError
-
     name = str(template_id)
     try:
-        resource = get_image_template(deps.clients, template_id)
-    except AzureError as exc:
-        reason = f"could not read the template ({type(exc).__name__})"
+        with azure_failures("template read"):
+            resource = get_image_template(deps.clients, template_id)
+    except AZURE_FAILURES as exc:
+        reason = f"could not read the template ({azure_kind(exc)})"
         return [Finding(name, "template_unreadable", reason, "check access and region health")]
     if resource is None:
         return []  # deleted since it was listed
@@ -82,11 +82,10 @@ def _pointer(template_id: ResourceId, deps: Deps) -> tuple[Pointer | None, str |
 
 def template_status(deps: Deps) -> dict[str, Any]:
     """Return the templates section of /api/status; `available: false` while ARM is unreachable."""
-    from azure.core.exceptions import AzureError
-
     try:
-        findings = template_readiness(deps)
-    except AzureError as exc:
+        with azure_failures("template readiness"):
+            findings = template_readiness(deps)
+    except AZURE_FAILURES as exc:
         # Resource Graph may be unreachable in an outage; image readiness still answers.
-        return {"available": False, "error": type(exc).__name__, "findings": []}
+        return {"available": False, "error": azure_kind(exc), "findings": []}
     return {"available": True, "findings": [f.to_dict() for f in findings]}

@@ -106,8 +106,8 @@ def test_a_message_redelivered_after_the_job_finished_changes_nothing(env) -> No
     driver.run()
     before = service.get(job_id)
 
+    from shared.azure.job_storage import JobQueue
     from shared.jobs.messages import JobMessage
-    from shared.jobs.store import JobQueue
 
     JobQueue(get_deps().clients, get_deps().settings.jobs_queue, storage_delays=False).send(
         JobMessage(job_id), 0

@@ -10,6 +10,7 @@ import pytest
 
 from emulator.azurite import Azurite
 from shared import bootstrap
+from shared.azure.job_storage import JobStore
 from shared.bootstrap import get_deps
 from shared.errors import InvalidInput, PreconditionNotMet, TransientError
 from shared.jobs import (
@@ -21,8 +22,8 @@ from shared.jobs import (
     StepState,
     job_id_for,
 )
+from shared.jobs.model import JobConflict
 from shared.jobs.service import JobService
-from shared.jobs.store import JobConflict, JobStore
 from tests.support.jobs import (
     KIND,
     DemoWorld,

@@ -15,6 +15,7 @@ import pytest
 from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobServiceClient
 
+from shared.azure.backup_blobs import TemplateStore
 from shared.bootstrap import Deps, bootstrap
 from shared.errors import TransientError
 from shared.jobs.clock import ManualClock
@@ -22,7 +23,6 @@ from shared.templates.recovery import RestoreOutcome, restore_template
 from shared.templates.requests import RestoreRequest
 from shared.templates.results import Outcome
 from shared.templates.service import backup_template
-from shared.templates.store import TemplateStore
 from tests.plugins.arm import LifeboatEnv
 from tests.support.templates import (
     START,

@@ -122,8 +122,8 @@ def queue_messages() -> list[dict[str, Any]]:
     """Return the bodies of the visible job messages (peeked, not received)."""
     import json
 
+    from shared.azure.job_storage import decode_body
     from shared.bootstrap import get_deps
-    from shared.jobs.store import decode_body
 
     queue = get_deps().clients.queue_service().get_queue_client(get_deps().settings.jobs_queue)
     return [json.loads(decode_body(m.content)) for m in queue.peek_messages(max_messages=32)]
