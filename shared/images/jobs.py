@@ -73,13 +73,16 @@ def _dispatch(ctx: StepContext) -> StepResult:
 def _protect(ctx: StepContext) -> StepResult:
     """Advance the artifact's protection; wait on copies and replication, never sleep."""
     from shared.azure.disks import CopyLimitReached
+    from shared.engine.established import Established
     from shared.images.model import Artifact, ArtifactState
     from shared.images.protect import protect_pass
     from shared.images.records import plan_record, write_artifact
 
     artifact = Artifact.from_json(ctx.data["artifact"])
+    known = Established(ctx.data.get("established"))
     try:
-        done = protect_pass(ctx.app.clients, ctx.settings, artifact, ctx.now(), _gave_up(ctx))
+        now, failure = ctx.now(), _gave_up(ctx)
+        done = protect_pass(ctx.app.clients, ctx.settings, artifact, now, failure, known=known)
     except CopyLimitReached as exc:
         refusals = int(ctx.data.get("copy_refusals") or 0) + 1
         data = {"copy_refusals": refusals, "refused": str(exc)[:300]}
@@ -88,14 +91,17 @@ def _protect(ctx: StepContext) -> StepResult:
     if done.issued:
         ctx.log.info("issued %s", ", ".join(op for op, _ in done.issued))
     if plan.state is ArtifactState.IN_PROGRESS:
-        return _wait(ctx, done)
+        return _wait(ctx, done, known)
     record = plan_record(plan)
+    # Settled facts serve one protection only: a retried job (the sweep retries failed ones)
+    # starts from a fresh read, since its clean-up deleted what it had made.
     if plan.state is ArtifactState.DR_READY:
-        return StepResult.done({"plan": {**record, "dr_ready_at": ctx.now().isoformat()}})
+        ready = {**record, "dr_ready_at": ctx.now().isoformat()}
+        return StepResult.done({"plan": ready, "established": {}})
     write_artifact(ctx.app.records, artifact, record, run=ctx.data.get("run"), now=ctx.now())
     if plan.state is ArtifactState.SKIPPED:
-        return StepResult.skip(plan.skipped or "out of scope", {"plan": record})
-    return StepResult.fail(plan.failure or "protection failed", {"plan": record})
+        return StepResult.skip(plan.skipped or "out of scope", {"plan": record, "established": {}})
+    return StepResult.fail(plan.failure or "protection failed", {"plan": record, "established": {}})
 
 
 def _gave_up(ctx: StepContext) -> str | None:
@@ -108,7 +114,7 @@ def _gave_up(ctx: StepContext) -> str | None:
     return f"CopyStart refused {refusals} times: {ctx.data.get('refused') or ''}".strip()
 
 
-def _wait(ctx: StepContext, done: Any) -> StepResult:
+def _wait(ctx: StepContext, done: Any, known: Any) -> StepResult:
     """Wait the estimated time left (a copy's, or a replication's from its rate between looks);
     without one, a poll that doubles while the progress stays the same."""
     from shared.images.model import ActionStatus
@@ -122,7 +128,13 @@ def _wait(ctx: StepContext, done: Any) -> StepResult:
     rates, unknown, seen = observe(ctx.settings, ctx.data.get("seen") or {}, plan.polled, ctx.now())
     estimate = min([*rates, *([plan.estimate] if plan.estimate is not None else [])], default=None)
     wait = backoff_wait(ctx.settings, estimate, polls, unknown)
-    data = {"polls": polls + 1, "progress": progress, "seen": seen, "copy_refusals": 0}
+    data = {
+        "polls": polls + 1,
+        "progress": progress,
+        "seen": seen,
+        "copy_refusals": 0,
+        "established": known.to_json(),
+    }
     return StepResult.wait(wait, progress, data)
 
 

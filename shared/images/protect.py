@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shared.config import Settings
 from shared.engine.actions import WriteAction
+from shared.engine.established import Established
 from shared.engine.executor import GONE, execute
 from shared.engine.loop import Pass, run_pass
 from shared.images.absorb import absorb
@@ -27,10 +28,11 @@ class ArtifactProtector:
     settings: Settings
     artifact: Artifact
     now: datetime
+    known: Established = field(default_factory=Established)
 
     def gather(self) -> Facts:
-        """Return the artifact's facts (reads only)."""
-        return gather(self.clients, self.settings, self.artifact)
+        """Return the artifact's facts (reads only; settled ones from `known`)."""
+        return gather(self.clients, self.settings, self.artifact, self.known)
 
     def assess(self, facts: Facts, failure: str | None) -> ArtifactProtection:
         """Return the artifact's protection as `facts` show it (pure)."""
@@ -38,6 +40,7 @@ class ArtifactProtector:
 
     def absorb(self, facts: Facts, action: WriteAction, result: object) -> Facts | None:
         """Return `facts` after `action`, or None when Azure must be read again."""
+        self.known.forget(action.target)  # written or deleted: its memory is stale
         return absorb(facts, action, result, GONE)
 
     def execute(self, action: WriteAction) -> object:
@@ -59,13 +62,15 @@ def protect_pass(
     artifact: Artifact,
     now: datetime,
     failure: str | None = None,
+    *,
+    known: Established | None = None,
 ) -> Pass[ArtifactProtection]:
     """Advance protection of `artifact` as far as it goes without waiting; return where it is.
 
     Once the assessment fails (or with `failure` given: the job gave up), the pass only cleans
     up (see shared.images.cleanup). Settings.dry_run assesses without writing. Raises
     azure.core errors and InvalidInput from the Azure modules, CopyLimitReached while Azure
-    refuses a CopyStart for now.
+    refuses a CopyStart for now. `known` carries settled facts between passes (job data).
     """
-    protector = ArtifactProtector(clients, settings, artifact, now)
+    protector = ArtifactProtector(clients, settings, artifact, now, known or Established())
     return run_pass(protector, protector.execute, failure, settings.dry_run)
