@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
 from shared.jobs.registry import Registry, StepContext, StepFn, StepResult
+
+if TYPE_CHECKING:
+    from shared.engine.established import Established
 
 BUILD_KIND = "image_build"
 REPLICATION_KIND = "image_replication"
@@ -114,7 +117,7 @@ def _gave_up(ctx: StepContext) -> str | None:
     return f"CopyStart refused {refusals} times: {ctx.data.get('refused') or ''}".strip()
 
 
-def _wait(ctx: StepContext, done: Any, known: Any) -> StepResult:
+def _wait(ctx: StepContext, done: Any, known: Established | None = None) -> StepResult:
     """Wait the estimated time left (a copy's, or a replication's from its rate between looks);
     without one, a poll that doubles while the progress stays the same."""
     from shared.images.model import ActionStatus
@@ -133,7 +136,7 @@ def _wait(ctx: StepContext, done: Any, known: Any) -> StepResult:
         "progress": progress,
         "seen": seen,
         "copy_refusals": 0,
-        "established": known.to_json(),
+        "established": known.to_json() if known is not None else {},
     }
     return StepResult.wait(wait, progress, data)
 
