@@ -34,8 +34,7 @@ lint: $(PY_STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(PY_STAMP)
-	$(PY) -m mypy shared
-	$(PY) -m mypy function_app.py functions emulator
+	$(PY) -m mypy shared function_app.py functions emulator devtools
 
 test: setup lint typecheck
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ when every worker is idle and nothing is due, so real time is spent only on ARM 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class DriverStats:
     delivered: int = 0
     failed: int = 0
     fast_forwarded: float = 0.0
+    busy_seconds: float = 0.0  # real seconds spent inside run_job, summed over workers
 
 
 class ConcurrentDriver:
@@ -37,10 +39,10 @@ class ConcurrentDriver:
         clock: Callable[[], datetime],
         advance: Callable[[float], Any],
     ) -> None:
-        from shared.composition import get_clients, get_settings
+        from shared.bootstrap import get_deps
 
-        service = get_clients().queue_service()
-        self._queue = service.get_queue_client(get_settings().jobs_queue)
+        service = get_deps().clients.queue_service()
+        self._queue = service.get_queue_client(get_deps().settings.jobs_queue)
         self._workers = workers
         self._clock = clock
         self._advance = advance
@@ -51,8 +53,8 @@ class ConcurrentDriver:
     def _receive(self) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
+        from shared.azure.job_storage import decode_body
         from shared.jobs.messages import parse_job_message
-        from shared.jobs.store import decode_body
 
         try:
             batch = self._queue.receive_messages(max_messages=32, visibility_timeout=HOLD_SECONDS)
@@ -63,16 +65,22 @@ class ConcurrentDriver:
             return
 
     def _deliver(self, message: Any) -> None:
+        from bench.wire import app_call
+        from devtools.local_driver import to_function_message
         from functions.jobs import run_job
-        from shared.jobs.local import to_function_message
 
+        started = time.perf_counter()
         try:
-            run_job(to_function_message(message))
+            with app_call():
+                run_job(to_function_message(message))
         except Exception:  # the host releases the message for redelivery, as here
             with self._lock:
                 self.stats.failed += 1
+                self.stats.busy_seconds += time.perf_counter() - started
                 self._held[message.id] = (message, self._clock() + timedelta(seconds=RETRY_SECONDS))
             return
+        with self._lock:
+            self.stats.busy_seconds += time.perf_counter() - started
         self._queue.delete_message(message)
 
     def _due(self, limit: int) -> list[Any]:

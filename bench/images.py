@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.stack import LocalAzure
+from bench.remote import RemoteAzure
+from bench.wire import StorageCounter, app_call
 
 KINDS = ("SharedImage", "ManagedImage", "VHD")
 RG = "bench"
@@ -107,7 +108,8 @@ class _Sampler:
     _origin: tuple[float, datetime] | None = None
 
     def _counts(self) -> Counter[str]:
-        return Counter(e.op_type for e in self.arm.log.entries())
+        counts: Counter[str] = self.arm.log.counts()
+        return counts
 
     def now(self) -> float:
         """Seconds of production time since the start."""
@@ -171,7 +173,9 @@ class RunResult:
     """One measured run: wall seconds, ARM calls by type, job outcomes, demand vs quota.
 
     `span` is the run's production time (real seconds plus fast-forwarded waits);
-    `to_dr_ready` the emulated seconds from the events to each artifact's DR-ready record.
+    `to_dr_ready` the emulated seconds from the events to each artifact's DR-ready record;
+    `worker_seconds` the real seconds spent inside the app's entry points (event handlers and
+    run_job), summed over workers; `storage_calls` the storage requests those entry points sent.
     """
 
     builds: int
@@ -183,31 +187,49 @@ class RunResult:
     faults: int
     span: float = 0.0
     to_dr_ready: tuple[float, ...] = ()
+    worker_seconds: float = 0.0
+    storage_calls: int = 0
+
+    def per_build(self, value: float) -> float:
+        """`value` divided by the number of builds."""
+        return value / self.builds if self.builds else 0.0
+
+    @property
+    def busy_bound(self) -> float:
+        """The least wall time `workers` could need for this much work: worker-seconds / W."""
+        return self.worker_seconds / self.workers
 
 
-def _finish_builds(local: LocalAzure, count: int) -> list[str]:
+def _finish_builds(local: RemoteAzure, count: int) -> list[str]:
     """Seed `count` templates, start every run, and move the clock past their end."""
-    from shared.composition import get_clients
+    from shared.bootstrap import get_deps
 
     arm, sub = local.arm, local.subscription
     body, names = estate(sub, count)
     arm.seed(body)
-    ops = get_clients().image_builder(sub).virtual_machine_image_templates
+    ops = get_deps().clients.image_builder(sub).virtual_machine_image_templates
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda n: ops.begin_run(RG, n, polling=False), names))
     arm.clock.advance(40 * 60)  # every build has just completed
     return [f"{_ids(sub)['templates']}/{n}" for n in names]
 
 
-def _deliver(sub: str, template_id: str) -> None:
-    """Deliver one run event as Event Grid does: again while the handler fails (throttled)."""
+def _deliver(sub: str, template_id: str) -> float:
+    """Deliver one run event as Event Grid does: again while the handler fails (throttled).
+
+    Returns the real seconds spent inside the handler (its worker-seconds).
+    """
     from functions.resource_events import on_resource_event
 
+    busy = 0.0
     for attempt in range(30):
+        started = time.perf_counter()
         try:
-            on_resource_event(_event(sub, template_id))
-            return
+            with app_call():
+                on_resource_event(_event(sub, template_id))
+            return busy + time.perf_counter() - started
         except Exception:  # Event Grid redelivers with backoff; so does this loop
+            busy += time.perf_counter() - started
             time.sleep(min(10.0, 0.5 * 2**attempt))
     raise RuntimeError(f"the event for {template_id} was never accepted")
 
@@ -215,75 +237,81 @@ def _deliver(sub: str, template_id: str) -> None:
 def _to_dr_ready(since: datetime) -> tuple[float, ...]:
     """Emulated seconds from `since` to each artifact record's DR-ready time, sorted."""
     from shared.azure.image_builds import parse_time
-    from shared.composition import get_clients, get_settings
+    from shared.bootstrap import get_deps
     from shared.images.records import list_artifacts
 
-    ready = (parse_time(r.dr_ready_at) for r in list_artifacts(get_clients(), get_settings()))
+    ready = (parse_time(r.dr_ready_at) for r in list_artifacts(get_deps().records))
     return tuple(sorted((t - since).total_seconds() for t in ready if t is not None))
 
 
 def run_builds(
-    local: LocalAzure, count: int, workers: int, latency: float, rate_limits: bool = False
+    local: RemoteAzure, count: int, workers: int, latency: float, rate_limits: bool = False
 ) -> RunResult:
     """Seed `count` builds, finish them at once, deliver their events, drain every job.
 
     With `rate_limits` the emulator enforces ARM's token buckets (429 + Retry-After, slept
     for real by the SDK), so the wall time shows the quota-paced run.
     """
-    from shared.jobs import get_job_service
+    from shared.bootstrap import get_deps
 
     arm = local.arm
     template_ids = _finish_builds(local, count)
     arm.log.clear()
+    # Each call sleeps `latency` plus a uniform 0..latency/2: 50-75 ms (mean 62.5) at 50 ms.
     arm.faults.latency(latency, latency / 2)
     # The SDK sleeps Retry-After in real time: buckets must refill in real time too (the waits
     # fast-forwarded on the emulated clock then refill nothing: an upper bound on throttling).
     arm.faults.rate_limits(rate_limits, real_time=True)
     sampler, delivered = _Sampler(arm), arm.clock.now()
+    azurite = local.azurite
+    counter = StorageCounter({azurite.blob_port, azurite.queue_port, azurite.table_port})
     try:
-        wall = _drive(local, template_ids, workers, sampler)
+        with counter.installed():
+            wall, busy = _drive(local, template_ids, workers, sampler)
     finally:
         arm.faults.latency(0.0)
         arm.faults.rate_limits(False)
     entries = arm.log.entries()
-    jobs = Counter(f"{j.kind}:{j.state.value}" for j in get_job_service().list())
+    jobs = Counter(f"{j.kind}:{j.state.value}" for j in get_deps().jobs.list())
     calls: Counter[str] = Counter(str(e.op_type) for e in entries)
     faults = sum(1 for e in entries if e.status == 429)
     return RunResult(
         count, workers, wall, calls, jobs, sampler.headroom(), faults,
-        sampler.samples[-1][0], _to_dr_ready(delivered),
+        sampler.samples[-1][0], _to_dr_ready(delivered), busy, counter.calls,
     )  # fmt: skip
 
 
-def _drive(local: LocalAzure, template_ids: list[str], workers: int, sampler: _Sampler) -> float:
-    """Deliver every event concurrently and drain the jobs; return the wall seconds."""
+def _drive(
+    local: RemoteAzure, template_ids: list[str], workers: int, sampler: _Sampler
+) -> tuple[float, float]:
+    """Deliver every event concurrently and drain the jobs; return (wall, worker) seconds."""
     from bench.driver import ConcurrentDriver
-    from shared.jobs import runtime
+    from shared import bootstrap
 
-    runtime.configure(clock=local.arm.clock.now, storage_delays=False)
+    bootstrap.configure(clock=local.arm.clock.now, storage_delays=False)
     sampler.start()
     started = time.perf_counter()
     try:
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda t: _deliver(local.subscription, t), template_ids))
-        ConcurrentDriver(workers, local.arm.clock.now, sampler.advance).run()
-        return time.perf_counter() - started
+            events = sum(pool.map(lambda t: _deliver(local.subscription, t), template_ids))
+        stats = ConcurrentDriver(workers, local.arm.clock.now, sampler.advance).run()
+        return time.perf_counter() - started, events + stats.busy_seconds
     finally:
         sampler.stop()
-        runtime.reset()
+        bootstrap.reset()
 
 
-def second_sweep(local: LocalAzure) -> Counter[str]:
+def second_sweep(local: RemoteAzure) -> Counter[str]:
     """Fire the `reconcile` timer again with nothing new; return the ARM calls it made by type."""
     from azure.functions.timer import TimerRequest
 
     from functions.reconcile import reconcile
-    from shared.jobs import runtime
+    from shared import bootstrap
 
     local.arm.log.clear()
-    runtime.configure(clock=local.arm.clock.now, storage_delays=False)
+    bootstrap.configure(clock=local.arm.clock.now, storage_delays=False)
     try:
         reconcile(TimerRequest())
     finally:
-        runtime.reset()
-    return Counter(str(e.op_type) for e in local.arm.log.entries())
+        bootstrap.reset()
+    return local.arm.log.counts()

@@ -28,9 +28,9 @@ def main(argv: list[str]) -> int:
     handler.setFormatter(logging.Formatter("      log %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     os.environ.update(DEMO_ENVIRONMENT)
-    from shared import composition
+    from shared import bootstrap
 
-    composition.reset()
+    bootstrap.reset()
     ok = True
     for number, name in enumerate(SCENES, start=1):
         scene = importlib.import_module(name)

@@ -31,25 +31,34 @@ def local_azure(
     """Start Azurite and the ARM emulator, point the app at them; restore everything after."""
     from emulator.azurite import start_azurite
     from emulator.server import ArmEmulator
-    from shared import composition
 
     azurite = start_azurite()
     arm = ArmEmulator(azurite=azurite).start()
-    env = app_settings(arm, azurite, subscription, extra)
+    try:
+        with app_environment(app_settings(arm, azurite, subscription, extra)):
+            yield LocalAzure(arm, azurite, subscription)
+    finally:
+        arm.stop()
+        azurite.stop()
+
+
+@contextmanager
+def app_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Set `env` for the app (its composition root rebuilt from it); restore both after."""
+    from shared import bootstrap
+
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    composition.reset()
+    bootstrap.reset()
     try:
-        yield LocalAzure(arm, azurite, subscription)
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        composition.reset()
-        arm.stop()
-        azurite.stop()
+        bootstrap.reset()
 
 
 def app_settings(

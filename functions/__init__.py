@@ -1,4 +1,8 @@
-"""Thin trigger adapters, one blueprint per event family. None imports azure.mgmt/azure.storage."""
+"""Thin trigger adapters, one blueprint per event family. None imports azure.mgmt/azure.storage.
+
+Each adapter imports shared/ inside its handlers (only shared.errors at top level), so indexing
+the app costs little more than azure.functions; tests/functions/test_indexing.py holds that.
+"""
 
 from __future__ import annotations
 

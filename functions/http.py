@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 
 import azure.functions as func
 
-from shared.azure.failures import lifeboat_error
 from shared.errors import ConfigurationError, InvalidInput, LifeboatError, TransientError
 
 logger = logging.getLogger(__name__)
@@ -73,6 +72,8 @@ def answer(
     except LifeboatError as exc:
         return error_response(exc, route, specific)
     except Exception as exc:
+        from shared.azure.failures import lifeboat_error  # on failure only: indexing stays lean
+
         error = lifeboat_error(exc, route)
         if error is None:
             raise

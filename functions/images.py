@@ -7,8 +7,6 @@ import logging
 import azure.functions as func
 
 from functions.http import answer, json_response
-from shared.images.requests import parse_replicate_request
-from shared.images.service import DryRun, replicate
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +22,11 @@ def images_replicate(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _replicate(req: func.HttpRequest) -> func.HttpResponse:
-    result = replicate(parse_replicate_request(req.get_body()))
+    from shared.bootstrap import get_deps
+    from shared.images.requests import parse_replicate_request
+    from shared.images.service import DryRun, replicate
+
+    result = replicate(get_deps(), parse_replicate_request(req.get_body()))
     if isinstance(result, DryRun):
         return json_response(200, result.to_json())
     logger.info(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.http import answer, json_response
 from shared.errors import InvalidInput
-from shared.jobs.host import MAX_DEQUEUE_COUNT
-from shared.jobs.messages import JobMessage, parse_job_message
-from shared.jobs.runtime import get_job_service
-from shared.jobs.view import job_view
+
+if TYPE_CHECKING:
+    from shared.jobs.messages import JobMessage
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 def _message(msg: func.QueueMessage) -> JobMessage | None:
     """Return the job message in `msg`, or None (logged) when it is not one."""
+    from shared.jobs.messages import parse_job_message
+
     try:
         return parse_job_message(msg.get_body())
     except InvalidInput as exc:
@@ -47,11 +49,13 @@ def run_job(msg: func.QueueMessage) -> None:
     Returns normally (the host deletes the message) unless advancing failed before the last
     delivery: then the exception propagates and the host redelivers.
     """
+    from shared.bootstrap import get_deps
+
     message = _message(msg)
     if message is None:
         return
     delivery = msg.dequeue_count or 1
-    result = get_job_service().handle(message, msg.id or "", delivery)
+    result = get_deps().jobs.handle(message, msg.id or "", delivery)
     log.info(
         "job %s: %s (state %s, next in %ss)",
         result.job_id,
@@ -66,11 +70,14 @@ def run_job(msg: func.QueueMessage) -> None:
 @bp.queue_trigger(arg_name="msg", queue_name=POISON_QUEUE, connection=STORAGE_CONNECTION)
 def run_job_poison(msg: func.QueueMessage) -> None:
     """Fail the job whose message the host gave up on (e.g. the worker died on every delivery)."""
+    from shared.bootstrap import get_deps
+    from shared.jobs.host import MAX_DEQUEUE_COUNT
+
     message = _message(msg)
     if message is None:
         return
     reason = f"poison: the host gave up after {MAX_DEQUEUE_COUNT} deliveries of its message"
-    job = get_job_service().fail(message.job_id, reason)
+    job = get_deps().jobs.fail(message.job_id, reason)
     log.warning(
         "poison message for job %s: state %s",
         message.job_id,
@@ -87,7 +94,10 @@ def get_job(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _get_job(job_id: str) -> func.HttpResponse:
-    job = get_job_service().get(job_id)
+    from shared.bootstrap import get_deps
+    from shared.jobs.view import job_view
+
+    job = get_deps().jobs.get(job_id)
     if job is None:
         return json_response(404, {"error": f"no job {job_id}"})
     return json_response(200, job_view(job))

@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 import azure.functions as func
 
 from shared.errors import TransientError
-from shared.services.reconcile import reconcile as run_reconcile
 
 logger = logging.getLogger(__name__)
 
 # Every 30 minutes: a lost build event costs at most half an hour of exposure. Templates are
-# swept once a day within these runs (shared.services.reconcile.TEMPLATE_SWEEP_EVERY).
+# swept once a day within these runs (shared.templates.schedule.TEMPLATE_SWEEP_EVERY).
 RECONCILE_SCHEDULE = "0 */30 * * * *"
 
 # azure-functions leaves Blueprint.__init__ unannotated.
@@ -24,7 +23,10 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.timer_trigger(arg_name="timer", schedule=RECONCILE_SCHEDULE, run_on_startup=False)
 def reconcile(timer: func.TimerRequest) -> None:
     """Run the sweeps; raise TransientError when one failed, so the failure shows in monitoring."""
-    report = run_reconcile(datetime.now(UTC))
+    from shared.bootstrap import get_deps
+    from shared.services.reconcile import reconcile as run_reconcile
+
+    report = run_reconcile(get_deps(), datetime.now(UTC))
     logger.info(
         "reconcile: images %s, templates %s, errors %s",
         "swept" if report.images is not None else "not swept",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from shared.errors import InvalidInput
-from shared.events.resource import Parsed, ResourceEvent, parse_resource_event
-from shared.services.resource_events import Dispatch, Outcome, dispatch
-from shared.text import escaped
+
+if TYPE_CHECKING:
+    from shared.events.resource import Parsed
+    from shared.services.resource_events import Dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +24,14 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 def on_resource_event(event: func.EventGridEvent) -> None:
     """Parse, route and handle one event. Invalid events are logged and dropped; anything
     else a handler raises propagates so that Event Grid redelivers."""
+    from shared.bootstrap import get_deps
+    from shared.events.resource import parse_resource_event
+    from shared.services.resource_events import Outcome, dispatch
+    from shared.text import escaped
+
     try:
         parsed = parse_resource_event(_as_payload(event))
-        decision = dispatch(parsed)
+        decision = dispatch(get_deps(), parsed)
     except InvalidInput as exc:
         event_id = escaped(event.id)  # the id itself may be what cannot be encoded
         logger.warning(
@@ -43,6 +50,8 @@ def on_resource_event(event: func.EventGridEvent) -> None:
 
 
 def _log_decision(event_id: str, parsed: Parsed, decision: Dispatch) -> None:
+    from shared.events.resource import ResourceEvent
+
     operation = parsed.operation_name if isinstance(parsed, ResourceEvent) else None
     logger.info(
         "event %s %s -> route %s: %s (%s)",

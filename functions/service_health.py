@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.http import answer, json_response, read_json
 from shared.errors import InvalidInput
-from shared.events.health import parse_alert
-from shared.services.service_health import AlertAssessment, assess_alert
+
+if TYPE_CHECKING:
+    from shared.services.service_health import AlertAssessment
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +27,16 @@ def service_health(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _assess(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.bootstrap import get_deps
+    from shared.events.health import parse_alert
+    from shared.services.service_health import assess_alert
+
     try:
         alert = parse_alert(read_json(req))
     except InvalidInput as exc:
         logger.warning("rejected alert: %s", exc, extra={"field": exc.field})
         raise
-    assessment = assess_alert(alert)
+    assessment = assess_alert(alert, get_deps().settings)
     _log_assessment(assessment)
     return json_response(200, assessment.to_json())
 

@@ -7,7 +7,6 @@ import logging
 import azure.functions as func
 
 from functions.http import answer, json_response
-from shared.images.status import status_report
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +26,11 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _status(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.bootstrap import get_deps
+    from shared.services.status import status_report
+
     templates = (req.params.get("templates") or "true").lower() != "false"
-    report = status_report(templates=templates)
+    report = status_report(get_deps(), optional=templates)
     summary = report["summary"]
     logger.info(
         "status: %s builds, %s DR-ready",

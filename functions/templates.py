@@ -13,9 +13,6 @@ from shared.templates.errors import (
     RestoreRejected,
     TemplateNotFound,
 )
-from shared.templates.recovery import RestoreOutcome, restore_template
-from shared.templates.requests import parse_backup_request, parse_restore_request
-from shared.templates.service import backup_on_request
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +35,11 @@ def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _backup(req: func.HttpRequest) -> func.HttpResponse:
-    result = backup_on_request(parse_backup_request(req.get_body()))
+    from shared.bootstrap import get_deps
+    from shared.templates.requests import parse_backup_request
+    from shared.templates.service import backup_on_request
+
+    result = backup_on_request(parse_backup_request(req.get_body()), get_deps())
     return json_response(200, result.to_dict())
 
 
@@ -50,7 +51,11 @@ def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _restore(req: func.HttpRequest) -> func.HttpResponse:
-    result = restore_template(parse_restore_request(req.get_body()))
+    from shared.bootstrap import get_deps
+    from shared.templates.recovery import RestoreOutcome, restore_template
+    from shared.templates.requests import parse_restore_request
+
+    result = restore_template(parse_restore_request(req.get_body()), get_deps())
     logger.info(
         "template restore %s: %s",
         result.target_id,

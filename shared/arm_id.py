@@ -108,3 +108,13 @@ class ResourceId:
     def key(self) -> str:
         """A case-insensitive identity for maps and idempotency keys (ARM ids ignore case)."""
         return str(self).lower()
+
+
+def version_id_of(value: str, field: str = "artifact_id") -> ResourceId:
+    """Return a gallery version id, accepting the `imageversions` spelling of one spec example.
+
+    Raises InvalidInput(`field`) when `value` is not an ARM id.
+    """
+    rid = ResourceId.parse(value, field)
+    types = tuple("versions" if t.lower() == "imageversions" else t for t in rid.types)
+    return ResourceId(rid.subscription, rid.resource_group, rid.namespace, types, rid.names)

@@ -1,4 +1,4 @@
-"""The small error vocabulary every layer speaks: invalid input, transient, precondition, config."""
+"""The small error vocabulary every layer speaks: input, transient, precondition, config, Azure."""
 
 from __future__ import annotations
 
@@ -41,3 +41,18 @@ class ConfigurationError(LifeboatError):
     def __init__(self, setting: str, message: str) -> None:
         self.setting = setting
         super().__init__(f"{setting}: {message}")
+
+
+class AzureRefused(LifeboatError):
+    """Azure answered a request with an error that is neither transient nor (unless asked) denied.
+
+    `status` is the HTTP status (0 without one), `code` Azure's error code, `detail` its
+    message, `kind` the SDK's exception class: what a caller branches on (409, 404, 400 ...).
+    """
+
+    def __init__(self, message: str, status: int, code: str, detail: str, kind: str) -> None:
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.kind = kind
+        super().__init__(message)

@@ -43,9 +43,9 @@ _VERSION = (
 def run(say: Say) -> bool:
     """Post every alert sample and deliver every ARM event; return False on any surprise."""
     import function_app  # noqa: F401  (the app as the host loads it: logging, blueprints)
-    from shared.composition import get_settings
+    from shared.bootstrap import get_deps
 
-    regions = ", ".join(get_settings().primary_regions) or "(none)"
+    regions = ", ".join(get_deps().settings.primary_regions) or "(none)"
     say(f"Protected regions (LIFEBOAT_PRIMARY_REGIONS, set by the demo): {regions}")
     say("\nPOST /api/service-health")
     alerts_ok = all([_post_alert(label, body, say) for label, body in _alerts()])
@@ -151,10 +151,10 @@ def _deliver(label: str, raw: dict[str, Any], say: Say) -> bool:
 
 def _effects() -> tuple[set[str], set[str]]:
     """The jobs on the backbone and the blobs in the DR account's template container."""
-    from shared.jobs import get_job_service
-    from tests.functional.test_templates_support import dr_blobs
+    from shared.bootstrap import get_deps
+    from tests.support.templates import dr_blobs
 
-    jobs = {f"{j.kind} {j.id}" for j in get_job_service().list()}
+    jobs = {f"{j.kind} {j.id}" for j in get_deps().jobs.list()}
     return jobs, set(dr_blobs())
 
 
@@ -180,11 +180,11 @@ def _decisions() -> Iterator[list[logging.LogRecord]]:
 def _local_estate() -> Iterator[None]:
     """Local Azure holding the template (one finished build) that the derived events name."""
     from emulator.stack import local_azure
-    from shared.composition import get_clients
+    from shared.bootstrap import get_deps
 
     with local_azure(_SUBSCRIPTION) as local:
         local.arm.seed(_estate())
-        builder = get_clients().image_builder(_SUBSCRIPTION).virtual_machine_image_templates
+        builder = get_deps().clients.image_builder(_SUBSCRIPTION).virtual_machine_image_templates
         builder.begin_run("images", "ubuntu-base", polling=False)
         local.arm.clock.advance(3600)  # the build ends on the emulated clock
         yield
@@ -192,7 +192,7 @@ def _local_estate() -> Iterator[None]:
 
 def _estate() -> dict[str, Any]:
     """The build template (its last run succeeded) and the gallery version it published."""
-    from tests.functional.test_images_support import estate, template
+    from tests.support.images import estate, template
 
     seeded = estate(template("ubuntu-base", ("SharedImage",)))
     for resource in seeded["resources"]:

@@ -85,9 +85,9 @@ class _Watcher:
         self.seen: dict[str, str] = {}
 
     def _state(self) -> dict[str, str]:
-        from shared.jobs import get_job_service
+        from shared.bootstrap import get_deps
 
-        state = {_job_name(j): _job(j) for j in get_job_service().list()}
+        state = {_job_name(j): _job(j) for j in get_deps().jobs.list()}
         for type_ in WATCHED:
             for r in self.arm.state.list(type_, DR_RG):
                 state[r["id"].lower()] = _describe(r)
@@ -124,9 +124,9 @@ def _job(job: Any) -> str:
 
 def run(say: Say) -> bool:
     """Run the scene; return True when every artifact is DR-ready in the paired region."""
+    from devtools.local_driver import local_driver
     from emulator.stack import local_azure
     from functions.resource_events import on_resource_event
-    from shared.jobs.local import local_driver
 
     with local_azure(SUBSCRIPTION) as local:
         arm = local.arm
@@ -144,9 +144,9 @@ def run(say: Say) -> bool:
 
 def local_clients() -> Any:
     """The app's Azure clients (pointed at the emulator)."""
-    from shared.composition import get_clients
+    from shared.bootstrap import get_deps
 
-    return get_clients()
+    return get_deps().clients
 
 
 def _finish(say: Say) -> bool:

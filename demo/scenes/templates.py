@@ -35,7 +35,7 @@ def _short(value: object) -> str:
 def _template(
     name: str, sku: str, image: tuple[str, str] = ("Canonical", "0001-com-ubuntu-server-focal")
 ) -> Any:
-    from tests.functional.test_templates_support import create_template, template_body, template_id
+    from tests.support.templates import create_template, template_body, template_id
 
     tid = template_id(name, "images")
     body = template_body(sku=sku, image=image)
@@ -59,7 +59,7 @@ def _post(route: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 def _backups(say: Say, tid: Any) -> None:
     from functions.resource_events import on_resource_event
-    from tests.functional.test_templates_support import dr_blobs, template_event, update_tags
+    from tests.support.templates import dr_blobs, template_event, update_tags
 
     on_resource_event(template_event(tid, "write", "demo-write-1"))
     blobs = dr_blobs()
@@ -77,10 +77,11 @@ def _backups(say: Say, tid: Any) -> None:
 
 
 def _readiness(say: Say) -> None:
+    from shared.bootstrap import get_deps
     from shared.templates.status import template_readiness
 
     say("\nReadiness findings (what /api/status reports):")
-    for finding in template_readiness():
+    for finding in template_readiness(get_deps()):
         say(f"  {finding.template_id.rsplit('/', 1)[1]}: {finding.code} — {finding.message}")
 
 

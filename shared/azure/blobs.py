@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,9 @@ class BlobCopy:
         if not self.total_bytes or self.copied_bytes is None:
             return None
         return 100.0 * self.copied_bytes / self.total_bytes
+
+
+logger = logging.getLogger(__name__)
 
 
 def _copy_state(url: str, props: Any) -> BlobCopy:
@@ -199,3 +203,28 @@ def list_metadata(clients: AzureClients, container: str, prefix: str) -> dict[st
         }
     except ResourceNotFoundError:
         return {}
+
+
+class BlobRecordStore:
+    """The record store on one container of the DR-region account (JSON blobs with metadata)."""
+
+    def __init__(self, clients: AzureClients, container: str, dry_run: bool = False) -> None:
+        self._clients = clients
+        self._container = container
+        self._dry_run = dry_run
+
+    def put(self, name: str, body: Mapping[str, Any], metadata: Mapping[str, str]) -> None:
+        """Write (overwrite) record `name` with its listable metadata; under LIFEBOAT_DRY_RUN
+        only log what would be written."""
+        if self._dry_run:
+            logger.info("dry run: would write record %s", name, extra={"record": name})
+            return
+        put_json(self._clients, self._container, name, body, metadata)
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """Return record `name`, or None when there is none."""
+        return get_json(self._clients, self._container, name)
+
+    def list_metadata(self, prefix: str) -> dict[str, dict[str, str]]:
+        """Return name → metadata of every record under `prefix` (one listing)."""
+        return list_metadata(self._clients, self._container, prefix)

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 StorageRole = Literal["state", "dr"]
 
+# Connections kept per host. A Python worker runs at most PYTHON_THREADPOOL_THREAD_COUNT
+# invocations at once (at most 32 by default); requests' default of 10 made the rest open,
+# handshake and discard a connection per call.
+POOL_CONNECTIONS = 32
+
 
 class EmulatorCredential:
     """A fixed bearer token for the local ARM emulator; Settings allow it only on loopback."""
@@ -47,9 +52,11 @@ class AzureClients:
     ) -> None:
         self._settings = settings
         self._credential = credential
-        self._transport = transport
+        self._injected = transport
         self._cache: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._session: Any = None
+        self._session_lock = threading.Lock()  # _get holds _lock while a client is built
 
     @property
     def credential(self) -> TokenCredential:
@@ -63,6 +70,24 @@ class AzureClients:
                 self._credential = DefaultAzureCredential()
         return self._credential
 
+    def _transport(self, **config: Any) -> Any:
+        """An azure-core transport on the worker's one pooled session (sized for its threads)."""
+        import requests
+        from azure.core.pipeline.transport import RequestsTransport
+        from requests.adapters import HTTPAdapter
+
+        with self._session_lock:
+            if self._session is None:
+                session = requests.Session()
+                adapter = HTTPAdapter(pool_connections=8, pool_maxsize=POOL_CONNECTIONS)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._session = session
+        return RequestsTransport(session=self._session, session_owner=False, **config)
+
+    def _storage_kwargs(self) -> dict[str, Any]:
+        return {"transport": self._injected or self._transport()}
+
     def _arm_kwargs(self) -> dict[str, Any]:
         s = self._settings
         kwargs: dict[str, Any] = {
@@ -71,12 +96,11 @@ class AzureClients:
         }
         if s.arm_ca_bundle:
             kwargs["connection_verify"] = s.arm_ca_bundle
+        verify = {"connection_verify": s.arm_ca_bundle} if s.arm_ca_bundle else {}
+        kwargs["transport"] = self._injected or self._transport(**verify)
         if s.polling_interval_seconds is not None:
             kwargs["polling_interval"] = s.polling_interval_seconds
-        return {**kwargs, **self._transport_kwargs()}
-
-    def _transport_kwargs(self) -> dict[str, Any]:
-        return {} if self._transport is None else {"transport": self._transport}
+        return kwargs
 
     def _get(self, key: tuple[str, str], build: Any) -> Any:
         with self._lock:
@@ -157,8 +181,8 @@ class AzureClients:
 
             conn, url = self._endpoint(role, "blob")
             if conn:
-                return BlobServiceClient.from_connection_string(conn, **self._transport_kwargs())
-            return BlobServiceClient(url, credential=self.credential, **self._transport_kwargs())
+                return BlobServiceClient.from_connection_string(conn, **self._storage_kwargs())
+            return BlobServiceClient(url, credential=self.credential, **self._storage_kwargs())
 
         client: BlobServiceClient = self._get(("blob", role), build)
         return client
@@ -176,8 +200,8 @@ class AzureClients:
 
             conn, url = self._endpoint(role, "queue")
             if conn:
-                return QueueServiceClient.from_connection_string(conn, **self._transport_kwargs())
-            return QueueServiceClient(url, credential=self.credential, **self._transport_kwargs())
+                return QueueServiceClient.from_connection_string(conn, **self._storage_kwargs())
+            return QueueServiceClient(url, credential=self.credential, **self._storage_kwargs())
 
         client: QueueServiceClient = self._get(("queue", role), build)
         return client
@@ -190,8 +214,8 @@ class AzureClients:
 
             conn, url = self._endpoint(role, "table")
             if conn:
-                return TableServiceClient.from_connection_string(conn, **self._transport_kwargs())
-            return TableServiceClient(url, credential=self.credential, **self._transport_kwargs())
+                return TableServiceClient.from_connection_string(conn, **self._storage_kwargs())
+            return TableServiceClient(url, credential=self.credential, **self._storage_kwargs())
 
         client: TableServiceClient = self._get(("table", role), build)
         return client

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from shared.errors import ConfigurationError, LifeboatError, TransientError
+from shared.errors import AzureRefused, ConfigurationError, LifeboatError, TransientError
 
 ACTIONS: tuple[str, ...] = ()  # performs no ARM call of its own
 
@@ -49,6 +50,15 @@ def is_retryable_status(status: int) -> bool:
     return status in RETRYABLE_STATUS or status >= 500
 
 
+def answered_status(exc: BaseException) -> int | None:
+    """The HTTP status of the Azure answer `exc` carries (0 without one); None for anything else."""
+    from azure.core.exceptions import HttpResponseError
+
+    if not isinstance(exc, HttpResponseError):
+        return None
+    return exc.status_code or 0
+
+
 def _code(exc: Any) -> str:
     error = getattr(exc, "error", None)
     return str(getattr(error, "code", None) or getattr(exc, "reason", None) or "")
@@ -83,3 +93,40 @@ def lifeboat_error(
     if isinstance(exc, (AzureError, TimeoutError, ConnectionError)):
         return TransientError(f"{what}: {type(exc).__name__}")
     return None
+
+
+# What azure_failures raises: a caller that treats every Azure failure alike catches these.
+AZURE_FAILURES: tuple[type[LifeboatError], ...] = (TransientError, ConfigurationError, AzureRefused)
+
+
+def refusal(exc: BaseException, what: str) -> AzureRefused:
+    """Return `exc` (an Azure failure no translation claimed) as an AzureRefused."""
+    error = getattr(exc, "error", None)
+    status = answered_status(exc) or 0
+    code = str(getattr(error, "code", None) or status or "")
+    detail = str(getattr(error, "message", None) or getattr(exc, "reason", None) or exc)
+    message = f"{what}: Azure answered {status} ({_code(exc) or type(exc).__name__})"
+    return AzureRefused(message, status, code, detail, type(exc).__name__)
+
+
+@contextmanager
+def azure_failures(what: str, denied: bool = True) -> Iterator[None]:
+    """Raise every Azure SDK failure inside as Lifeboat's own (the SDK's stays the __cause__).
+
+    Transient failures → TransientError, 401/403 → ConfigurationError (`denied=False`: an
+    AzureRefused, for callers that explain which permission is missing), any other answer →
+    AzureRefused.
+    """
+    from azure.core.exceptions import AzureError
+
+    try:
+        yield
+    except AzureError as exc:
+        status = answered_status(exc)
+        error = None if (not denied and status in DENIED_STATUS) else lifeboat_error(exc, what)
+        raise (error or refusal(exc, what)) from exc
+
+
+def azure_kind(exc: BaseException) -> str:
+    """The SDK exception class behind a translated failure (else `exc`'s own class name)."""
+    return type(exc.__cause__ or exc).__name__

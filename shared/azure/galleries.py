@@ -62,6 +62,7 @@ class Gallery:
     id: ResourceId
     location: str
     provisioning_state: str
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class ImageDefinition:
     hyper_v_generation: str | None
     identifier: tuple[str, str, str]
     properties: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ def parse_gallery(body: Mapping[str, Any]) -> Gallery:
         ResourceId.parse(body.get("id"), "gallery.id"),
         _region(body.get("location")),
         str(_props(body).get("provisioningState") or "Succeeded"),
+        dict(body),
     )
 
 
@@ -129,6 +132,7 @@ def parse_image_definition(body: Mapping[str, Any]) -> ImageDefinition:
             str(ident.get("sku", "")),
         ),
         properties=dict(props),
+        body=dict(body),
     )
 
 

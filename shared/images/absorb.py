@@ -8,7 +8,6 @@ from shared.azure.disks import Disk, Snapshot
 from shared.azure.galleries import Gallery, ImageDefinition
 from shared.azure.managed_images import ManagedImage
 from shared.images.model import (
-    Action,
     CreateDisk,
     CreateGallery,
     CreateImage,
@@ -20,6 +19,7 @@ from shared.images.model import (
     GalleryFacts,
     ImageFacts,
     SnapshotDisk,
+    WriteAction,
 )
 
 _LABEL_SEPARATORS = ("-src-", "-tmp-")
@@ -36,7 +36,7 @@ def _label(facts: ImageFacts, target: str) -> str | None:
     return None
 
 
-def _gallery(facts: GalleryFacts, action: Action, result: object) -> GalleryFacts | None:
+def _gallery(facts: GalleryFacts, action: WriteAction, result: object) -> GalleryFacts | None:
     if isinstance(action, CreateGallery) and isinstance(result, Gallery):
         return replace(facts, dr_gallery=result)
     if isinstance(action, CreateImageDefinition) and isinstance(result, ImageDefinition):
@@ -44,7 +44,7 @@ def _gallery(facts: GalleryFacts, action: Action, result: object) -> GalleryFact
     return None
 
 
-def _image_created(facts: ImageFacts, action: Action, result: object) -> ImageFacts | None:
+def _image_created(facts: ImageFacts, action: WriteAction, result: object) -> ImageFacts | None:
     label = _label(facts, action.target)
     if isinstance(action, CreateGallery) and isinstance(result, Gallery):
         return replace(facts, staging_gallery=result)
@@ -59,7 +59,7 @@ def _image_created(facts: ImageFacts, action: Action, result: object) -> ImageFa
     return None
 
 
-def _image_deleted(facts: ImageFacts, action: Action) -> ImageFacts | None:
+def _image_deleted(facts: ImageFacts, action: WriteAction) -> ImageFacts | None:
     label = _label(facts, action.target)
     if isinstance(action, DeleteDisk) and label:
         return replace(facts, temp_disks={k: v for k, v in facts.temp_disks.items() if k != label})
@@ -72,7 +72,7 @@ def _image_deleted(facts: ImageFacts, action: Action) -> ImageFacts | None:
     return None
 
 
-def absorb(facts: Facts, action: Action, result: object, gone: object) -> Facts | None:
+def absorb(facts: Facts, action: WriteAction, result: object, gone: object) -> Facts | None:
     """Return `facts` as they are after `action` finished with `result` (`gone`: deleted).
 
     Returns None when the outcome is not known without reading Azure again (a started copy or

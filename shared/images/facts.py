@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from shared.arm_id import ResourceId
 from shared.azure import blobs, disks, galleries, managed_images
 from shared.azure.disks import Disk, Snapshot
+from shared.azure.galleries import Gallery, ImageDefinition
 from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
-from shared.images import naming
+from shared.engine import names as naming
+from shared.engine.established import Established
+from shared.engine.names import ImageNames
+from shared.images.image_protection import staged_route
 from shared.images.model import (
     Artifact,
     ArtifactKind,
@@ -22,8 +27,6 @@ from shared.images.model import (
     VhdFacts,
     version_id_of,
 )
-from shared.images.naming import ImageNames
-from shared.images.plan_image import staged_route
 from shared.images.policy import dr_region_for
 
 if TYPE_CHECKING:
@@ -36,6 +39,8 @@ class _ZoneCache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.by_subscription: dict[str, frozenset[str]] = {}
+        # One lookup per subscription however many workers miss at once (single flight).
+        self.inflight: dict[str, threading.Lock] = {}
 
 
 _zones = _ZoneCache()
@@ -45,25 +50,48 @@ def dr_zonal(clients: AzureClients, subscription: str, region: str | None) -> bo
     """True when `region` has availability zones (read once per subscription and process)."""
     if not region:
         return False
+    key = subscription.lower()
     with _zones.lock:
-        known = _zones.by_subscription.get(subscription.lower())
+        known = _zones.by_subscription.get(key)
+        flight = _zones.inflight.setdefault(key, threading.Lock())
     if known is None:
-        known = galleries.list_zonal_regions(clients, subscription)
-        with _zones.lock:
-            _zones.by_subscription[subscription.lower()] = known
+        with flight:
+            with _zones.lock:
+                known = _zones.by_subscription.get(key)
+            if known is None:
+                known = galleries.list_zonal_regions(clients, subscription)
+                with _zones.lock:
+                    _zones.by_subscription[key] = known
     return region in known
 
 
-def gallery_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> GalleryFacts:
-    """Return the facts about a gallery image version and its DR replica and DR copy."""
+def _definition(
+    clients: AzureClients, known: Established, image: ResourceId
+) -> ImageDefinition | None:
+    read = partial(galleries.get_image_definition, clients, image)
+    return known.read(image, read, galleries.parse_image_definition)
+
+
+def _gallery(clients: AzureClients, known: Established, gallery: ResourceId) -> Gallery | None:
+    read = partial(galleries.get_gallery, clients, gallery)
+    return known.read(gallery, read, galleries.parse_gallery)
+
+
+def gallery_facts(
+    clients: AzureClients, settings: Settings, artifact: Artifact, known: Established
+) -> GalleryFacts:
+    """Return the facts about a gallery image version and its DR replica and DR copy.
+
+    The versions are read on every pass; galleries and definitions once Succeeded (`known`).
+    """
     source = version_id_of(artifact.source)
     version = galleries.get_image_version(clients, source)
-    definition = galleries.get_image_definition(clients, source.parent()) if version else None
+    definition = _definition(clients, known, source.parent()) if version else None
     region, _ = dr_region_for(version.location if version else artifact.region, settings)
-    gallery = galleries.get_gallery(clients, naming.dr_gallery_id(settings, source.subscription))
+    gallery = _gallery(clients, known, naming.dr_gallery_id(settings, source.subscription))
     dr_def = dr_version = None
     if gallery is not None:
-        dr_def = galleries.get_image_definition(clients, naming.dr_definition_id(settings, source))
+        dr_def = _definition(clients, known, naming.dr_definition_id(settings, source))
     if dr_def is not None:
         dr_version = galleries.get_image_version(clients, naming.dr_version_id(settings, source))
     zonal = dr_zonal(clients, source.subscription, region)
@@ -103,7 +131,11 @@ def _disk_facts(clients: AzureClients, names: ImageNames, image: ManagedImage) -
 
 
 def _staging_facts(
-    clients: AzureClients, names: ImageNames, image: ManagedImage, found: _DiskFacts
+    clients: AzureClients,
+    names: ImageNames,
+    image: ManagedImage,
+    found: _DiskFacts,
+    known: Established,
 ) -> dict[str, object]:
     """The staging gallery, definition, version and temporary disks of the staged route."""
     home = image.location
@@ -111,9 +143,9 @@ def _staging_facts(
         temp = disks.get_disk(clients, names.temp_disk(disk.label))
         if temp is not None:
             found.temp_disks[disk.label] = temp
-    gallery = galleries.get_gallery(clients, names.staging_gallery(home))
+    gallery = _gallery(clients, known, names.staging_gallery(home))
     definition_id = names.staging_definition(home)
-    definition = galleries.get_image_definition(clients, definition_id) if gallery else None
+    definition = _definition(clients, known, definition_id) if gallery else None
     version_id = names.staging_version(home)
     version = galleries.get_image_version(clients, version_id) if definition else None
     return {
@@ -124,7 +156,9 @@ def _staging_facts(
     }
 
 
-def image_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> ImageFacts:
+def image_facts(
+    clients: AzureClients, settings: Settings, artifact: Artifact, known: Established
+) -> ImageFacts:
     """Return the facts about a managed image, its disks' sources, staging and DR copies."""
     source = ResourceId.parse(artifact.source, "artifact_id")
     image = managed_images.get_image(clients, source)
@@ -143,7 +177,7 @@ def image_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -
     )
     if not staged_route(image, facts):
         return facts
-    return replace(facts, **_staging_facts(clients, names, image, found))  # type: ignore[arg-type]
+    return replace(facts, **_staging_facts(clients, names, image, found, known))  # type: ignore[arg-type]
 
 
 def vhd_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> VhdFacts:
@@ -152,10 +186,13 @@ def vhd_facts(clients: AzureClients, settings: Settings, artifact: Artifact) -> 
     return VhdFacts(artifact.source, blobs.get_dr_blob(clients, settings.vhd_container, name))
 
 
-def gather(clients: AzureClients, settings: Settings, artifact: Artifact) -> Facts:
-    """Return the facts planning needs for `artifact` (reads only)."""
+def gather(
+    clients: AzureClients, settings: Settings, artifact: Artifact, known: Established | None = None
+) -> Facts:
+    """Return the facts planning needs for `artifact` (reads only; `known` spares settled ones)."""
+    known = known if known is not None else Established()
     if artifact.kind is ArtifactKind.GALLERY_VERSION:
-        return gallery_facts(clients, settings, artifact)
+        return gallery_facts(clients, settings, artifact, known)
     if artifact.kind is ArtifactKind.MANAGED_IMAGE:
-        return image_facts(clients, settings, artifact)
+        return image_facts(clients, settings, artifact, known)
     return vhd_facts(clients, settings, artifact)

@@ -2,43 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
-from shared.jobs.registry import StepContext, StepFn, StepResult, register_kind
+from shared.jobs.registry import Registry, StepContext, StepFn, StepResult
+
+if TYPE_CHECKING:
+    from shared.engine.established import Established
 
 BUILD_KIND = "image_build"
 REPLICATION_KIND = "image_replication"
 _PROTECTED_STATES = ("Succeeded", "PartiallySucceeded")
 
 
-def _clients() -> Any:
-    from shared.composition import get_clients
-
-    return get_clients()
-
-
 def _await_build(ctx: StepContext) -> StepResult:
     """Read the build; wait while it runs; decide what to protect (or why nothing)."""
     from shared.azure import image_builds
-    from shared.images.build_plan import BuildOutcome, plan_build
+    from shared.images.build_decision import BuildOutcome, decide_build
     from shared.images.records import decision_json, write_build
     from shared.scope import require_in_scope
 
     template = ResourceId.parse(ctx.data["template_id"], "template_id")
     require_in_scope(template, ctx.settings.subscriptions, "template_id")
-    clients = _clients()
+    clients = ctx.app.clients
     expected = image_builds.parse_time(ctx.data.get("start_time"))
     run = image_builds.get_build(clients, template)
     outputs: tuple[image_builds.RunOutput, ...] = ()
     current = run is not None and run.start_time == expected
     if current and run is not None and run.run_state in _PROTECTED_STATES:
         outputs = image_builds.list_run_outputs(clients, template)
-    decision = plan_build(run, outputs, ctx.settings, expected)
+    decision = decide_build(run, outputs, ctx.settings, expected)
     data = decision_json(decision)
     if decision.outcome is BuildOutcome.WAIT:
         if ctx.attempt <= 1:
-            write_build(clients, ctx.settings, ctx.key, data, ctx.now())
+            write_build(ctx.app.records, ctx.key, data, ctx.now())
         return StepResult.wait(decision.wait_seconds or 0.0, decision.reason)
     return StepResult.done({"decision": data})
 
@@ -56,7 +53,7 @@ def _superseded(ctx: StepContext, decision: dict[str, Any]) -> StepResult:
         "run_state": None,
         "message": "",
     }
-    write_build(_clients(), ctx.settings, ctx.key, {**decision, "run": run}, ctx.now())
+    write_build(ctx.app.records, ctx.key, {**decision, "run": run}, ctx.now())
     return StepResult.skip(decision["reason"])
 
 
@@ -64,24 +61,24 @@ def _dispatch(ctx: StepContext) -> StepResult:
     """Start one replication job per artifact and write the build's recovery record."""
     from shared.images.model import Artifact
     from shared.images.records import write_build
-    from shared.jobs.runtime import get_job_service
 
     decision = ctx.data["decision"]
     if decision["outcome"] == "superseded":
         return _superseded(ctx, decision)
     jobs = []
-    service = get_job_service()
+    service = ctx.app.jobs
     for item in decision["artifacts"]:
         artifact = Artifact.from_json(item)
         data = {"artifact": item, "build_key": ctx.key, "run": decision["run"]}
         jobs.append(service.submit(REPLICATION_KIND, artifact.job_key, data).job.id)
-    write_build(_clients(), ctx.settings, ctx.key, decision, ctx.now())
+    write_build(ctx.app.records, ctx.key, decision, ctx.now())
     return StepResult.done({"replication_jobs": jobs})
 
 
 def _protect(ctx: StepContext) -> StepResult:
     """Advance the artifact's protection; wait on copies and replication, never sleep."""
     from shared.azure.disks import CopyLimitReached
+    from shared.engine.established import Established
     from shared.images.model import Artifact, ArtifactState
     from shared.images.protect import protect_pass
     from shared.images.records import plan_record, write_artifact
@@ -89,27 +86,31 @@ def _protect(ctx: StepContext) -> StepResult:
 
     artifact = Artifact.from_json(ctx.data["artifact"])
     check_artifact(artifact.source, ctx.settings, "artifact")
-    clients = _clients()
+    known = Established(ctx.data.get("established"))
     try:
-        done = protect_pass(clients, ctx.settings, artifact, ctx.now(), _gave_up(ctx))
+        now, failure = ctx.now(), _gave_up(ctx)
+        done = protect_pass(ctx.app.clients, ctx.settings, artifact, now, failure, known=known)
     except CopyLimitReached as exc:
         refusals = int(ctx.data.get("copy_refusals") or 0) + 1
         data = {"copy_refusals": refusals, "refused": str(exc)[:300]}
         return StepResult.wait(exc.wait_seconds or 0.0, str(exc), data)
-    plan = done.plan
+    plan = done.protection
     if ctx.settings.dry_run:
         return _planned_only(plan)
     if done.issued:
         ctx.log.info("issued %s", ", ".join(op for op, _ in done.issued))
     if plan.state is ArtifactState.IN_PROGRESS:
-        return _wait(ctx, done)
+        return _wait(ctx, done, known)
     record = plan_record(plan)
+    # Settled facts serve one protection only: a retried job (the sweep retries failed ones)
+    # starts from a fresh read, since its clean-up deleted what it had made.
     if plan.state is ArtifactState.DR_READY:
-        return StepResult.done({"plan": {**record, "dr_ready_at": ctx.now().isoformat()}})
-    write_artifact(clients, ctx.settings, artifact, record, run=ctx.data.get("run"), now=ctx.now())
+        ready = {**record, "dr_ready_at": ctx.now().isoformat()}
+        return StepResult.done({"plan": ready, "established": {}})
+    write_artifact(ctx.app.records, artifact, record, run=ctx.data.get("run"), now=ctx.now())
     if plan.state is ArtifactState.SKIPPED:
-        return StepResult.skip(plan.skipped or "out of scope", {"plan": record})
-    return StepResult.fail(plan.failure or "protection failed", {"plan": record})
+        return StepResult.skip(plan.skipped or "out of scope", {"plan": record, "established": {}})
+    return StepResult.fail(plan.failure or "protection failed", {"plan": record, "established": {}})
 
 
 def _planned_only(plan: Any) -> StepResult:
@@ -134,21 +135,27 @@ def _gave_up(ctx: StepContext) -> str | None:
     return f"CopyStart refused {refusals} times: {ctx.data.get('refused') or ''}".strip()
 
 
-def _wait(ctx: StepContext, done: Any) -> StepResult:
+def _wait(ctx: StepContext, done: Any, known: Established | None = None) -> StepResult:
     """Wait the estimated time left (a copy's, or a replication's from its rate between looks);
     without one, a poll that doubles while the progress stays the same."""
-    from shared.images.model import StepStatus
+    from shared.images.model import ActionStatus
     from shared.images.policy import backoff_wait, observe
 
-    plan = done.plan
-    busy = [s.detail or s.action.op for s in plan.steps if s.status is StepStatus.IN_PROGRESS]
+    plan = done.protection
+    busy = [s.detail or s.action.op for s in plan.steps if s.status is ActionStatus.IN_PROGRESS]
     progress = "; ".join(busy)[:300] or "waiting"
     unchanged = not done.issued and progress == ctx.data.get("progress")
     polls = int(ctx.data.get("polls") or 0) if unchanged else 0
     rates, unknown, seen = observe(ctx.settings, ctx.data.get("seen") or {}, plan.polled, ctx.now())
     estimate = min([*rates, *([plan.estimate] if plan.estimate is not None else [])], default=None)
     wait = backoff_wait(ctx.settings, estimate, polls, unknown)
-    data = {"polls": polls + 1, "progress": progress, "seen": seen, "copy_refusals": 0}
+    data = {
+        "polls": polls + 1,
+        "progress": progress,
+        "seen": seen,
+        "copy_refusals": 0,
+        "established": known.to_json() if known is not None else {},
+    }
     return StepResult.wait(wait, progress, data)
 
 
@@ -161,7 +168,7 @@ def _record(ctx: StepContext) -> StepResult:
     if plan.get("state") != "dr_ready":
         return StepResult.skip("nothing DR-ready to record")
     artifact = Artifact.from_json(ctx.data["artifact"])
-    write_artifact(_clients(), ctx.settings, artifact, plan, run=ctx.data.get("run"), now=ctx.now())
+    write_artifact(ctx.app.records, artifact, plan, run=ctx.data.get("run"), now=ctx.now())
     return StepResult.done()
 
 
@@ -183,13 +190,16 @@ dispatch = _azure_step(_dispatch)
 protect = _azure_step(_protect)
 record = _azure_step(_record)
 
-register_kind(
-    BUILD_KIND,
-    (("await_build", await_build), ("dispatch", dispatch)),
-    "Waits for an Image Builder run to end, then starts one replication job per output.",
-)
-register_kind(
-    REPLICATION_KIND,
-    (("protect", protect), ("record", record)),
-    "Replicates one image artifact to the DR region and records it once DR-ready.",
-)
+
+def register(registry: Registry) -> None:
+    """Declare the image DR job kinds in `registry` (shared.features.JOB_KINDS points here)."""
+    registry.register(
+        BUILD_KIND,
+        (("await_build", await_build), ("dispatch", dispatch)),
+        "Waits for an Image Builder run to end, then starts one replication job per output.",
+    )
+    registry.register(
+        REPLICATION_KIND,
+        (("protect", protect), ("record", record)),
+        "Replicates one image artifact to the DR region and records it once DR-ready.",
+    )

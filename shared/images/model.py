@@ -1,4 +1,4 @@
-"""Image DR value types: artifacts, the facts planning reads, and the plan of typed actions."""
+"""Image DR value types: artifacts, the facts an assessment reads, and its write actions."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from shared.arm_id import ResourceId
+from shared.arm_id import version_id_of
 from shared.azure.blobs import BlobCopy
 from shared.azure.disks import Disk, Snapshot
 from shared.azure.galleries import Gallery, ImageDefinition, ImageVersion
 from shared.azure.managed_images import ManagedImage
-from shared.images.actions import (
-    Action,
+from shared.engine.actions import (
     AddTargetRegion,
     CopyBlob,
     CopyImageVersion,
@@ -28,15 +27,18 @@ from shared.images.actions import (
     DeleteSnapshot,
     PublishImage,
     SnapshotDisk,
+    WriteAction,
 )
+from shared.engine.progress import ActionState, ActionStatus
 
-# The actions live in shared.images.actions; planning code and tests import them from here too.
+# The actions live in shared.engine.actions; planning code and tests import them from here too.
 __all__ = [
-    "Action",
+    "ActionState",
+    "ActionStatus",
     "AddTargetRegion",
     "Artifact",
     "ArtifactKind",
-    "ArtifactPlan",
+    "ArtifactProtection",
     "ArtifactState",
     "CopyBlob",
     "CopyImageVersion",
@@ -55,9 +57,8 @@ __all__ = [
     "ImageFacts",
     "PublishImage",
     "SnapshotDisk",
-    "Step",
-    "StepStatus",
     "VhdFacts",
+    "WriteAction",
     "version_id_of",
 ]
 
@@ -119,47 +120,6 @@ class Artifact:
         )
 
 
-class StepStatus(StrEnum):
-    """Where one planned action stands."""
-
-    DONE = "done"
-    READY = "ready"
-    IN_PROGRESS = "in_progress"
-    BLOCKED = "blocked"
-
-
-@dataclass(frozen=True)
-class Step:
-    """A planned action, where it stands, and when to look again if it is not finished.
-
-    `estimated` says `wait_seconds` is the estimated time left (from progress), not a poll;
-    `progress` is the percent done of a wait Azure gives no start time for (replication), from
-    which the job estimates a rate between two looks.
-    """
-
-    action: Action
-    status: StepStatus
-    detail: str = ""
-    wait_seconds: float | None = None
-    estimated: bool = False
-    progress: float | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """Return the step as JSON (dry-run output, job records)."""
-        out: dict[str, Any] = {
-            "op": self.action.op,
-            "target": self.action.target,
-            "region": self.action.region,
-            "status": self.status.value,
-        }
-        source = getattr(self.action, "source", None)
-        if source:
-            out["source"] = source.split("?", 1)[0]
-        if self.detail:
-            out["detail"] = self.detail
-        return out
-
-
 class ArtifactState(StrEnum):
     """The protection state of one artifact."""
 
@@ -170,12 +130,12 @@ class ArtifactState(StrEnum):
 
 
 @dataclass(frozen=True)
-class ArtifactPlan:
+class ArtifactProtection:
     """Everything protection of one artifact needs, in dependency order, with its state."""
 
     artifact: Artifact
     dr_region: str | None
-    steps: tuple[Step, ...] = ()
+    steps: tuple[ActionState, ...] = ()
     dr_artifacts: tuple[str, ...] = ()
     failure: str | None = None
     skipped: str | None = None
@@ -187,16 +147,16 @@ class ArtifactPlan:
             return ArtifactState.FAILED
         if self.skipped:
             return ArtifactState.SKIPPED
-        if all(s.status is StepStatus.DONE for s in self.steps):
+        if all(s.status is ActionStatus.DONE for s in self.steps):
             return ArtifactState.DR_READY
         return ArtifactState.IN_PROGRESS
 
     @property
-    def ready(self) -> tuple[Action, ...]:
+    def ready(self) -> tuple[WriteAction, ...]:
         """The actions that can be issued now; after a failure only its clean-up deletions."""
         if self.skipped:
             return ()
-        ready = (s.action for s in self.steps if s.status is StepStatus.READY)
+        ready = (s.action for s in self.steps if s.status is ActionStatus.READY)
         return tuple(a for a in ready if a.cleanup or not self.failure)
 
     @property
@@ -284,10 +244,3 @@ class VhdFacts:
 
 
 Facts = GalleryFacts | ImageFacts | VhdFacts
-
-
-def version_id_of(value: str, field: str = "artifact_id") -> ResourceId:
-    """Return a gallery version id, accepting the `imageversions` spelling of one spec example."""
-    rid = ResourceId.parse(value, field)
-    types = tuple("versions" if t.lower() == "imageversions" else t for t in rid.types)
-    return ResourceId(rid.subscription, rid.resource_group, rid.namespace, types, rid.names)

@@ -1,41 +1,59 @@
-"""One protection pass over an artifact: read the world, plan, issue what is ready, repeat."""
+"""Image DR as one protector of the engine: an artifact's facts, assessment and absorption."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shared.config import Settings
+from shared.engine.actions import WriteAction
+from shared.engine.established import Established
+from shared.engine.executor import GONE, execute
+from shared.engine.loop import Pass, run_pass
 from shared.images.absorb import absorb
-from shared.images.executor import GONE, execute
 from shared.images.facts import gather
-from shared.images.model import Artifact, ArtifactPlan, Facts
-from shared.images.planning import plan_artifact
+from shared.images.model import Artifact, ArtifactProtection, Facts
+from shared.images.protection import protection_for
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
 
-# Quick writes (gallery, definition, same-region snapshot) unblock the next action at once;
-# a few rounds per pass save a queue round trip each. Long copies end the pass.
-MAX_ROUNDS = 8
-# Rounds a failure's clean-up may still take (a staging version, then its definition).
-CLEANUP_ROUNDS = 3
-
 
 @dataclass(frozen=True)
-class Pass:
-    """The plan as it stands after a pass, and the writes the pass issued (op, target)."""
+class ArtifactProtector:
+    """The engine's view of one artifact: read its world, assess it, fold a write's result in."""
 
-    plan: ArtifactPlan
-    issued: tuple[tuple[str, str], ...] = ()
+    clients: AzureClients
+    settings: Settings
+    artifact: Artifact
+    now: datetime
+    known: Established = field(default_factory=Established)
+
+    def gather(self) -> Facts:
+        """Return the artifact's facts (reads only; settled ones from `known`)."""
+        return gather(self.clients, self.settings, self.artifact, self.known)
+
+    def assess(self, facts: Facts, failure: str | None) -> ArtifactProtection:
+        """Return the artifact's protection as `facts` show it (pure)."""
+        return protection_for(self.artifact, facts, self.settings, self.now, failure)
+
+    def absorb(self, facts: Facts, action: WriteAction, result: object) -> Facts | None:
+        """Return `facts` after `action`, or None when Azure must be read again."""
+        self.known.forget(action.target)  # written or deleted: its memory is stale
+        return absorb(facts, action, result, GONE)
+
+    def execute(self, action: WriteAction) -> object:
+        """Issue one write through the engine's executor."""
+        return execute(self.clients, self.settings, action)
 
 
-def plan_only(
+def dry_run_protection(
     clients: AzureClients, settings: Settings, artifact: Artifact, now: datetime
-) -> ArtifactPlan:
-    """Return the plan for `artifact` from a fresh read of Azure; writes nothing (dry run)."""
-    return plan_artifact(artifact, gather(clients, settings, artifact), settings, now)
+) -> ArtifactProtection:
+    """Return the protection of `artifact` from a fresh read of Azure; writes nothing."""
+    protector = ArtifactProtector(clients, settings, artifact, now)
+    return protector.assess(protector.gather(), None)
 
 
 def protect_pass(
@@ -44,47 +62,15 @@ def protect_pass(
     artifact: Artifact,
     now: datetime,
     failure: str | None = None,
-) -> Pass:
+    *,
+    known: Established | None = None,
+) -> Pass[ArtifactProtection]:
     """Advance protection of `artifact` as far as it goes without waiting; return where it is.
 
-    Reads Azure once, then folds each finished write's result into the facts (no re-read) and
-    reads again only after a write whose outcome Azure still has to decide. Every action is
-    an idempotent write with a deterministic name, so a pass interrupted anywhere is finished
-    by the next one. Once the plan fails (or with `failure` given: the job gave up), the pass
-    only cleans up (see shared.images.cleanup).
-    Settings.dry_run plans without writing. Raises azure.core errors and InvalidInput from the
-    Azure modules, CopyLimitReached while Azure refuses a CopyStart for now.
+    Once the assessment fails (or with `failure` given: the job gave up), the pass only cleans
+    up (see shared.images.cleanup). Settings.dry_run assesses without writing. Raises
+    azure.core errors and InvalidInput from the Azure modules, CopyLimitReached while Azure
+    refuses a CopyStart for now. `known` carries settled facts between passes (job data).
     """
-    facts = gather(clients, settings, artifact)
-    plan = plan_artifact(artifact, facts, settings, now, failure)
-    if settings.dry_run:
-        return Pass(plan)
-    return _issue(clients, settings, artifact, now, facts=facts, plan=plan)
-
-
-def _issue(
-    clients: AzureClients,
-    settings: Settings,
-    artifact: Artifact,
-    now: datetime,
-    *,
-    facts: Facts,
-    plan: ArtifactPlan,
-) -> Pass:
-    """Issue what is ready, fold the results into the facts, plan again; until nothing is."""
-    issued: list[tuple[str, str]] = []
-    known: Facts | None = facts
-    rounds = CLEANUP_ROUNDS if plan.failure else MAX_ROUNDS
-    while rounds > 0 and plan.ready:
-        rounds -= 1
-        for action in plan.ready:
-            result = execute(clients, settings, action)
-            issued.append((action.op, action.target))
-            known = absorb(known, action, result, GONE) if known is not None else None
-        known = known if known is not None else gather(clients, settings, artifact)
-        failed_before = plan.failure
-        # A failure stays the outcome of the pass: its clean-up must not restart the copy.
-        plan = plan_artifact(artifact, known, settings, now, failed_before)
-        if plan.failure and not failed_before:
-            rounds = max(rounds, CLEANUP_ROUNDS)
-    return Pass(plan, tuple(issued))
+    protector = ArtifactProtector(clients, settings, artifact, now, known or Established())
+    return run_pass(protector, protector.execute, failure, settings.dry_run)

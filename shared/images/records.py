@@ -9,14 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from shared.azure import blobs
-from shared.images.build_plan import BuildDecision
-from shared.images.model import Artifact, ArtifactPlan
-from shared.images.naming import short_hash
+from shared.engine.names import short_hash
+from shared.images.build_decision import BuildDecision
+from shared.images.model import Artifact, ArtifactProtection
 
 if TYPE_CHECKING:
-    from shared.azure.clients import AzureClients
-    from shared.config import Settings
+    from shared.ports import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +62,7 @@ def _run_meta(run: Mapping[str, Any], template: str | None = None) -> dict[str, 
 
 
 def write_build(
-    clients: AzureClients,
-    settings: Settings,
+    records: RecordStore,
     build_key: str,
     decision: Mapping[str, Any],
     now: datetime,
@@ -88,21 +85,8 @@ def write_build(
         "not_protected": list(decision.get("not_protected") or ()),
         "updated": now.isoformat(),
     }
-    _put_record(clients, settings, build_blob(build_key), body, _build_meta(decision))
-
-
-def _put_record(
-    clients: AzureClients,
-    settings: Settings,
-    name: str,
-    body: Mapping[str, Any],
-    meta: Mapping[str, str],
-) -> None:
-    """Write one record blob to DR storage; under LIFEBOAT_DRY_RUN only log what it would be."""
-    if settings.dry_run:
-        logger.info("dry run: would write recovery record %s", name, extra={"record": name})
-        return
-    blobs.put_json(clients, settings.records_container, name, body, meta)
+    meta = _build_meta(decision)
+    records.put(build_blob(build_key), body, meta)
 
 
 def _build_meta(decision: Mapping[str, Any]) -> dict[str, str]:
@@ -155,8 +139,7 @@ class ArtifactRecord:
 
 
 def write_artifact(
-    clients: AzureClients,
-    settings: Settings,
+    records: RecordStore,
     artifact: Artifact,
     plan: Mapping[str, Any],
     *,
@@ -186,28 +169,27 @@ def write_artifact(
         "readyat": _meta(body["dr_ready_at"]),
         "reason": _meta(plan.get("reason")),
     }
-    _put_record(clients, settings, artifact_blob(artifact.job_key), body, meta)
+    name = artifact_blob(artifact.job_key)
+    records.put(name, body, meta)
 
 
-def plan_record(plan: ArtifactPlan) -> dict[str, Any]:
+def plan_record(plan: ArtifactProtection) -> dict[str, Any]:
     """Return the part of a plan kept in job data and the record (no request bodies)."""
     data = plan.as_json()
     return {k: data[k] for k in ("state", "reason", "dr_region", "dr_artifacts", "steps")}
 
 
-def read_artifact(
-    clients: AzureClients, settings: Settings, artifact_key: str
-) -> dict[str, Any] | None:
+def read_artifact(records: RecordStore, artifact_key: str) -> dict[str, Any] | None:
     """Return one artifact's recovery record (`artifact_key`: Artifact.job_key), or None."""
-    return blobs.get_json(clients, settings.records_container, artifact_blob(artifact_key))
+    return records.get(artifact_blob(artifact_key))
 
 
-def list_builds(clients: AzureClients, settings: Settings) -> dict[str, dict[str, str]]:
+def list_builds(records: RecordStore) -> dict[str, dict[str, str]]:
     """Return build record name → metadata (one listing of the DR account).
 
     Storage may hand back an empty metadata value as None: every value is a string here.
     """
-    found = blobs.list_metadata(clients, settings.records_container, BUILDS)
+    found = records.list_metadata(BUILDS)
     return {name: {k: v or "" for k, v in meta.items()} for name, meta in found.items()}
 
 
@@ -216,9 +198,9 @@ def listed_records(meta: Mapping[str, str]) -> tuple[str, ...]:
     return tuple((meta.get("records") or "").split())
 
 
-def list_artifacts(clients: AzureClients, settings: Settings) -> Sequence[ArtifactRecord]:
+def list_artifacts(records: RecordStore) -> Sequence[ArtifactRecord]:
     """Return every artifact record's summary (one listing of the DR account)."""
-    found = blobs.list_metadata(clients, settings.records_container, IMAGES)
+    found = records.list_metadata(IMAGES)
     fields = ("template", "runstart", "runend", "state", "kind", "source", "readyat", "reason")
     return [
         ArtifactRecord(name, *(str(m.get(f) or "") for f in fields))

@@ -46,7 +46,7 @@ def _artifact(value: object) -> str:
             # A SAS in a request body ends up in logs and job records: refuse it.
             raise InvalidInput("artifactId", "give the blob URL without a query string or SAS")
         return text
-    from shared.images.build_plan import kind_of
+    from shared.images.build_decision import kind_of
 
     kind_of(text, "artifactId")
     return str(ResourceId.parse(text, "artifactId"))

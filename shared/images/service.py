@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
@@ -19,14 +17,10 @@ from shared.scope import require_in_scope
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
     from shared.azure.image_builds import BuildRun
+    from shared.bootstrap import Deps
     from shared.config import Settings
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -64,18 +58,11 @@ class DryRun:
         return {"dry_run": True, "build": self.build, "plans": self.plans}
 
 
-def _deps() -> tuple[AzureClients, Settings]:
-    from shared.composition import get_clients, get_settings
-
-    return get_clients(), get_settings()
-
-
-def _submit(kind: str, key: str, data: dict[str, Any], retry_failed: bool) -> Started:
+def _submit(deps: Deps, kind: str, key: str, data: dict[str, Any], retry_failed: bool) -> Started:
     """Submit the job; with `retry_failed`, a job that failed before is restarted."""
     from shared.jobs import JobState
-    from shared.jobs.runtime import get_job_service
 
-    service = get_job_service()
+    service = deps.jobs
     submission = service.submit(kind, key, data)
     job = submission.job
     if retry_failed and not submission.created and job.state is JobState.FAILED:
@@ -86,7 +73,7 @@ def _submit(kind: str, key: str, data: dict[str, Any], retry_failed: bool) -> St
 
 
 def start_build(
-    template_id: ResourceId, run: BuildRun | None = None, retry_failed: bool = False
+    deps: Deps, template_id: ResourceId, run: BuildRun | None = None, retry_failed: bool = False
 ) -> Started:
     """Start (or find) the job for the template's latest run; return it.
 
@@ -97,20 +84,20 @@ def start_build(
     while being restarted.
     """
     from shared.azure.image_builds import get_build
-    from shared.images.build_plan import run_key
+    from shared.images.build_decision import run_key
 
-    clients, settings = _deps()
-    require_in_scope(template_id, settings.subscriptions, "template_id")
-    run = run or get_build(clients, template_id)
+    require_in_scope(template_id, deps.settings.subscriptions, "template_id")
+    run = run or get_build(deps.clients, template_id)
     if run is None or run.run_state is None:
         return Started(None, reason="template not found or never run")
     key = run_key(str(template_id), run.start_time)
     start = run.start_time.isoformat() if run.start_time else None
     data = {"template_id": str(template_id), "start_time": start}
-    return _submit(jobs.BUILD_KIND, key, data, retry_failed)
+    return _submit(deps, jobs.BUILD_KIND, key, data, retry_failed)
 
 
 def start_artifact(
+    deps: Deps,
     artifact: Artifact,
     build_key: str | None = None,
     run: dict[str, Any] | None = None,
@@ -122,10 +109,9 @@ def start_artifact(
     artifact outside scope (check_artifact), TransientError when the failed job changed while
     being restarted.
     """
-    _, settings = _deps()
-    check_artifact(artifact.source, settings, "artifact")
+    check_artifact(artifact.source, deps.settings, "artifact")
     data = {"artifact": artifact.as_json(), "build_key": build_key, "run": run}
-    return _submit(jobs.REPLICATION_KIND, artifact.job_key, data, retry_failed)
+    return _submit(deps, jobs.REPLICATION_KIND, artifact.job_key, data, retry_failed)
 
 
 def check_artifact(source: str, settings: Settings, field: str) -> None:
@@ -135,7 +121,7 @@ def check_artifact(source: str, settings: Settings, field: str) -> None:
     (shared.storage_urls.check_blob_url). Reads nothing: whether the VHD's account is in
     scope is resolved before it is signed, and by `replicate` before it answers.
     """
-    from shared.images.build_plan import kind_of
+    from shared.images.build_decision import kind_of
     from shared.storage_urls import check_blob_url
 
     if kind_of(source, field) is ArtifactKind.VHD:
@@ -159,12 +145,12 @@ def _check_request(request: ReplicateRequest, clients: AzureClients, settings: S
             resolve_blob_url(clients, settings, request.artifact_id, "artifactId")
 
 
-def on_build_event(event: ResourceEvent) -> Started:
+def on_build_event(deps: Deps, event: ResourceEvent) -> Started:
     """Handle an imageTemplates/run/action success or failure: start the build's job."""
     template = event.subject
     if not template.is_type("Microsoft.VirtualMachineImages/imageTemplates"):
         return Started(None, reason=f"subject is a {template.full_type}, not an image template")
-    started = start_build(template)
+    started = start_build(deps, template)
     logger.info(
         "build event %s -> job %s",
         event.event_id,
@@ -174,21 +160,21 @@ def on_build_event(event: ResourceEvent) -> Started:
     return started
 
 
-def on_version_event(event: ResourceEvent) -> Started:
+def on_version_event(deps: Deps, event: ResourceEvent) -> Started:
     """Handle a gallery image version write: start its replication job.
 
     Versions Lifeboat writes itself (DR gallery copies, staging versions: everything in the DR
     resource group) are ignored.
     """
-    from shared.images.naming import is_lifeboat_resource
+    from shared.engine.names import is_lifeboat_resource
 
-    _, settings = _deps()
+    settings = deps.settings
     version = version_id_of(str(event.subject))
     if not version.is_type("Microsoft.Compute/galleries/images/versions"):
         return Started(None, reason="subject is not a gallery image version")
     if is_lifeboat_resource(version, settings):
         return Started(None, reason="a DR copy or staging version made by Lifeboat")
-    return start_artifact(Artifact(ArtifactKind.GALLERY_VERSION, str(version)))
+    return start_artifact(deps, Artifact(ArtifactKind.GALLERY_VERSION, str(version)))
 
 
 def _vhd_region(request: ReplicateRequest, settings: Settings) -> str:
@@ -201,7 +187,7 @@ def _vhd_region(request: ReplicateRequest, settings: Settings) -> str:
 
 def _run_output_artifact(clients: AzureClients, output_id: ResourceId) -> Artifact:
     from shared.azure.image_builds import get_build, get_run_output
-    from shared.images.build_plan import artifact_of
+    from shared.images.build_decision import artifact_of
 
     output = get_run_output(clients, output_id)
     run = get_build(clients, output_id.parent())
@@ -212,8 +198,8 @@ def _run_output_artifact(clients: AzureClients, output_id: ResourceId) -> Artifa
 
 
 def _artifact_for(request: ReplicateRequest, clients: AzureClients, settings: Settings) -> Artifact:
-    from shared.images.build_plan import kind_of
-    from shared.images.naming import is_lifeboat_resource
+    from shared.engine.names import is_lifeboat_resource
+    from shared.images.build_decision import kind_of
 
     if request.run_output_id is not None:
         artifact = _run_output_artifact(clients, request.run_output_id)
@@ -228,24 +214,24 @@ def _artifact_for(request: ReplicateRequest, clients: AzureClients, settings: Se
     return Artifact(kind, source, region)
 
 
-def _dry_run_build(template: ResourceId, clock: Clock) -> DryRun:
+def _dry_run_build(deps: Deps, template: ResourceId) -> DryRun:
     from shared.azure.image_builds import get_build, list_run_outputs
-    from shared.images.build_plan import plan_build
-    from shared.images.protect import plan_only
+    from shared.images.build_decision import decide_build
+    from shared.images.protect import dry_run_protection
     from shared.images.records import decision_json
 
-    clients, settings = _deps()
+    clients, settings = deps.clients, deps.settings
     run = get_build(clients, template)
     if run is None:
         raise InvalidInput("templateId", "no such image template")
     outputs = list_run_outputs(clients, template) if run.finished else ()
-    decision = plan_build(run, outputs, settings)
-    now = clock()
-    plans = [plan_only(clients, settings, a, now).as_json() for a in decision.artifacts]
+    decision = decide_build(run, outputs, settings)
+    now = deps.clock()
+    plans = [dry_run_protection(clients, settings, a, now).as_json() for a in decision.artifacts]
     return DryRun(decision_json(decision), plans)
 
 
-def replicate(request: ReplicateRequest, clock: Clock = _now) -> Started | DryRun:
+def replicate(deps: Deps, request: ReplicateRequest) -> Started | DryRun:
     """Start replication by hand (or, with dry_run, return the plan without writing).
 
     A job that failed before is restarted: this is how an operator retries after fixing the
@@ -254,18 +240,20 @@ def replicate(request: ReplicateRequest, clock: Clock = _now) -> Started | DryRu
     a VHD URL not on an Azure Storage host), does not exist or cannot be replicated;
     azure.core errors when ARM cannot be read.
     """
-    from shared.images.protect import plan_only
+    from shared.images.protect import dry_run_protection
 
-    clients, settings = _deps()
+    clients, settings = deps.clients, deps.settings
     _check_request(request, clients, settings)
     if request.template_id is not None:
         if request.dry_run:
-            return _dry_run_build(request.template_id, clock)
-        started = start_build(request.template_id, retry_failed=True)
+            return _dry_run_build(deps, request.template_id)
+        started = start_build(deps, request.template_id, retry_failed=True)
         if started.job_id is None:
             raise InvalidInput("templateId", started.reason)
         return started
     artifact = _artifact_for(request, clients, settings)
     if request.dry_run:
-        return DryRun(None, [plan_only(clients, settings, artifact, clock()).as_json()])
-    return start_artifact(artifact, retry_failed=True)
+        return DryRun(
+            None, [dry_run_protection(clients, settings, artifact, deps.clock()).as_json()]
+        )
+    return start_artifact(deps, artifact, retry_failed=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.azure.image_builds import parse_time
@@ -17,14 +17,7 @@ from shared.images.records import (
 )
 
 if TYPE_CHECKING:
-    from shared.azure.clients import AzureClients
-    from shared.config import Settings
-
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    from shared.bootstrap import Deps
 
 
 def _artifact_json(record: ArtifactRecord) -> dict[str, Any]:
@@ -109,16 +102,16 @@ class _Join:
         return found
 
 
-def image_status(clients: AzureClients, settings: Settings, now: datetime) -> dict[str, Any]:
+def image_status(deps: Deps, now: datetime) -> dict[str, Any]:
     """Return every recorded build with its DR readiness, from the DR-region account only.
 
     Two blob listings, no ARM call, so it answers while the primary region is down.
     """
-    artifacts = list_artifacts(clients, settings)
+    artifacts = list_artifacts(deps.records)
     join = _Join(artifacts)
     entries: list[tuple[str, dict[str, Any]]] = []
     ready_by_template: dict[str, list[Candidate]] = defaultdict(list)
-    for meta in list_builds(clients, settings).values():
+    for meta in list_builds(deps.records).values():
         records = join.of(meta)
         template = meta.get("template", "").lower()
         for record in (r for r in records if r.state == "dr_ready"):
@@ -153,31 +146,3 @@ def _summary(
         "artifacts_without_build": len(manual),
         "artifacts_without_build_dr_ready": manual_ready,
     }
-
-
-def _template_findings() -> dict[str, Any]:
-    from azure.core.exceptions import AzureError
-
-    from shared.templates.status import template_readiness
-
-    try:
-        findings = template_readiness()
-    except AzureError as exc:
-        # Resource Graph may be unreachable in an outage; image readiness still answers.
-        return {"available": False, "error": type(exc).__name__, "findings": []}
-    return {"available": True, "findings": [f.to_dict() for f in findings]}
-
-
-def status_report(clock: Clock = _now, templates: bool = True) -> dict[str, Any]:
-    """Return the status document: image builds and (optionally) template readiness findings.
-
-    Raises ConfigurationError when the DR storage account is not configured.
-    """
-    from shared.composition import get_clients, get_settings
-
-    now = clock()
-    report = image_status(get_clients(), get_settings(), now)
-    report["generated_at"] = now.isoformat()
-    if templates:
-        report["templates"] = _template_findings()
-    return report

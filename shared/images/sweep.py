@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import InvalidInput
-from shared.images.build_plan import run_key
+from shared.images.build_decision import run_key
 from shared.images.model import Artifact
 from shared.images.records import (
     build_blob,
@@ -20,8 +20,8 @@ from shared.images.records import (
 from shared.images.service import Started, start_artifact, start_build
 
 if TYPE_CHECKING:
-    from shared.azure.clients import AzureClients
     from shared.azure.image_builds import BuildRun
+    from shared.bootstrap import Deps
     from shared.config import Settings
     from shared.images.records import ArtifactRecord
 
@@ -92,27 +92,27 @@ def _incomplete(meta: Mapping[str, str], records: Sequence[ArtifactRecord]) -> b
     return meta.get("outcome") == "protect" and _finished_artifacts(meta, records) < expected
 
 
-def _restart_artifacts(clients: AzureClients, settings: Settings, key: str) -> list[Started]:
+def _restart_artifacts(deps: Deps, key: str) -> list[Started]:
     """Re-submit the artifact jobs of a dispatched build (existing jobs are found, not redone).
 
     A job that failed without writing a record gave up on transient errors (an outage): it is
     restarted.
     """
-    from shared.azure.blobs import get_json
-
-    record = get_json(clients, settings.records_container, build_blob(key)) or {}
+    record = deps.records.get(build_blob(key)) or {}
     run = record.get("run") or None
     started = []
     for item in record.get("artifact_items") or []:
         try:
-            started.append(start_artifact(Artifact.from_json(item), key, run, retry_failed=True))
+            started.append(
+                start_artifact(deps, Artifact.from_json(item), key, run, retry_failed=True)
+            )
         except InvalidInput as exc:
             # Outside scope (a gallery in another subscription): its job failed saying so.
             logger.info("image sweep skips an artifact: %s", exc, extra={"action": "reconcile"})
     return started
 
 
-def sweep_images(clients: AzureClients, settings: Settings) -> SweepReport:
+def sweep_images(deps: Deps) -> SweepReport:
     """Find every succeeded build in Settings.subscriptions lacking protection and start it.
 
     A build job that failed (it gave up on transient errors) is restarted. Reads: one Resource
@@ -121,17 +121,18 @@ def sweep_images(clients: AzureClients, settings: Settings) -> SweepReport:
     """
     from shared.azure.image_builds import list_builds as list_runs
 
-    runs = [r for r in list_runs(clients, settings.subscriptions) if _in_scope(r, settings)]
-    builds = list_builds(clients, settings)
-    artifacts = list(list_artifacts(clients, settings))
+    settings = deps.settings
+    runs = [r for r in list_runs(deps.clients, settings.subscriptions) if _in_scope(r, settings)]
+    builds = list_builds(deps.records)
+    artifacts = list(list_artifacts(deps.records))
     found = _Found([], [])
     for run in runs:
         key = run_key(str(run.template_id), run.start_time)
         meta = builds.get(build_blob(key))
         if meta is None or meta.get("outcome") not in _FINAL_OUTCOMES:
-            found.builds.append(start_build(run.template_id, run, retry_failed=True))
+            found.builds.append(start_build(deps, run.template_id, run, retry_failed=True))
         elif _incomplete(meta, artifacts):
-            found.artifacts.extend(_restart_artifacts(clients, settings, key))
+            found.artifacts.extend(_restart_artifacts(deps, key))
     report = found.report(len(runs))
     logger.info("image sweep: %s", report.to_json(), extra={"action": "reconcile"})
     return report

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from shared.azure.failures import lifeboat_error, retry_after_seconds
+from shared.azure.failures import answered_status, lifeboat_error, retry_after_seconds
 from shared.errors import ConfigurationError, InvalidInput, PreconditionNotMet, TransientError
 from shared.jobs.model import clip
 
@@ -38,15 +38,14 @@ def describe(exc: BaseException) -> str:
 
 
 def _http_failure(exc: Exception, now: datetime) -> Failure | None:
-    from azure.core.exceptions import HttpResponseError
-
     error = lifeboat_error(exc, now=now)
     if isinstance(error, TransientError):
         return Failure(Verdict.RETRY, describe(exc), error.retry_after)
-    if not isinstance(exc, HttpResponseError):
+    status = answered_status(exc)
+    if status is None:
         return None
     # Any other 4xx from Azure is a permanent answer about this request (403, 404, 400 ...).
-    return Failure(Verdict.FAIL, f"HTTP {exc.status_code or 0}: {describe(exc)}")
+    return Failure(Verdict.FAIL, f"HTTP {status}: {describe(exc)}")
 
 
 def classify(exc: Exception, now: datetime) -> Failure:

@@ -9,6 +9,9 @@ from datetime import datetime
 from shared.errors import InvalidInput
 from shared.jobs.model import parse_job_id, utc
 
+# Azure caps a message's visibility delay at 7 days; longer waits wake early and re-check.
+MAX_QUEUE_DELAY_SECONDS = 6 * 24 * 3600
+
 MAX_MESSAGE_BYTES = 4096
 
 

@@ -297,3 +297,7 @@ def new_job(
         updated=now,
         data=merged({}, data),
     )
+
+
+class JobConflict(Exception):
+    """Another writer changed (or created) the job first: re-read and decide again."""

@@ -8,13 +8,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from importlib import import_module
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
 from shared.errors import InvalidInput
 from shared.jobs.model import validate_kind
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Deps
 
 
 class Outcome(StrEnum):
@@ -58,7 +60,8 @@ class StepResult:
 
 @dataclass(frozen=True)
 class StepContext:
-    """What a step sees: the job's identity and data, a clock, the settings, a job logger."""
+    """What a step sees: the job's identity and data, a clock, the settings, a job logger, and
+    the app's dependencies (`deps`: clients, stores, the job service) from the composition root."""
 
     job_id: str
     kind: str
@@ -69,10 +72,18 @@ class StepContext:
     clock: Callable[[], datetime]
     settings: Settings
     log: logging.LoggerAdapter[logging.Logger]
+    deps: Deps | None = None
 
     def now(self) -> datetime:
         """Return the current time from the injected clock."""
         return self.clock()
+
+    @property
+    def app(self) -> Deps:
+        """The app's dependencies; raise RuntimeError when the step runs without them."""
+        if self.deps is None:
+            raise RuntimeError(f"step {self.step} of {self.job_id} runs without the app's deps")
+        return self.deps
 
 
 StepFn = Callable[[StepContext], StepResult]
@@ -116,10 +127,19 @@ def _kind(name: str, steps: Sequence[tuple[str, StepFn]], description: str) -> J
     return JobKind(name, tuple(Step(n, fn) for n, fn in steps), description)
 
 
+KindLoader = Callable[[], Callable[["Registry"], None]]
+
+
 @dataclass
 class Registry:
-    """The job kinds a worker process knows. Registering the same kind twice replaces it."""
+    """The job kinds a worker process knows. Registering the same kind twice replaces it.
 
+    `loaders` map a kind name to a reference that returns the feature's registration function
+    (shared.features.JOB_KINDS): the feature is imported on first use of one of its kinds, so a
+    worker needs no feature imported at indexing time (cold start) to run any job.
+    """
+
+    loaders: Mapping[str, KindLoader] = field(default_factory=dict)
     _kinds: dict[str, JobKind] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,15 +156,11 @@ class Registry:
         return kind
 
     def get(self, name: str) -> JobKind:
-        """Return the kind called `name`; raise InvalidInput("kind") if none is registered.
-
-        A kind listed in KIND_MODULES is loaded on first use, so a worker needs no feature
-        imported at indexing time (cold start) to run any job.
-        """
+        """Return the kind called `name`; raise InvalidInput("kind") if none is registered."""
         with self._lock:
             kind = self._kinds.get(name)
-        if kind is None and name in KIND_MODULES:
-            import_module(KIND_MODULES[name])  # its register_kind() calls fill the registry
+        if kind is None and name in self.loaders:
+            self.loaders[name]()(self)  # the feature's register() fills this registry
             with self._lock:
                 kind = self._kinds.get(name)
         if kind is None:
@@ -155,22 +171,6 @@ class Registry:
         """Return the registered kind names, sorted."""
         with self._lock:
             return tuple(sorted(self._kinds))
-
-
-REGISTRY = Registry()
-
-# Where each feature's job kinds are declared: the one place a new kind is listed.
-KIND_MODULES: Mapping[str, str] = MappingProxyType(
-    {
-        "image_build": "shared.images.jobs",
-        "image_replication": "shared.images.jobs",
-    }
-)
-
-
-def register_kind(name: str, steps: Sequence[tuple[str, StepFn]], description: str = "") -> JobKind:
-    """Declare a job kind in the process-wide registry (features call this at import time)."""
-    return REGISTRY.register(name, steps, description)
 
 
 def read_only(data: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -7,15 +7,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from shared.config import Settings
 from shared.errors import InvalidInput, TransientError
 from shared.jobs.clock import Clock
 from shared.jobs.failures import Failure, Verdict, backoff_seconds, classify
-from shared.jobs.messages import JobMessage
-from shared.jobs.model import Job, JobState
+from shared.jobs.messages import MAX_QUEUE_DELAY_SECONDS, JobMessage
+from shared.jobs.model import Job, JobConflict, JobState
 from shared.jobs.registry import Outcome, Registry, Step, StepContext, StepResult, read_only
-from shared.jobs.store import MAX_QUEUE_DELAY_SECONDS, JobConflict, JobQueue, JobStore
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Deps
+    from shared.ports import JobQueuePort, JobStorePort
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +55,21 @@ class Runner:
     """Advances jobs step by step; every write matches the ETag it read (optimistic locking)."""
 
     def __init__(
-        self, store: JobStore, queue: JobQueue, registry: Registry, settings: Settings, clock: Clock
+        self,
+        store: JobStorePort,
+        queue: JobQueuePort,
+        registry: Registry,
+        settings: Settings,
+        clock: Clock,
+        *,
+        deps: Deps | None = None,
     ) -> None:
         self._store = store
         self._queue = queue
         self._registry = registry
         self._settings = settings
         self._clock = clock
+        self._deps = deps
 
     def advance(self, job_id: str, kind: str, owner: str, token: str = "") -> Advance:
         """Advance the job as far as the time budget allows; return what happened.
@@ -131,6 +143,7 @@ class Runner:
             clock=self._clock,
             settings=self._settings,
             log=logging.LoggerAdapter(logging.getLogger(f"{__name__}.step"), extra),
+            deps=self._deps,
         )
 
     def _execute(self, job: Job, step: Step, owner: str) -> tuple[Job, Advance | None]:

@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
 from shared.errors import InvalidInput, TransientError
@@ -14,10 +14,21 @@ from shared.jobs.clock import Clock
 from shared.jobs.failures import describe
 from shared.jobs.host import MAX_DEQUEUE_COUNT
 from shared.jobs.messages import JobMessage
-from shared.jobs.model import Job, JobState, job_id_for, new_job, parse_job_id, validate_kind
+from shared.jobs.model import (
+    Job,
+    JobConflict,
+    JobState,
+    job_id_for,
+    new_job,
+    parse_job_id,
+    validate_kind,
+)
 from shared.jobs.registry import Registry
 from shared.jobs.runner import Advance, Progress, Runner
-from shared.jobs.store import JobConflict, JobQueue, JobStore
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Deps
+    from shared.ports import JobQueuePort, JobStorePort
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +47,21 @@ class JobService:
     """Durable jobs on Table storage, advanced by queue messages (Scheduler-Agent-Supervisor)."""
 
     def __init__(
-        self, store: JobStore, queue: JobQueue, registry: Registry, settings: Settings, clock: Clock
+        self,
+        store: JobStorePort,
+        queue: JobQueuePort,
+        registry: Registry,
+        settings: Settings,
+        clock: Clock,
+        *,
+        deps: Deps | None = None,
     ) -> None:
         self._store = store
         self._queue = queue
         self._registry = registry
         self._settings = settings
         self._clock = clock
-        self._runner = Runner(store, queue, registry, settings, clock)
+        self._runner = Runner(store, queue, registry, settings, clock, deps=deps)
 
     def submit(self, kind: str, key: str, data: Mapping[str, Any] | None = None) -> Submission:
         """Return the job for (`kind`, `key`), creating and enqueuing it if it is new.

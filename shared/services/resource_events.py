@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from importlib import import_module
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from shared.events.resource import Parsed, ResourceEvent
+from shared.features import ROUTE_HANDLERS, EventHandler
 from shared.routing import Route, route_for
 from shared.scope import require_in_scope
 
-Handler = Callable[[ResourceEvent], object]
+if TYPE_CHECKING:
+    from shared.bootstrap import Deps
 
-
-def _lazy(module: str, name: str) -> Handler:
-    """A handler that imports `module` on first call, so indexing the app loads no feature."""
-
-    def handler(event: ResourceEvent) -> object:
-        target: Handler = getattr(import_module(module), name)
-        return target(event)
-
-    handler.__qualname__ = f"{module}.{name}"
-    return handler
-
-
-# The one registry: a feature adds `Route.X: _lazy(module, handler)` here.
-HANDLERS: dict[str, Handler] = {
-    Route.IMAGE_BUILD: _lazy("shared.images.service", "on_build_event"),
-    Route.GALLERY_IMAGE_VERSION: _lazy("shared.images.service", "on_version_event"),
-    Route.TEMPLATE_CHANGED: _lazy("shared.templates.service", "on_template_event"),
-    Route.TEMPLATE_DELETED: _lazy("shared.templates.service", "on_template_event"),
-}
+# The one registry lives in shared.features (handlers by reference, imported on first call).
+HANDLERS: dict[str, EventHandler] = ROUTE_HANDLERS
 
 
 class Outcome:
@@ -52,8 +36,9 @@ class Dispatch:
 
 
 def dispatch(
+    deps: Deps,
     event: Parsed,
-    handlers: Mapping[str, Handler] | None = None,
+    handlers: Mapping[str, EventHandler] | None = None,
     subscriptions: Collection[str] | None = None,
 ) -> Dispatch:
     """Route `event` and run its handler; return what happened.
@@ -72,14 +57,7 @@ def dispatch(
     handler = (HANDLERS if handlers is None else handlers).get(route)
     if handler is None:
         return Dispatch(route, Outcome.IGNORED, "no handler registered for the route")
-    require_in_scope(event.subject, _scope(subscriptions), "subject")
-    handler(event)
+    scope = deps.settings.subscriptions if subscriptions is None else subscriptions
+    require_in_scope(event.subject, scope, "subject")
+    handler(deps, event)
     return Dispatch(route, Outcome.HANDLED, "handler ran")
-
-
-def _scope(subscriptions: Collection[str] | None) -> Collection[str]:
-    if subscriptions is not None:
-        return subscriptions
-    from shared.composition import get_settings
-
-    return get_settings().subscriptions

@@ -6,14 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from shared.composition import get_settings
 from shared.config import Settings
-from shared.errors import ConfigurationError, InvalidInput
 from shared.events.health_model import HealthAlert
 from shared.regions import GLOBAL
 
 
-class Action:
+class AlertResponse:
     """What Lifeboat does about an alert. Only NONE until DR plans exist."""
 
     NONE: Final = "none"
@@ -27,7 +25,7 @@ class AlertAssessment:
     affects_protected_region: bool
     """True when an impacted region is a protected (primary) region, or the impact is global."""
     action: str
-    """Action value; always Action.NONE for now (no DR action is taken yet)."""
+    """An AlertResponse value; always AlertResponse.NONE for now (no DR plan is made yet)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the /api/service-health response body."""
@@ -57,25 +55,15 @@ def affects_protected_region(regions: Iterable[str], protected: Iterable[str]) -
     return GLOBAL in impacted or bool(impacted & protected_set)
 
 
-def assess_alert(alert: HealthAlert, settings: Settings | None = None) -> AlertAssessment:
+def assess_alert(alert: HealthAlert, settings: Settings) -> AlertAssessment:
     """Return the assessment of `alert` against the protected regions. Never acts.
 
-    `settings` defaults to the process-wide Settings (raises ConfigurationError when the
-    environment is wrong). A Resource Health alert counts only through a region its payload
+    A Resource Health alert counts only through a region its payload
     names; Azure's published Resource Health payloads name none, so they answer False.
     """
-    primary_regions = (settings or _settings()).primary_regions
+    primary_regions = settings.primary_regions
     return AlertAssessment(
         alert=alert,
         affects_protected_region=affects_protected_region(alert.regions, primary_regions),
-        action=Action.NONE,
+        action=AlertResponse.NONE,
     )
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except InvalidInput as exc:
-        # Settings' region validators raise InvalidInput, which load_settings lets through; here
-        # it is a deployment fault, not bad input, and must not become a 400.
-        raise ConfigurationError(exc.field, exc.message) from exc

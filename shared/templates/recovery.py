@@ -6,18 +6,20 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Final
+from http import HTTPStatus
+from typing import Any, Final
 
 from shared.arm_id import ResourceId
+from shared.azure.failures import DENIED_STATUS, azure_failures
 from shared.azure.image_templates import (
     ASSIGN_IDENTITY_ACTION,
     begin_create_image_template,
     get_image_template,
 )
-from shared.errors import ConfigurationError, InvalidInput, LifeboatError
+from shared.bootstrap import Deps
+from shared.errors import AzureRefused, ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
 from shared.scope import require_in_scope
-from shared.templates.deps import TemplateDeps, default_deps
 from shared.templates.errors import (
     BackupDamaged,
     BackupNotFound,
@@ -28,20 +30,14 @@ from shared.templates.requests import LATEST, RestoreRequest
 from shared.templates.restore import (
     Attention,
     Change,
-    RestorePlan,
+    RestoreSpec,
     RestoreTarget,
     already_restored,
-    plan_restore,
+    prepare_restore,
 )
 from shared.templates.sources import distribute_attention, source_facts
 
-if TYPE_CHECKING:
-    from azure.core.exceptions import HttpResponseError
-
 logger = logging.getLogger(__name__)
-
-_TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_DENIED = frozenset({401, 403})
 
 
 class RestoreOutcome:
@@ -80,8 +76,8 @@ class RestoreResult:
         }
 
 
-def _resolve(ref: str, template_id: ResourceId, deps: TemplateDeps) -> str:
-    stored = deps.store.list_versions(template_id)
+def _resolve(ref: str, template_id: ResourceId, deps: Deps) -> str:
+    stored = deps.backups.list_versions(template_id)
     if not stored:
         raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
     matches = sorted(v.content_hash for v in stored if v.content_hash.startswith(ref))
@@ -92,25 +88,25 @@ def _resolve(ref: str, template_id: ResourceId, deps: TemplateDeps) -> str:
     return matches[0]
 
 
-def _latest(template_id: ResourceId, deps: TemplateDeps) -> tuple[str, bytes]:
+def _latest(template_id: ResourceId, deps: Deps) -> tuple[str, bytes]:
     """The latest backup: the one the pointer names, else the newest stored version.
 
     A pointer that is missing or names a version that is gone (an interrupted prune) must not
     make a DR restore fail while a backup exists. Raises BackupNotFound when none exists,
     BackupDamaged for a pointer that cannot be read.
     """
-    found = deps.store.read_pointer(template_id)
+    found = deps.backups.read_pointer(template_id)
     if found is not None:
-        data = deps.store.read_version(template_id, found[0].content_hash)
+        data = deps.backups.read_version(template_id, found[0].content_hash)
         if data is not None:
             return found[0].content_hash, data
     stored = sorted(
-        deps.store.list_versions(template_id),
+        deps.backups.list_versions(template_id),
         key=lambda v: (v.captured_at, v.content_hash),
         reverse=True,
     )
     for version in stored:
-        data = deps.store.read_version(template_id, version.content_hash)
+        data = deps.backups.read_version(template_id, version.content_hash)
         if data is not None:
             logger.warning(
                 "backup pointer names no stored version; restoring the newest version",
@@ -120,13 +116,13 @@ def _latest(template_id: ResourceId, deps: TemplateDeps) -> tuple[str, bytes]:
     raise BackupNotFound("templateId", f"no backup of {template_id} in DR storage")
 
 
-def _load(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, dict[str, Any]]:
+def _load(request: RestoreRequest, deps: Deps) -> tuple[str, dict[str, Any]]:
     template_id = request.template_id
     if request.backup == LATEST:
         digest, data = _latest(template_id, deps)
         return digest, _parse(data, digest, template_id)
     digest = _resolve(request.backup, template_id, deps)  # works without a readable pointer
-    found = deps.store.read_version(template_id, digest)
+    found = deps.backups.read_version(template_id, digest)
     if found is None:
         raise BackupNotFound("backup", f"backup {digest} of {template_id} is missing")
     return digest, _parse(found, digest, template_id)
@@ -147,7 +143,7 @@ def _parse(data: bytes, digest: str, template_id: ResourceId) -> dict[str, Any]:
     return body
 
 
-def _target(dr_region: str, deps: TemplateDeps) -> RestoreTarget:
+def _target(dr_region: str, deps: Deps) -> RestoreTarget:
     s = deps.settings
     account_url = str(deps.clients.blob_service("dr").url).rstrip("/")
     return RestoreTarget(
@@ -162,7 +158,7 @@ def _target(dr_region: str, deps: TemplateDeps) -> RestoreTarget:
     )
 
 
-def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestorePlan]:
+def restore_spec_for(request: RestoreRequest, deps: Deps) -> tuple[str, RestoreSpec]:
     """Return the backup hash and the restore plan, reading only DR storage (and probes).
 
     Raises BackupNotFound / InvalidInput for unknown backups, BackupDamaged for an unreadable
@@ -174,7 +170,7 @@ def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestoreP
         dr_region = deps.settings.dr_region(primary)
         facts = source_facts(backup, dr_region, deps)
         target = _target(dr_region, deps)
-        plan = plan_restore(request.template_id, backup, target, facts, request.name)
+        plan = prepare_restore(request.template_id, backup, target, facts, request.name)
         extra = distribute_attention(plan.body, deps)
     except InvalidInput as exc:
         # The request was fine; the stored body is not a restorable template.
@@ -183,7 +179,7 @@ def plan_for(request: RestoreRequest, deps: TemplateDeps) -> tuple[str, RestoreP
     return digest, replace(plan, attention=plan.attention + extra)
 
 
-def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) -> RestoreResult:
+def restore_template(request: RestoreRequest, deps: Deps) -> RestoreResult:
     """Recreate the template in its DR region from its latest (or chosen) backup.
 
     Idempotent: when the DR template already holds this content nothing is written. A dry
@@ -193,13 +189,12 @@ def restore_template(request: RestoreRequest, deps: TemplateDeps | None = None) 
     the app, e.g. no assign/action on the template's identity), TransientError (throttled or
     unavailable), InvalidInput("templateId") for a template outside Settings.subscriptions.
     """
-    deps = deps or default_deps()
     require_in_scope(request.template_id, deps.settings.subscriptions, "templateId")
     return _restore(request, deps)
 
 
-def _restore(request: RestoreRequest, deps: TemplateDeps) -> RestoreResult:
-    digest, plan = plan_for(request, deps)
+def _restore(request: RestoreRequest, deps: Deps) -> RestoreResult:
+    digest, plan = restore_spec_for(request, deps)
     if request.dry_run or deps.settings.dry_run:
         return _result(RestoreOutcome.DRY_RUN, request.template_id, digest, plan)
     existing = get_image_template(deps.clients, plan.target_id)
@@ -214,29 +209,28 @@ def _restore(request: RestoreRequest, deps: TemplateDeps) -> RestoreResult:
     return _result(RestoreOutcome.CREATED, request.template_id, digest, plan, _state(created))
 
 
-def _put(plan: RestorePlan, deps: TemplateDeps) -> dict[str, Any] | None:
-    from azure.core.exceptions import HttpResponseError, ResourceExistsError
-
+def _put(plan: RestoreSpec, deps: Deps) -> dict[str, Any] | None:
     try:
-        created = begin_create_image_template(deps.clients, plan.target_id, plan.body).result()
-    except ResourceExistsError as exc:
-        # Created between our GET and PUT (a concurrent restore): same content is success.
-        existing = get_image_template(deps.clients, plan.target_id)
-        if already_restored(plan, existing):
-            return existing
-        raise RestoreConflict("templateId", f"Image Builder refused the PUT: {exc.reason}") from exc
-    except HttpResponseError as exc:
-        if exc.status_code in _TRANSIENT_STATUS:
-            raise  # shared.azure.failures makes it a TransientError with Azure's Retry-After
+        # Transient failures leave as TransientError (503 with Azure's Retry-After).
+        with azure_failures("template restore", denied=False):
+            poller = begin_create_image_template(deps.clients, plan.target_id, plan.body)
+            created = poller.result()
+    except AzureRefused as exc:
+        if exc.status == HTTPStatus.CONFLICT:
+            # Created between our GET and PUT (a concurrent restore): same content is success.
+            existing = get_image_template(deps.clients, plan.target_id)
+            if already_restored(plan, existing):
+                return existing
+            conflict = f"Image Builder refused the PUT: {exc.detail}"
+            raise RestoreConflict("templateId", conflict) from exc
         raise _refused(plan, exc) from exc
     return created.as_dict() if hasattr(created, "as_dict") else None
 
 
-def _refused(plan: RestorePlan, exc: HttpResponseError) -> LifeboatError:
+def _refused(plan: RestoreSpec, exc: AzureRefused) -> LifeboatError:
     """ConfigurationError when Azure denied the app (401/403), else RestoreRejected."""
-    code = exc.error.code if exc.error else exc.status_code
-    message = exc.error.message if exc.error else exc.reason
-    if exc.status_code not in _DENIED:
+    code, message = exc.code, exc.detail
+    if exc.status not in DENIED_STATUS:
         return RestoreRejected(
             "backup", f"Image Builder refused the DR template: ({code}) {message}"
         )
@@ -265,7 +259,7 @@ def _result(
     outcome: str,
     template_id: ResourceId,
     digest: str,
-    plan: RestorePlan,
+    plan: RestoreSpec,
     state: str | None = None,
 ) -> RestoreResult:
     return RestoreResult(

@@ -15,7 +15,7 @@ from shared.templates.restore_model import (
     TAG_VALUE_LIMIT,
     Attention,
     Change,
-    RestorePlan,
+    RestoreSpec,
     RestoreTarget,
     SourceFacts,
     already_restored,
@@ -31,12 +31,12 @@ __all__ = [
     "SOURCE_TAG",
     "Attention",
     "Change",
-    "RestorePlan",
+    "RestoreSpec",
     "RestoreTarget",
     "SourceFacts",
     "already_restored",
     "dr_template_name",
-    "plan_restore",
+    "prepare_restore",
     "validate_template_name",
 ]
 
@@ -226,13 +226,13 @@ def _tag(body: dict[str, Any], source_id: ResourceId) -> str:
     return digest
 
 
-def plan_restore(
+def prepare_restore(
     source_id: ResourceId,
     backup: Mapping[str, Any],
     target: RestoreTarget,
     facts: SourceFacts,
     name: str | None = None,
-) -> RestorePlan:
+) -> RestoreSpec:
     """Return the plan to recreate the backed-up template `backup` in `target.dr_region`.
 
     Raises InvalidInput when the backup body is damaged (no location, bad resource ids).
@@ -251,7 +251,7 @@ def plan_restore(
     digest = _tag(body, source_id)
     name = name or dr_template_name(source_id, target.dr_region)
     target_id = ResourceId(source_id.subscription, target.resource_group, *_template_type(name))
-    return RestorePlan(target_id, body, digest, tuple(rw.changes), tuple(rw.attention))
+    return RestoreSpec(target_id, body, digest, tuple(rw.changes), tuple(rw.attention))
 
 
 def _template_type(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:

@@ -69,7 +69,7 @@ class Attention:
 
 
 @dataclass(frozen=True)
-class RestorePlan:
+class RestoreSpec:
     """The exact body to PUT, where, and what was changed or needs attention."""
 
     target_id: ResourceId
@@ -106,7 +106,7 @@ def validate_template_name(value: str, field_name: str = "name") -> str:
     return value
 
 
-def already_restored(plan: RestorePlan, existing: Mapping[str, Any] | None) -> bool:
+def already_restored(plan: RestoreSpec, existing: Mapping[str, Any] | None) -> bool:
     """Return True when `existing` (the DR template, or None) already is this plan's template.
 
     Raises RestoreConflict when another template holds the DR name, or when it is this one but

@@ -7,12 +7,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
+from shared.azure.failures import AZURE_FAILURES, azure_failures, azure_kind
 from shared.azure.image_templates import (
     get_gallery_image,
     get_gallery_image_version,
     get_managed_image,
 )
 from shared.azure.platform_images import PlatformImage, get_platform_image_generation
+from shared.engine.names import dr_version_id
 from shared.errors import InvalidInput
 from shared.regions import normalize_region
 from shared.templates.readiness import hyperv_generation
@@ -20,7 +22,7 @@ from shared.templates.restore import Attention, SourceFacts
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
-    from shared.templates.deps import TemplateDeps
+    from shared.bootstrap import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +38,12 @@ def _probe(
     get: Getter, clients: AzureClients, rid: ResourceId
 ) -> tuple[dict[str, Any] | None, bool]:
     """Return (resource or None, answered); one attempt, since the source region may be down."""
-    from azure.core.exceptions import AzureError
-
     try:
-        return get(clients, rid, retries=0), True
-    except AzureError as exc:
+        with azure_failures("source probe"):
+            return get(clients, rid, retries=0), True
+    except AZURE_FAILURES as exc:
         logger.info(
-            "source probe failed", extra={"resource_id": str(rid), "error": type(exc).__name__}
+            "source probe failed", extra={"resource_id": str(rid), "error": azure_kind(exc)}
         )
         return None, False
 
@@ -69,22 +70,15 @@ def _regions(version: Mapping[str, Any]) -> set[str]:
     return found
 
 
-def dr_gallery_copy(version_id: ResourceId, deps: TemplateDeps) -> ResourceId | None:
+def dr_gallery_copy(version_id: ResourceId, deps: Deps) -> ResourceId | None:
     """Return the id the version would have in the DR gallery (same image and version names)."""
     if len(version_id.names) != 3:
         return None
-    s = deps.settings
-    copy = ResourceId(
-        version_id.subscription,
-        s.dr_resource_group,
-        "Microsoft.Compute",
-        ("galleries", "images", "versions"),
-        (s.dr_gallery_name, version_id.names[1], version_id.names[2]),
-    )
+    copy = dr_version_id(deps.settings, version_id)  # the name image DR gives its copy
     return None if copy.key() == version_id.key() else copy
 
 
-def source_facts(body: Mapping[str, Any], dr_region: str, deps: TemplateDeps) -> SourceFacts:
+def source_facts(body: Mapping[str, Any], dr_region: str, deps: Deps) -> SourceFacts:
     """Return whether the template's source image can be used in `dr_region`.
 
     Platform images are everywhere (no facts). A managed image lives in the template's own
@@ -109,7 +103,7 @@ def source_facts(body: Mapping[str, Any], dr_region: str, deps: TemplateDeps) ->
     return SourceFacts(in_dr_region=found is not None and dr_region in _regions(found))
 
 
-def source_generation(body: Mapping[str, Any], deps: TemplateDeps) -> int | None:
+def source_generation(body: Mapping[str, Any], deps: Deps) -> int | None:
     """Return the source image's Hyper-V generation (1 or 2), None when it cannot be told.
 
     Read from metadata, never guessed from names: a platform image's version through the
@@ -134,10 +128,10 @@ def source_generation(body: Mapping[str, Any], deps: TemplateDeps) -> int | None
 
 
 def _platform_generation(
-    body: Mapping[str, Any], source: Mapping[str, Any], deps: TemplateDeps
+    body: Mapping[str, Any], source: Mapping[str, Any], deps: Deps
 ) -> str | None:
     """`hyperVGeneration` of the platform image the template builds from; one quick attempt."""
-    from azure.core.exceptions import AzureError
+    from shared.azure.failures import AZURE_FAILURES, azure_failures
 
     parts = [source.get(k) for k in ("publisher", "offer", "sku")]
     location, subscriptions = body.get("location"), deps.settings.subscriptions
@@ -148,13 +142,14 @@ def _platform_generation(
     # The catalog is the same for every subscription; read it through one in scope.
     image = PlatformImage(subscriptions[0], str(location), publisher, offer, sku, version)
     try:
-        return get_platform_image_generation(deps.clients, image, retries=0)
-    except AzureError as exc:
+        with azure_failures("platform image probe"):
+            return get_platform_image_generation(deps.clients, image, retries=0)
+    except AZURE_FAILURES as exc:
         logger.info("platform image probe failed", extra={"error": type(exc).__name__})
         return None
 
 
-def distribute_attention(body: Mapping[str, Any], deps: TemplateDeps) -> tuple[Attention, ...]:
+def distribute_attention(body: Mapping[str, Any], deps: Deps) -> tuple[Attention, ...]:
     """Return attention items for SharedImage outputs whose DR image definition is missing.
 
     The restore points SharedImage outputs at the same definition in the DR gallery; Image

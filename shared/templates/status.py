@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from shared.arm_id import ResourceId
+from shared.azure.failures import AZURE_FAILURES, azure_failures, azure_kind
 from shared.azure.image_templates import get_image_template, list_image_templates
+from shared.bootstrap import Deps
 from shared.errors import ConfigurationError
 from shared.templates.backup import Pointer, content_hash, deployable
-from shared.templates.deps import TemplateDeps, default_deps
 from shared.templates.errors import BackupDamaged
 from shared.templates.readiness import Finding, TemplateFacts, template_findings
 from shared.templates.service import NO_SCOPE, is_restored_copy
@@ -18,7 +19,7 @@ from shared.templates.sources import source_facts, source_generation
 logger = logging.getLogger(__name__)
 
 
-def template_readiness(deps: TemplateDeps | None = None) -> list[Finding]:
+def template_readiness(deps: Deps) -> list[Finding]:
     """Return the readiness findings of every image template in Settings.subscriptions.
 
     Findings: Hyper-V generation 1 source, backup missing, damaged or older than the last
@@ -26,7 +27,6 @@ def template_readiness(deps: TemplateDeps | None = None) -> list[Finding]:
     and (alone, with an empty template id) no subscription in scope. An empty list means
     every template is ready. Raises azure.core errors when the Resource Graph listing fails.
     """
-    deps = deps or default_deps()
     if not deps.settings.subscriptions:
         return [Finding("", "no_subscriptions", NO_SCOPE, "set LIFEBOAT_SUBSCRIPTIONS")]
     findings: list[Finding] = []
@@ -36,14 +36,13 @@ def template_readiness(deps: TemplateDeps | None = None) -> list[Finding]:
     return findings
 
 
-def _one(template_id: ResourceId, deps: TemplateDeps) -> list[Finding]:
-    from azure.core.exceptions import AzureError
-
+def _one(template_id: ResourceId, deps: Deps) -> list[Finding]:
     name = str(template_id)
     try:
-        resource = get_image_template(deps.clients, template_id)
-    except AzureError as exc:
-        reason = f"could not read the template ({type(exc).__name__})"
+        with azure_failures("template read"):
+            resource = get_image_template(deps.clients, template_id)
+    except AZURE_FAILURES as exc:
+        reason = f"could not read the template ({azure_kind(exc)})"
         return [Finding(name, "template_unreadable", reason, "check access and region health")]
     if resource is None:
         return []  # deleted since it was listed
@@ -56,7 +55,7 @@ def _one(template_id: ResourceId, deps: TemplateDeps) -> list[Finding]:
 
 
 def _facts(
-    template_id: ResourceId, body: dict[str, Any], dr_region: str, deps: TemplateDeps
+    template_id: ResourceId, body: dict[str, Any], dr_region: str, deps: Deps
 ) -> TemplateFacts:
     pointer, damage = _pointer(template_id, deps)
     source = source_facts(body, dr_region, deps)
@@ -72,10 +71,21 @@ def _facts(
     )
 
 
-def _pointer(template_id: ResourceId, deps: TemplateDeps) -> tuple[Pointer | None, str | None]:
+def _pointer(template_id: ResourceId, deps: Deps) -> tuple[Pointer | None, str | None]:
     """The latest-backup pointer, or why it could not be read (a damaged blob is a finding)."""
     try:
-        found = deps.store.read_pointer(template_id)
+        found = deps.backups.read_pointer(template_id)
     except BackupDamaged as exc:
         return None, exc.message
     return (found[0] if found else None), None
+
+
+def template_status(deps: Deps) -> dict[str, Any]:
+    """Return the templates section of /api/status; `available: false` while ARM is unreachable."""
+    try:
+        with azure_failures("template readiness"):
+            findings = template_readiness(deps)
+    except AZURE_FAILURES as exc:
+        # Resource Graph may be unreachable in an outage; image readiness still answers.
+        return {"available": False, "error": azure_kind(exc), "findings": []}
+    return {"available": True, "findings": [f.to_dict() for f in findings]}

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from shared import composition
-from shared.jobs import JobState, get_job_service
-from shared.jobs.local import Entry, local_driver
+from devtools.local_driver import Entry, local_driver
+from shared import bootstrap
+from shared.bootstrap import get_deps
+from shared.jobs import JobState
 from tests.chaos.scenarios import Scenario, Stage
 from tests.chaos.wire import ChaosTransport, WorkerKilled
 from tests.plugins.arm import LifeboatEnv, fail_on_emulator_bugs
@@ -33,7 +34,7 @@ def make_wire(env: LifeboatEnv) -> ChaosTransport:
         azurite.table_port: "table",
     }
     wire = ChaosTransport(services, connection_verify=env.arm.ca_file)
-    composition.use_transport(wire)
+    bootstrap.use_transport(wire)
     return wire
 
 
@@ -77,10 +78,8 @@ def reset_world(stage: Stage) -> None:
 
 def new_process(stage: Stage) -> None:
     """What a new worker process has: fresh SDK clients and a fresh job service."""
-    from shared.jobs import runtime
-
-    composition.use_transport(stage.wire)
-    runtime.configure(clock=stage.arm.clock.now, storage_delays=False)
+    bootstrap.use_transport(stage.wire)
+    bootstrap.configure(clock=stage.arm.clock.now, storage_delays=False)
 
 
 def start_once(stage: Stage, scenario: Scenario, name: str = "start") -> int | None:
@@ -140,7 +139,7 @@ def drive(stage: Stage, limit: int = 40) -> None:
 def check_end_state(stage: Stage, scenario: Scenario) -> None:
     """Every expected job exists once and succeeded; the scenario's end state; no ARM path
     written twice."""
-    jobs = get_job_service().list()
+    jobs = get_deps().jobs.list()
     kinds = Counter(j.kind for j in jobs)
     assert dict(kinds) == dict(scenario.jobs), f"{scenario}: jobs {dict(kinds)}"
     failed = [f"{j.kind}: {j.state} {j.reason}" for j in jobs if j.state is not JobState.SUCCEEDED]

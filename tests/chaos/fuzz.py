@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.event_samples import alert_samples
-from tests.functional import test_images_support as images
+from tests.support import images
 
 IN_SCOPE = images.SUB
 RG = f"/subscriptions/{IN_SCOPE}/resourceGroups/images"

@@ -22,12 +22,11 @@ from functions.images import images_replicate
 from functions.resource_events import on_resource_event
 from functions.templates import templates_backup, templates_restore
 from tests.event_samples import http_post
-from tests.functional import test_images_support as images
-from tests.functional import test_templates_support as templates
 from tests.plugins.chaos import tally
+from tests.support import images, templates
 
 if TYPE_CHECKING:
-    from shared.jobs.local import LocalDriver
+    from devtools.local_driver import LocalDriver
     from tests.chaos.wire import ChaosTransport, Write
     from tests.plugins.arm import LifeboatEnv
 

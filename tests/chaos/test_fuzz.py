@@ -21,7 +21,7 @@ from functions.resource_events import on_resource_event
 from functions.service_health import service_health
 from functions.status import status
 from functions.templates import templates_backup, templates_restore
-from shared.jobs import get_job_service
+from shared.bootstrap import get_deps
 from tests.chaos import fuzz
 from tests.chaos.scenarios import Stage
 from tests.chaos.wire import is_write
@@ -109,7 +109,7 @@ def nothing_changed(stage: Stage, family: str) -> None:
     """No ARM write, no job, only local hosts; out-of-scope input read nothing there either."""
     writes = [f"{e.method} {e.path}" for e in stage.arm.log.entries() if is_write(e.method, e.path)]
     assert writes == [], f"ARM writes from invalid input: {writes[:5]}"
-    jobs = [f"{j.kind} {j.key}" for j in get_job_service().list()]
+    jobs = [f"{j.kind} {j.key}" for j in get_deps().jobs.list()]
     assert jobs == [], f"jobs from invalid input: {jobs[:5]}"
     foreign = {w.service for w in stage.wire.sent} - LOCAL
     assert not foreign, f"requests to hosts outside Azure: {foreign}"

@@ -1,7 +1,7 @@
 """The chaos wire: an azure-core transport that records, and can kill at, every write we send.
 
 The app builds every SDK client through shared.azure.clients.AzureClients; the suite hands it
-this transport (shared.composition.use_transport), so faults happen below all of our code, at
+this transport (shared.bootstrap.use_transport), so faults happen below all of our code, at
 the point where a real worker process could die: just before a write leaves, or just after
 its answer arrived and before the app could record it.
 """

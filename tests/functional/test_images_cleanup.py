@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 
 from shared.arm_id import ResourceId
-from shared.composition import get_clients, get_settings
-from shared.images import naming
+from shared.bootstrap import get_deps
+from shared.engine import names as naming
 from shared.images.model import Artifact, ArtifactKind
 from shared.images.records import read_artifact
 from shared.images.requests import ReplicateRequest
 from shared.images.service import Started, replicate, start_artifact
 from shared.images.sweep import sweep_images
-from shared.jobs import JobState, get_job_service
-from tests.functional.test_images_support import (
+from shared.jobs import JobState
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     COMPUTE,
     DR_RG,
     driver,
@@ -37,7 +38,7 @@ STAGING_TYPES = (
 
 
 def _job() -> Any:
-    (job,) = get_job_service().list(kind="image_replication")
+    (job,) = get_deps().jobs.list(kind="image_replication")
     return job
 
 
@@ -54,22 +55,22 @@ def _left_behind(arm: Any) -> list[str]:
 def _generation(name: str) -> str:
     from shared.azure.image_builds import get_build
 
-    run = get_build(get_clients(), ResourceId.parse(template_id(name)))
+    run = get_build(get_deps().clients, ResourceId.parse(template_id(name)))
     assert run is not None and run.start_time is not None
     return run.start_time.isoformat()
 
 
-def test_a_failed_copy_cleans_up_and_a_manual_retry_starts_clean(lifeboat_env: Any) -> None:
+def test_a_failed_copy_cleans_up_and_a_manual_retry_starts_clean(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
     start_run(lifeboat_env, "img")
     arm.clock.advance(3600)
     generation = _generation("img")
-    copy = naming.dr_snapshot_id(get_settings(), ResourceId.parse(MANAGED), "os", generation)
+    copy = naming.dr_snapshot_id(get_deps().settings, ResourceId.parse(MANAGED), "os", generation)
     arm.compute.fail_copy(str(copy))
 
     with driver(arm) as d:
-        sweep_images(get_clients(), get_settings())
+        sweep_images(get_deps())
         assert d.run() is True
         failed = _job()
         assert failed.state is JobState.FAILED and "CopySourceNotFound" in failed.reason
@@ -77,7 +78,7 @@ def test_a_failed_copy_cleans_up_and_a_manual_retry_starts_clean(lifeboat_env: A
         assert arm.state.get(str(copy)) is None  # the failed copy went with the rest
         arm.compute.failing_copies.clear()  # the cause is gone; an operator asks again
         output = ResourceId.parse(f"{template_id('img')}/runOutputs/img-managed")
-        started = replicate(ReplicateRequest(run_output_id=output))
+        started = replicate(get_deps(), ReplicateRequest(run_output_id=output))
         assert d.run() is True
 
     assert isinstance(started, Started) and started.retried and started.job_id == failed.id
@@ -85,11 +86,11 @@ def test_a_failed_copy_cleans_up_and_a_manual_retry_starts_clean(lifeboat_env: A
     assert len(resources(arm, "Microsoft.Compute/images", DR_RG)) == 1
     assert _left_behind(arm) == []
     artifact = Artifact(ArtifactKind.MANAGED_IMAGE, MANAGED, "eastus", generation=generation)
-    record = read_artifact(get_clients(), get_settings(), artifact.job_key)
+    record = read_artifact(get_deps().records, artifact.job_key)
     assert record is not None and record["state"] == "dr_ready"
 
 
-def test_staged_route_copies_every_data_lun_from_its_own_disk(lifeboat_env: Any) -> None:
+def test_staged_route_copies_every_data_lun_from_its_own_disk(lifeboat_env: LifeboatEnv) -> None:
     """Image Builder's images name no live disk: each LUN goes through its own temporary disk."""
     arm = lifeboat_env.arm
     image = f"{COMPUTE}/images/multi"
@@ -107,7 +108,7 @@ def test_staged_route_copies_every_data_lun_from_its_own_disk(lifeboat_env: Any)
     ]})  # fmt: skip
 
     with driver(arm) as d:
-        start_artifact(Artifact(ArtifactKind.MANAGED_IMAGE, image, "eastus"))
+        start_artifact(get_deps(), Artifact(ArtifactKind.MANAGED_IMAGE, image, "eastus"))
         assert d.run() is True
 
     assert _job().state is JobState.SUCCEEDED
@@ -123,7 +124,7 @@ def test_staged_route_copies_every_data_lun_from_its_own_disk(lifeboat_env: Any)
     assert _left_behind(arm) == []
 
 
-def test_copystart_refused_for_hours_fails_the_job_and_cleans_up(lifeboat_env: Any) -> None:
+def test_copystart_refused_for_hours_fails_the_job_and_cleans_up(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
     start_run(lifeboat_env, "img")
@@ -132,7 +133,7 @@ def test_copystart_refused_for_hours_fails_the_job_and_cleans_up(lifeboat_env: A
     begun = arm.clock.now()
 
     with driver(arm) as d:
-        sweep_images(get_clients(), get_settings())
+        sweep_images(get_deps())
         assert d.run() is True
 
     job = _job()
@@ -143,7 +144,7 @@ def test_copystart_refused_for_hours_fails_the_job_and_cleans_up(lifeboat_env: A
     assert _left_behind(arm) == []
 
 
-def test_only_a_conflict_with_a_concurrent_request_is_retried(lifeboat_env: Any) -> None:
+def test_only_a_conflict_with_a_concurrent_request_is_retried(lifeboat_env: LifeboatEnv) -> None:
     """Two jobs may PUT the shared DR gallery at once; other 409s are answers, not hiccups."""
     from azure.core.exceptions import HttpResponseError
 
@@ -152,7 +153,9 @@ def test_only_a_conflict_with_a_concurrent_request_is_retried(lifeboat_env: Any)
 
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
-    ops = get_clients().image_builder(lifeboat_env.subscription).virtual_machine_image_templates
+    ops = (
+        get_deps().clients.image_builder(lifeboat_env.subscription).virtual_machine_image_templates
+    )
     existing = ops.get("images", "img")
 
     def answer(call: Any) -> HttpResponseError:

@@ -8,14 +8,15 @@ import pytest
 
 from functions.resource_events import on_resource_event
 from shared.arm_id import ResourceId
-from shared.composition import get_clients, get_settings
-from shared.images import naming
+from shared.bootstrap import get_deps
+from shared.engine import names as naming
 from shared.images.model import Artifact, ArtifactKind
 from shared.images.service import start_artifact
 from shared.images.status import image_status
 from shared.images.sweep import sweep_images
-from shared.jobs import JobState, get_job_service
-from tests.functional.test_images_support import (
+from shared.jobs import JobState
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     COMPUTE,
     DR_RG,
     build_event,
@@ -45,16 +46,16 @@ def version_event(subject: str) -> Any:
 
 
 def _builds(arm: Any) -> dict[str, Any]:
-    report = image_status(get_clients(), get_settings(), arm.clock.now())
+    report = image_status(get_deps(), arm.clock.now())
     return {b["run_start"]: b for b in report["builds"]}
 
 
 def _jobs(kind: str) -> list[Any]:
-    return get_job_service().list(kind=kind)
+    return get_deps().jobs.list(kind=kind)
 
 
 def test_version_event_before_the_build_event_still_makes_the_build_dr_ready(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     """Image Builder writes the version while Distributing, before the run ends."""
     arm = lifeboat_env.arm
@@ -68,7 +69,7 @@ def test_version_event_before_the_build_event_still_makes_the_build_dr_ready(
         assert d.run() is True
         on_resource_event(grid_event(build_event("web")))
         assert d.run() is True
-        again = sweep_images(get_clients(), get_settings())
+        again = sweep_images(get_deps())
         assert d.run() is True
 
     (build,) = _builds(arm).values()
@@ -79,7 +80,9 @@ def test_version_event_before_the_build_event_still_makes_the_build_dr_ready(
     assert len(_jobs("image_replication")) == 1  # the build found the event's job
 
 
-def test_manual_artifact_request_then_sweeps_do_not_break_the_sweep(lifeboat_env: Any) -> None:
+def test_manual_artifact_request_then_sweeps_do_not_break_the_sweep(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",)), template("other", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -87,20 +90,22 @@ def test_manual_artifact_request_then_sweeps_do_not_break_the_sweep(lifeboat_env
     (version,) = resources(arm, VERSIONS, f"{COMPUTE}/galleries")
 
     with driver(arm) as d:
-        start_artifact(Artifact(ArtifactKind.GALLERY_VERSION, version["id"]))
+        start_artifact(get_deps(), Artifact(ArtifactKind.GALLERY_VERSION, version["id"]))
         assert d.run() is True
         start_run(lifeboat_env, "other")
         arm.clock.advance(3600)
-        first = sweep_images(get_clients(), get_settings())
+        first = sweep_images(get_deps())
         assert d.run() is True
-        second = sweep_images(get_clients(), get_settings())
+        second = sweep_images(get_deps())
 
     assert len(first.builds_started) == 2
     assert second.builds_started == () and second.artifacts_started == ()
     assert [b["dr_ready"] for b in _builds(arm).values()] == [True, True]
 
 
-def test_versions_lifeboat_writes_itself_are_not_replicated_again(lifeboat_env: Any) -> None:
+def test_versions_lifeboat_writes_itself_are_not_replicated_again(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
     start_run(lifeboat_env, "img")
@@ -108,7 +113,7 @@ def test_versions_lifeboat_writes_itself_are_not_replicated_again(lifeboat_env: 
     staging_versions = f"{DR_RG}/providers/Microsoft.Compute/galleries"
 
     with driver(arm) as d:
-        sweep_images(get_clients(), get_settings())
+        sweep_images(get_deps())
         d.run(until=lambda: bool(resources(arm, VERSIONS, staging_versions)))
         (staged,) = resources(arm, VERSIONS, staging_versions)
         assert "_staging_" in staged["id"]
@@ -121,7 +126,7 @@ def test_versions_lifeboat_writes_itself_are_not_replicated_again(lifeboat_env: 
     assert [d for d in dr_definitions if "/galleries/lifeboat_dr/" in d["id"]] == []
 
 
-def test_a_build_job_that_gave_up_is_retried_by_the_next_sweep(lifeboat_env: Any) -> None:
+def test_a_build_job_that_gave_up_is_retried_by_the_next_sweep(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -135,7 +140,7 @@ def test_a_build_job_that_gave_up_is_retried_by_the_next_sweep(lifeboat_env: Any
         arm.faults.clear()
         arm.faults.fast_retries(5)
         arm.clock.advance(3600)
-        report = sweep_images(get_clients(), get_settings())
+        report = sweep_images(get_deps())
         assert d.run() is True
 
     assert report.builds_retried == (failed.id,)
@@ -145,7 +150,7 @@ def test_a_build_job_that_gave_up_is_retried_by_the_next_sweep(lifeboat_env: Any
 
 
 def test_a_rerun_that_rewrites_the_same_managed_image_gets_its_own_dr_copy(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
@@ -168,12 +173,12 @@ def test_a_rerun_that_rewrites_the_same_managed_image_gets_its_own_dr_copy(
     dr_images = resources(arm, "Microsoft.Compute/images", DR_RG)
     assert len(dr_images) == 2  # the earlier run's copy stays: a recovery point of its own
     source = ResourceId.parse(f"{COMPUTE}/images/img-managed")
-    expected = {naming.dr_image_id(get_settings(), source, start).name for start in builds}
+    expected = {naming.dr_image_id(get_deps().settings, source, start).name for start in builds}
     assert {i["name"] for i in dr_images} == expected
 
 
 def test_a_run_superseded_while_its_job_waited_is_recorded_as_superseded(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))

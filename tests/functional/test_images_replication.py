@@ -10,9 +10,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from functions.resource_events import on_resource_event
-from shared.images import naming
-from shared.jobs import JobState, get_job_service
-from tests.functional.test_images_support import (
+from shared.bootstrap import get_deps
+from shared.engine import names as naming
+from shared.jobs import JobState
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     COMPUTE,
     DR_RG,
     SUB,
@@ -31,16 +33,16 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
 def _jobs(kind: str) -> list[Any]:
-    return get_job_service().list(kind=kind)
+    return get_deps().jobs.list(kind=kind)
 
 
-def _dr_blobs(env: Any) -> list[Any]:
+def _dr_blobs(env: LifeboatEnv) -> list[Any]:
     container = env.clients.blob_service("dr").get_container_client(env.settings.vhd_container)
     return [container.get_blob_client(b.name).get_blob_properties() for b in container.list_blobs()]
 
 
 def test_completed_build_gets_dr_artifacts_for_every_distribute_type(
-    lifeboat_env: Any, caplog: pytest.LogCaptureFixture
+    lifeboat_env: LifeboatEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     arm = lifeboat_env.arm
@@ -109,7 +111,9 @@ def test_completed_build_gets_dr_artifacts_for_every_distribute_type(
     assert not [r for r in caplog.records if "sig=" in r.getMessage()]
 
 
-def test_same_event_three_times_makes_one_job_and_one_set_of_resources(lifeboat_env: Any) -> None:
+def test_same_event_three_times_makes_one_job_and_one_set_of_resources(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -138,7 +142,7 @@ def _source_version(arm: Any) -> Any:
     return ResourceId.parse(version["id"])
 
 
-def test_failed_build_replicates_nothing_and_the_job_says_why(lifeboat_env: Any) -> None:
+def test_failed_build_replicates_nothing_and_the_job_says_why(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", outcome="Failed")))
     start_run(lifeboat_env, "web")
@@ -156,7 +160,9 @@ def test_failed_build_replicates_nothing_and_the_job_says_why(lifeboat_env: Any)
     assert resources(arm, "Microsoft.Compute/galleries", DR_RG) == []
 
 
-def test_event_at_acceptance_waits_for_the_build_and_then_replicates(lifeboat_env: Any) -> None:
+def test_event_at_acceptance_waits_for_the_build_and_then_replicates(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")

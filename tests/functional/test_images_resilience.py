@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from functions.resource_events import on_resource_event
-from shared.jobs import JobState, get_job_service
-from tests.functional.test_images_support import (
+from shared.bootstrap import get_deps
+from shared.jobs import JobState
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     DR_RG,
     DR_TYPES,
     build_event,
@@ -47,7 +49,7 @@ EXPECTED = Counter(
 
 
 def _states(kind: str) -> list[JobState]:
-    return sorted(j.state for j in get_job_service().list(kind=kind))
+    return sorted(j.state for j in get_deps().jobs.list(kind=kind))
 
 
 def _deliver(raw: Any) -> None:
@@ -61,13 +63,13 @@ def _deliver(raw: Any) -> None:
     raise AssertionError("the event was never accepted")
 
 
-def _dr_blob_count(env: Any) -> int:
+def _dr_blob_count(env: LifeboatEnv) -> int:
     container = env.clients.blob_service("dr").get_container_client(env.settings.vhd_container)
     return len(list(container.list_blobs()))
 
 
 def test_concurrent_duplicate_events_make_one_job_and_one_set_of_resources(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
@@ -87,7 +89,9 @@ def test_concurrent_duplicate_events_make_one_job_and_one_set_of_resources(
     assert max(creates.values()) == 1, "every DR resource is written exactly once"
 
 
-def test_throttling_storms_and_server_errors_still_complete_every_job(lifeboat_env: Any) -> None:
+def test_throttling_storms_and_server_errors_still_complete_every_job(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
@@ -110,7 +114,7 @@ def test_throttling_storms_and_server_errors_still_complete_every_job(lifeboat_e
 
 @pytest.mark.parametrize("step", ["await_build", "dispatch", "protect", "record"])
 def test_worker_killed_after_any_step_finishes_on_redelivery_without_orphans(
-    lifeboat_env: Any, step: str
+    lifeboat_env: LifeboatEnv, step: str
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
@@ -130,15 +134,15 @@ def test_worker_killed_after_any_step_finishes_on_redelivery_without_orphans(
 
 @pytest.mark.parametrize("writes_before_death", range(1, 12))
 def test_worker_killed_between_any_two_writes_finishes_without_orphans(
-    lifeboat_env: Any, writes_before_death: int
+    lifeboat_env: LifeboatEnv, writes_before_death: int
 ) -> None:
     """A worker dies after k writes of the managed-image path; a new one finishes the job."""
-    from shared.composition import get_clients, get_settings
-    from shared.images.executor import execute
+    from shared.bootstrap import get_deps
+    from shared.engine.executor import execute
     from shared.images.model import Artifact, ArtifactKind
-    from shared.images.protect import plan_only
+    from shared.images.protect import dry_run_protection
     from shared.images.service import start_artifact
-    from tests.functional.test_images_support import COMPUTE
+    from tests.support.images import COMPUTE
 
     arm = lifeboat_env.arm
     arm.seed(estate(template("img", ("ManagedImage",))))
@@ -147,15 +151,17 @@ def test_worker_killed_between_any_two_writes_finishes_without_orphans(
     artifact = Artifact(ArtifactKind.MANAGED_IMAGE, f"{COMPUTE}/images/img-managed", "eastus")
     done = []
     while len(done) < writes_before_death:
-        plan = plan_only(get_clients(), get_settings(), artifact, arm.clock.now())
+        plan = dry_run_protection(
+            get_deps().clients, get_deps().settings, artifact, arm.clock.now()
+        )
         if not plan.ready:
             arm.clock.advance(300)  # waiting on a copy or a replication, as the job would
             continue
-        execute(get_clients(), get_settings(), plan.ready[0])
+        execute(get_deps().clients, get_deps().settings, plan.ready[0])
         done.append(plan.ready[0].op)
 
     with driver(arm) as d:
-        start_artifact(artifact)
+        start_artifact(get_deps(), artifact)
         assert d.run() is True
 
     assert _states("image_replication") == [JobState.SUCCEEDED]

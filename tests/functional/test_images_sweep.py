@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 
 from functions.resource_events import on_resource_event
-from shared.composition import get_clients, get_settings
-from shared.images.status import image_status, status_report
+from shared.bootstrap import bootstrap, get_deps
+from shared.images.status import image_status
 from shared.images.sweep import sweep_images
-from shared.jobs import JobState, get_job_service
+from shared.jobs import JobState
 from shared.services.reconcile import reconcile
-from tests.functional.test_images_support import (
+from shared.services.status import status_report
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     DR_RG,
     build_event,
     driver,
@@ -29,10 +31,10 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
 def _jobs(kind: str) -> list[Any]:
-    return get_job_service().list(kind=kind)
+    return get_deps().jobs.list(kind=kind)
 
 
-def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: Any) -> None:
+def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web"), template("app", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -41,7 +43,7 @@ def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: Any
     arm.clock.advance(3600)  # both builds finished; no event was ever delivered
 
     with driver(arm) as d:
-        report = sweep_images(get_clients(), get_settings())
+        report = sweep_images(get_deps())
         assert d.run() is True
 
     assert report.builds_seen == 2
@@ -51,16 +53,16 @@ def test_sweep_protects_a_succeeded_build_whose_event_was_lost(lifeboat_env: Any
     assert len(resources(arm, "Microsoft.Compute/images", DR_RG)) == 1
 
 
-def test_second_sweep_with_nothing_new_issues_no_arm_writes(lifeboat_env: Any) -> None:
+def test_second_sweep_with_nothing_new_issues_no_arm_writes(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
     arm.clock.advance(3600)
     with driver(arm) as d:
-        sweep_images(get_clients(), get_settings())
+        sweep_images(get_deps())
         assert d.run() is True
         arm.log.clear()
-        again = reconcile(arm.clock.now())  # what the `reconcile` timer runs
+        again = reconcile(get_deps(), arm.clock.now())  # what the `reconcile` timer runs
         assert d.run() is True
 
     assert again.errors == {}
@@ -71,23 +73,25 @@ def test_second_sweep_with_nothing_new_issues_no_arm_writes(lifeboat_env: Any) -
     assert len(_jobs("image_build")) == 1
 
 
-def test_sweep_leaves_running_and_failed_builds_alone(lifeboat_env: Any) -> None:
+def test_sweep_leaves_running_and_failed_builds_alone(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web"), template("bad", outcome="Failed")))
     start_run(lifeboat_env, "web")
     start_run(lifeboat_env, "bad")
     arm.clock.advance(600)  # "web" still running, "bad" not failed yet either
 
-    report = sweep_images(get_clients(), get_settings())
+    report = sweep_images(get_deps())
     assert report.builds_started == ()
     arm.clock.advance(3600)
-    report = sweep_images(get_clients(), get_settings())
+    report = sweep_images(get_deps())
     assert len(report.builds_started) == 1
     (job,) = _jobs("image_build")
     assert template_id("web").lower() in job.key
 
 
-def test_status_lists_each_build_with_readiness_and_newest_dr_image_age(lifeboat_env: Any) -> None:
+def test_status_lists_each_build_with_readiness_and_newest_dr_image_age(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage", "VHD")), template("bad", outcome="Failed")))
     start_run(lifeboat_env, "web")
@@ -98,7 +102,7 @@ def test_status_lists_each_build_with_readiness_and_newest_dr_image_age(lifeboat
         assert d.run() is True
 
     now = arm.clock.now() + timedelta(hours=2)
-    report = image_status(get_clients(), get_settings(), now)
+    report = image_status(get_deps(), now)
     builds = {b["template_id"].rsplit("/", 1)[-1]: b for b in report["builds"]}
     assert builds["web"]["dr_ready"] is True
     assert builds["web"]["artifacts_dr_ready"] == 2
@@ -111,7 +115,9 @@ def test_status_lists_each_build_with_readiness_and_newest_dr_image_age(lifeboat
     assert (summary["builds"], summary["dr_ready"], summary["not_dr_ready"]) == (2, 1, 1)
 
 
-def test_status_answers_from_the_dr_region_while_the_primary_is_down(lifeboat_env: Any) -> None:
+def test_status_answers_from_the_dr_region_while_the_primary_is_down(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -121,10 +127,12 @@ def test_status_answers_from_the_dr_region_while_the_primary_is_down(lifeboat_en
     arm.faults.region_down("eastus")
     arm.log.clear()
 
-    report = status_report(clock=arm.clock.now, templates=False)
+    report = status_report(
+        bootstrap(clients=get_deps().clients, clock=arm.clock.now), optional=False
+    )
 
     assert report["builds"][0]["dr_ready"] is True
     assert arm.log.entries() == []  # no ARM call at all: records live in the DR account
-    with_templates = status_report(clock=arm.clock.now)
+    with_templates = status_report(bootstrap(clients=get_deps().clients, clock=arm.clock.now))
     assert with_templates["builds"][0]["dr_ready"] is True
     assert "templates" in with_templates

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.local_driver import LocalDriver, local_driver
+from emulator.azurite import Azurite
 from functions.jobs import run_job
-from shared.composition import get_settings
+from shared.bootstrap import get_deps
 from shared.jobs import JobState, ManualClock, StepState
-from shared.jobs.local import LocalDriver, local_driver
 from shared.jobs.service import JobService
-from tests.functional.test_jobs_support import (
+from tests.support.jobs import (
     KIND,
     START,
     DemoWorld,
@@ -25,13 +26,13 @@ pytestmark = pytest.mark.azurite
 
 
 @pytest.fixture
-def env(storage_env: object) -> Iterator[tuple[DemoWorld, JobService, LocalDriver]]:
+def env(storage_env: Azurite) -> Iterator[tuple[DemoWorld, JobService, LocalDriver]]:
     with demo_env() as (world, _):
         registry = world.registry()
         with local_driver(clock=world.clock, advance=world.clock.advance, registry=registry) as d:
-            from shared.jobs.runtime import get_job_service
+            from shared.bootstrap import get_deps
 
-            yield world, get_job_service(), d
+            yield world, get_deps().jobs, d
 
 
 def _run_through_kills(driver: LocalDriver, limit: int = 10) -> int:
@@ -105,11 +106,10 @@ def test_a_message_redelivered_after_the_job_finished_changes_nothing(env) -> No
     driver.run()
     before = service.get(job_id)
 
-    from shared.composition import get_clients
+    from shared.azure.job_storage import JobQueue
     from shared.jobs.messages import JobMessage
-    from shared.jobs.store import JobQueue
 
-    JobQueue(get_clients(), get_settings().jobs_queue, storage_delays=False).send(
+    JobQueue(get_deps().clients, get_deps().settings.jobs_queue, storage_delays=False).send(
         JobMessage(job_id), 0
     )
     driver.run()
@@ -159,11 +159,11 @@ def test_the_driver_accepts_any_clock_and_advance_callables(storage_env) -> None
     with demo_env() as (world, _):
         world.clock = emulated
         with local_driver(clock=emulated, advance=advance, registry=world.registry()) as driver:
-            from shared.jobs.runtime import get_job_service
+            from shared.bootstrap import get_deps
 
-            job_id = get_job_service().submit(KIND, "img@8", {}).job.id
+            job_id = get_deps().jobs.submit(KIND, "img@8", {}).job.id
             driver.run()
-            assert get_job_service().get(job_id).state == JobState.SUCCEEDED
+            assert get_deps().jobs.get(job_id).state == JobState.SUCCEEDED
     assert advanced == [30]
 
 
@@ -181,21 +181,20 @@ def test_the_driver_runs_in_real_time_mode_on_storage_visibility(storage_env) ->
     with demo_env(storage_delays=True) as (world, _):
         world.settle_seconds = 0
         with local_driver(clock=world.clock, registry=world.registry()) as driver:
-            from shared.jobs.runtime import get_job_service
+            from shared.bootstrap import get_deps
 
-            job_id = get_job_service().submit(KIND, "img@10", {}).job.id
+            job_id = get_deps().jobs.submit(KIND, "img@10", {}).job.id
             assert driver.run() is True
-            assert get_job_service().get(job_id).state == JobState.SUCCEEDED
+            assert get_deps().jobs.get(job_id).state == JobState.SUCCEEDED
             assert driver.stats.fast_forwarded == 0
 
 
 def test_a_message_abandoned_after_each_delivery_is_redelivered_and_writes_stay_once(env) -> None:
-    from shared.composition import get_clients
-    from shared.jobs.local import to_function_message
+    from devtools.local_driver import to_function_message
 
     world, service, driver = env
     job_id = service.submit(KIND, "img@11", {}).job.id
-    queue = get_clients().queue_service().get_queue_client(get_settings().jobs_queue)
+    queue = get_deps().clients.queue_service().get_queue_client(get_deps().settings.jobs_queue)
 
     # A worker handles the message but dies before the host deletes it: it comes back.
     for _ in range(2):

@@ -8,7 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from shared.composition import get_clients, get_settings
+from emulator.azurite import Azurite
+from shared import bootstrap
+from shared.azure.job_storage import JobStore
+from shared.bootstrap import get_deps
 from shared.errors import InvalidInput, PreconditionNotMet, TransientError
 from shared.jobs import (
     JobState,
@@ -18,11 +21,10 @@ from shared.jobs import (
     StepResult,
     StepState,
     job_id_for,
-    runtime,
 )
+from shared.jobs.model import JobConflict
 from shared.jobs.service import JobService
-from shared.jobs.store import JobConflict, JobStore
-from tests.functional.test_jobs_support import (
+from tests.support.jobs import (
     KIND,
     DemoWorld,
     Fault,
@@ -35,7 +37,7 @@ pytestmark = pytest.mark.azurite
 
 
 @pytest.fixture
-def env(storage_env: object) -> Iterator[tuple[DemoWorld, JobService]]:
+def env(storage_env: Azurite) -> Iterator[tuple[DemoWorld, JobService]]:
     with demo_env() as pair:
         yield pair
 
@@ -288,8 +290,8 @@ def test_step_data_that_is_not_json_fails_the_job(env) -> None:
 
     registry = Registry()
     registry.register(KIND, [("bad", returns_a_set)])
-    runtime.configure(clock=world.clock, registry=registry, storage_delays=False)
-    service = runtime.get_job_service()
+    bootstrap.configure(clock=world.clock, registry=registry, storage_delays=False)
+    service = bootstrap.get_deps().jobs
     job_id = service.submit(KIND, "k13", {}).job.id
 
     assert service.advance(job_id).progress == Progress.FAILED
@@ -337,7 +339,7 @@ def test_get_rejects_a_malformed_id_and_misses_an_unknown_one(env) -> None:
 def test_concurrent_writes_to_one_job_are_rejected_by_etag(env) -> None:
     world, service = env
     job_id = service.submit(KIND, "k15", {}).job.id
-    store = JobStore(get_clients(), get_settings().jobs_table, world.clock)
+    store = JobStore(get_deps().clients, get_deps().settings.jobs_table, world.clock)
     mine, theirs = store.get(job_id, KIND), store.get(job_id, KIND)
     store.replace(mine.claimed("copy", "me", world.clock(), 60))
 
@@ -354,8 +356,8 @@ def test_a_skipped_step_is_recorded_and_a_removed_step_fails_the_job(env) -> Non
 
     registry = Registry()
     registry.register(KIND, [("check", nothing_to_do), ("copy", nothing_to_do)])
-    runtime.configure(clock=world.clock, registry=registry, storage_delays=False)
-    service = runtime.get_job_service()
+    bootstrap.configure(clock=world.clock, registry=registry, storage_delays=False)
+    service = bootstrap.get_deps().jobs
     job_id = service.submit(KIND, "k16", {}).job.id
     registry.register(KIND, [("check", nothing_to_do)])  # a deploy dropped the "copy" step
 

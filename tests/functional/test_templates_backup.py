@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,8 @@ from shared.templates.backup import content_hash, deployable, template_id_of
 from shared.templates.errors import TemplateNotFound
 from shared.templates.results import Outcome
 from shared.templates.service import backup_template
-from tests.functional.test_templates_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import (
     START,
     create_template,
     delete_template,
@@ -31,11 +31,11 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
 @pytest.fixture
-def env(lifeboat_env: Any) -> Any:
+def env(lifeboat_env: LifeboatEnv) -> LifeboatEnv:
     return lifeboat_env
 
 
-def test_first_backup_stores_deployable_json_and_a_pointer_with_metadata(env: Any) -> None:
+def test_first_backup_stores_deployable_json_and_a_pointer_with_metadata(env: LifeboatEnv) -> None:
     tid = template_id()
     created = create_template(tid)
 
@@ -59,7 +59,7 @@ def test_first_backup_stores_deployable_json_and_a_pointer_with_metadata(env: An
     assert meta["sourceid"].lower() == str(tid).lower()
 
 
-def test_backing_up_an_unchanged_template_writes_no_blob(env: Any) -> None:
+def test_backing_up_an_unchanged_template_writes_no_blob(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     clock = ManualClock(START)
@@ -73,7 +73,7 @@ def test_backing_up_an_unchanged_template_writes_no_blob(env: Any) -> None:
     assert dr_blobs() == before  # same names, metadata and ETags
 
 
-def test_a_change_adds_a_version_and_moves_the_pointer(env: Any) -> None:
+def test_a_change_adds_a_version_and_moves_the_pointer(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     clock = ManualClock(START)
@@ -91,7 +91,7 @@ def test_a_change_adds_a_version_and_moves_the_pointer(env: Any) -> None:
 
 
 def test_going_back_to_earlier_content_reuses_its_blob_and_moves_the_pointer_back(
-    env: Any,
+    env: LifeboatEnv,
 ) -> None:
     tid = template_id()
     create_template(tid)
@@ -112,7 +112,7 @@ def test_going_back_to_earlier_content_reuses_its_blob_and_moves_the_pointer_bac
     assert blobs[first.blob or ""].metadata["capturedat"] == clock().isoformat()
 
 
-def test_a_deleted_template_keeps_its_backups_marked_deleted(env: Any) -> None:
+def test_a_deleted_template_keeps_its_backups_marked_deleted(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     clock = ManualClock(START)
@@ -134,7 +134,7 @@ def test_a_deleted_template_keeps_its_backups_marked_deleted(env: Any) -> None:
     assert not {"deleted", "deletedat"} & set(blobs[version].metadata)
 
 
-def test_a_recreated_template_clears_the_deleted_mark(env: Any) -> None:
+def test_a_recreated_template_clears_the_deleted_mark(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup_template(tid, deps())
@@ -149,7 +149,7 @@ def test_a_recreated_template_clears_the_deleted_mark(env: Any) -> None:
     assert len(versions(dr_blobs())) == 1
 
 
-def test_retention_keeps_only_the_newest_versions(env: Any) -> None:
+def test_retention_keeps_only_the_newest_versions(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     clock = ManualClock(START)
@@ -165,7 +165,7 @@ def test_retention_keeps_only_the_newest_versions(env: Any) -> None:
 
 
 def test_three_concurrent_backups_of_one_template_leave_one_version_and_one_pointer(
-    env: Any,
+    env: LifeboatEnv,
 ) -> None:
     tid = template_id()
     create_template(tid)
@@ -189,7 +189,7 @@ def test_three_concurrent_backups_of_one_template_leave_one_version_and_one_poin
     assert len(versions(dr_blobs())) == 1 and len(dr_blobs()) == 2
 
 
-def test_unknown_template_is_not_found_and_nothing_is_written(env: Any) -> None:
+def test_unknown_template_is_not_found_and_nothing_is_written(env: LifeboatEnv) -> None:
     with pytest.raises(TemplateNotFound) as err:
         backup_template(template_id("nope"), deps(), require_known=True)
 
@@ -201,7 +201,7 @@ OTHER_SUBSCRIPTION = "11111111-1111-1111-1111-111111111111"
 
 
 def test_a_template_outside_the_scoped_subscriptions_is_skipped_without_reading_it(
-    env: Any,
+    env: LifeboatEnv,
 ) -> None:
     other = template_id_of(
         f"/subscriptions/{OTHER_SUBSCRIPTION}/resourceGroups/app"

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import pytest
 
 from shared.arm_id import ResourceId
-from shared.composition import get_clients
+from shared.bootstrap import get_deps
 from shared.templates.errors import BackupDamaged
 from shared.templates.recovery import RestoreOutcome, restore_template
 from shared.templates.requests import RestoreRequest
 from shared.templates.results import Outcome
 from shared.templates.service import backup_template
-from tests.functional.test_templates_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import (
     create_template,
     damage_pointer,
     delete_template,
@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
 @pytest.fixture
-def env(lifeboat_env: Any) -> Any:
+def env(lifeboat_env: LifeboatEnv) -> LifeboatEnv:
     return lifeboat_env
 
 
@@ -44,7 +44,7 @@ def backed_up(name: str = "web") -> ResourceId:
 # Pointers: the next backup replaces a damaged one.
 
 
-def test_a_damaged_pointer_is_replaced_by_the_next_backup(env: Any) -> None:
+def test_a_damaged_pointer_is_replaced_by_the_next_backup(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup_template(tid, deps())
@@ -58,7 +58,9 @@ def test_a_damaged_pointer_is_replaced_by_the_next_backup(env: Any) -> None:
     assert backup_template(tid, deps()).outcome == Outcome.UNCHANGED
 
 
-def test_a_damaged_pointer_of_a_deleted_template_is_rebuilt_marked_deleted(env: Any) -> None:
+def test_a_damaged_pointer_of_a_deleted_template_is_rebuilt_marked_deleted(
+    env: LifeboatEnv,
+) -> None:
     tid = template_id()
     create_template(tid)
     first = backup_template(tid, deps())
@@ -72,11 +74,11 @@ def test_a_damaged_pointer_of_a_deleted_template_is_rebuilt_marked_deleted(env: 
     assert meta["deleted"] == "true" and meta["contenthash"] == first.content_hash
 
 
-def test_a_version_with_a_damaged_capture_time_does_not_stop_retention(env: Any) -> None:
+def test_a_version_with_a_damaged_capture_time_does_not_stop_retention(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     first = backup_template(tid, deps())
-    get_clients().blob_service("dr").get_blob_client(
+    get_deps().clients.blob_service("dr").get_blob_client(
         deps().settings.templates_container, first.blob or ""
     ).set_blob_metadata({"capturedat": "yesterday"})
     update_tags(tid, {"rev": "2"})
@@ -89,7 +91,7 @@ def test_a_version_with_a_damaged_capture_time_does_not_stop_retention(env: Any)
 # Versions: a restore names the damage (404) and writes nothing.
 
 
-def test_a_damaged_version_blob_is_reported_as_a_damaged_backup(env: Any) -> None:
+def test_a_damaged_version_blob_is_reported_as_a_damaged_backup(env: LifeboatEnv) -> None:
     tid = backed_up()
     [version] = [n for n in dr_blobs() if "/versions/" in n]
     overwrite_blob(version, b"{not json")
@@ -102,7 +104,7 @@ def test_a_damaged_version_blob_is_reported_as_a_damaged_backup(env: Any) -> Non
     assert env.arm.log.mutations() == []
 
 
-def test_a_damaged_pointer_still_allows_restoring_a_backup_by_hash(env: Any) -> None:
+def test_a_damaged_pointer_still_allows_restoring_a_backup_by_hash(env: LifeboatEnv) -> None:
     tid = backed_up()
     [version] = [n for n in dr_blobs() if "/versions/" in n]
     damage_pointer(dr_blobs())
@@ -114,11 +116,11 @@ def test_a_damaged_pointer_still_allows_restoring_a_backup_by_hash(env: Any) -> 
     assert by_hash.outcome == RestoreOutcome.CREATED
 
 
-def test_a_backup_that_is_json_but_no_template_is_a_damaged_backup(env: Any) -> None:
+def test_a_backup_that_is_json_but_no_template_is_a_damaged_backup(env: LifeboatEnv) -> None:
     tid = backed_up()
     data = b'{"properties":{}}'
     digest = hashlib.sha256(data).hexdigest()
-    deps().store.put_version(tid, digest, data, {})
+    deps().backups.put_version(tid, digest, data, {})
 
     with pytest.raises(BackupDamaged) as err:
         restore_template(RestoreRequest(tid, backup=digest[:12]), deps())

@@ -15,15 +15,16 @@ import pytest
 from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobServiceClient
 
+from shared.azure.backup_blobs import TemplateStore
+from shared.bootstrap import Deps, bootstrap
 from shared.errors import TransientError
 from shared.jobs.clock import ManualClock
-from shared.templates.deps import TemplateDeps
 from shared.templates.recovery import RestoreOutcome, restore_template
 from shared.templates.requests import RestoreRequest
 from shared.templates.results import Outcome
 from shared.templates.service import backup_template
-from shared.templates.store import TemplateStore
-from tests.functional.test_templates_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import (
     START,
     create_template,
     deps,
@@ -57,16 +58,16 @@ class PauseBeforeDelete(RequestsTransport):
         return super().send(request, **kwargs)
 
 
-def _deps_through(transport: PauseBeforeDelete, clock: ManualClock) -> TemplateDeps:
+def _deps_through(transport: PauseBeforeDelete, clock: ManualClock) -> Deps:
     base = deps(clock, template_backup_retention=RETENTION)
     service = BlobServiceClient.from_connection_string(
         os.environ["LIFEBOAT_DR_STORAGE_CONNECTION_STRING"], transport=transport
     )
-    return TemplateDeps(
-        base.settings,
-        base.clients,
-        TemplateStore(service, base.settings.templates_container),
-        clock,
+    return bootstrap(
+        settings=base.settings,
+        clients=base.clients,
+        backups=TemplateStore(service, base.settings.templates_container),
+        clock=clock,
     )
 
 
@@ -83,7 +84,7 @@ def _stored() -> set[str]:
 
 
 @pytest.fixture
-def history(lifeboat_env: Any) -> Iterator[tuple[Any, ManualClock, list[str]]]:
+def history(lifeboat_env: LifeboatEnv) -> Iterator[tuple[Any, ManualClock, list[str]]]:
     """A template backed up as V1 then V2 (retention 2), about to become V3."""
     tid = template_id()
     create_template(tid)

@@ -13,7 +13,8 @@ from shared.templates.recovery import RestoreOutcome, restore_template
 from shared.templates.requests import RestoreRequest
 from shared.templates.restore_model import dr_name, dr_template_name
 from shared.templates.service import backup_template
-from tests.functional.test_templates_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import (
     DR,
     DR_RESOURCE_GROUP,
     PRIMARY,
@@ -36,7 +37,7 @@ DR_GROUP = DR_RESOURCE_GROUP
 
 
 @pytest.fixture
-def env(lifeboat_env: Any) -> Any:
+def env(lifeboat_env: LifeboatEnv) -> LifeboatEnv:
     return lifeboat_env
 
 
@@ -57,7 +58,7 @@ def stored(arm: Any, rid: ResourceId) -> dict[str, Any]:
     return dict(found)
 
 
-def test_restore_recreates_the_template_in_the_dr_region(env: Any) -> None:
+def test_restore_recreates_the_template_in_the_dr_region(env: LifeboatEnv) -> None:
     tid = backed_up()
 
     result = restore_template(RestoreRequest(tid), deps())
@@ -78,7 +79,7 @@ def test_restore_recreates_the_template_in_the_dr_region(env: Any) -> None:
     assert body["tags"]["lifeboat-restored-from"] == str(tid)
 
 
-def test_same_named_templates_of_two_groups_restore_side_by_side(env: Any) -> None:
+def test_same_named_templates_of_two_groups_restore_side_by_side(env: LifeboatEnv) -> None:
     one = backed_up_in("rg1")
     two = backed_up_in("rg2")
 
@@ -103,7 +104,7 @@ def backed_up_in(group: str) -> ResourceId:
     return tid
 
 
-def test_identity_and_subnet_maps_come_from_settings(env: Any) -> None:
+def test_identity_and_subnet_maps_come_from_settings(env: LifeboatEnv) -> None:
     body = template_body()
     subnet = resource("net", "Microsoft.Network/virtualNetworks/vnet/subnets/build")
     dr_subnet = resource("net-dr", "Microsoft.Network/virtualNetworks/vnet-dr/subnets/build")
@@ -123,7 +124,7 @@ def test_identity_and_subnet_maps_come_from_settings(env: Any) -> None:
     assert result.attention == ()
 
 
-def test_restoring_twice_sends_one_put(env: Any) -> None:
+def test_restoring_twice_sends_one_put(env: LifeboatEnv) -> None:
     tid = backed_up()
     env.arm.log.clear()
 
@@ -135,7 +136,7 @@ def test_restoring_twice_sends_one_put(env: Any) -> None:
     assert second.body == first.body
 
 
-def test_restore_succeeds_while_the_primary_region_is_down(env: Any) -> None:
+def test_restore_succeeds_while_the_primary_region_is_down(env: LifeboatEnv) -> None:
     tid = backed_up()
     env.arm.faults.region_down(PRIMARY)
     env.arm.log.clear()
@@ -149,7 +150,7 @@ def test_restore_succeeds_while_the_primary_region_is_down(env: Any) -> None:
     assert env.arm.log.count(status=503) == 0
 
 
-def test_primary_region_down_really_stops_primary_reads(env: Any) -> None:
+def test_primary_region_down_really_stops_primary_reads(env: LifeboatEnv) -> None:
     """Guards the test above: with the region down, the source template cannot be read."""
     tid = backed_up()
     env.arm.faults.region_down(PRIMARY)
@@ -159,7 +160,7 @@ def test_primary_region_down_really_stops_primary_reads(env: Any) -> None:
         backup_template(tid, deps())
 
 
-def test_dry_run_returns_the_exact_body_and_writes_nothing(env: Any) -> None:
+def test_dry_run_returns_the_exact_body_and_writes_nothing(env: LifeboatEnv) -> None:
     tid = backed_up()
     env.arm.log.clear()
     blobs = dr_blobs()
@@ -173,7 +174,7 @@ def test_dry_run_returns_the_exact_body_and_writes_nothing(env: Any) -> None:
     assert deployable(stored(env.arm, dr_template_id())) == dry.body
 
 
-def test_settings_dry_run_also_writes_nothing(env: Any) -> None:
+def test_settings_dry_run_also_writes_nothing(env: LifeboatEnv) -> None:
     tid = backed_up()
     env.arm.log.clear()
 
@@ -182,7 +183,9 @@ def test_settings_dry_run_also_writes_nothing(env: Any) -> None:
     assert result.outcome == RestoreOutcome.DRY_RUN and env.arm.log.mutations() == []
 
 
-def test_other_content_under_the_dr_name_is_a_conflict_and_nothing_is_written(env: Any) -> None:
+def test_other_content_under_the_dr_name_is_a_conflict_and_nothing_is_written(
+    env: LifeboatEnv,
+) -> None:
     tid = backed_up()
     create_template(dr_template_id(), template_body(location=DR))
     env.arm.log.clear()
@@ -194,7 +197,7 @@ def test_other_content_under_the_dr_name_is_a_conflict_and_nothing_is_written(en
     assert env.arm.log.mutations() == []
 
 
-def test_a_new_name_sidesteps_the_conflict(env: Any) -> None:
+def test_a_new_name_sidesteps_the_conflict(env: LifeboatEnv) -> None:
     tid = backed_up()
     create_template(dr_template_id(), template_body(location=DR))
 
@@ -204,7 +207,7 @@ def test_a_new_name_sidesteps_the_conflict(env: Any) -> None:
     assert stored(env.arm, template_id("web-dr-2", DR_GROUP))["location"] == DR
 
 
-def test_an_older_backup_is_chosen_by_hash_prefix(env: Any) -> None:
+def test_an_older_backup_is_chosen_by_hash_prefix(env: LifeboatEnv) -> None:
     tid = backed_up()
     first = next(iter(v for v in dr_blobs() if "/versions/" in v)).rsplit("/", 1)[1][:12]
     update_tags(tid, {"team": "images", "rev": "2"})
@@ -216,7 +219,7 @@ def test_an_older_backup_is_chosen_by_hash_prefix(env: Any) -> None:
     assert "rev" not in stored(env.arm, dr_template_id())["tags"]
 
 
-def test_a_deleted_template_can_still_be_restored(env: Any) -> None:
+def test_a_deleted_template_can_still_be_restored(env: LifeboatEnv) -> None:
     tid = backed_up()
     env.arm.state.delete(str(tid))
     backup_template(tid, deps())
@@ -224,7 +227,7 @@ def test_a_deleted_template_can_still_be_restored(env: Any) -> None:
     assert restore_template(RestoreRequest(tid), deps()).outcome == RestoreOutcome.CREATED
 
 
-def test_unknown_template_has_no_backup_and_nothing_is_written(env: Any) -> None:
+def test_unknown_template_has_no_backup_and_nothing_is_written(env: LifeboatEnv) -> None:
     env.arm.log.clear()
     with pytest.raises(BackupNotFound) as err:
         restore_template(RestoreRequest(template_id("never")), deps())
@@ -232,7 +235,7 @@ def test_unknown_template_has_no_backup_and_nothing_is_written(env: Any) -> None
     assert env.arm.log.mutations() == [] and dr_blobs() == {}
 
 
-def test_unknown_backup_hash_is_not_found(env: Any) -> None:
+def test_unknown_backup_hash_is_not_found(env: LifeboatEnv) -> None:
     tid = backed_up()
     with pytest.raises(BackupNotFound) as err:
         restore_template(RestoreRequest(tid, backup="0123456789abcdef"), deps())
@@ -242,7 +245,7 @@ def test_unknown_backup_hash_is_not_found(env: Any) -> None:
 # Gallery sources: the version must be in the template's region for Image Builder.
 
 
-def test_gallery_source_is_rewritten_to_its_copy_in_the_dr_gallery(env: Any) -> None:
+def test_gallery_source_is_rewritten_to_its_copy_in_the_dr_gallery(env: LifeboatEnv) -> None:
     tid = backed_up(body=gallery_template(seed_gallery(env.arm, dr_copy=True)))
 
     result = restore_template(RestoreRequest(tid), deps())
@@ -256,7 +259,7 @@ def test_gallery_source_is_rewritten_to_its_copy_in_the_dr_gallery(env: Any) -> 
     assert not [a for a in result.attention if a.code.startswith("source")]
 
 
-def test_gallery_source_missing_in_the_dr_region_needs_attention(env: Any) -> None:
+def test_gallery_source_missing_in_the_dr_region_needs_attention(env: LifeboatEnv) -> None:
     tid = backed_up(body=gallery_template(seed_gallery(env.arm, dr_copy=False)))
 
     dry = restore_template(RestoreRequest(tid, dry_run=True), deps())
@@ -266,7 +269,7 @@ def test_gallery_source_missing_in_the_dr_region_needs_attention(env: Any) -> No
     ]
 
 
-def test_gallery_source_is_unverified_while_the_primary_region_is_down(env: Any) -> None:
+def test_gallery_source_is_unverified_while_the_primary_region_is_down(env: LifeboatEnv) -> None:
     tid = backed_up(body=gallery_template(seed_gallery(env.arm, dr_copy=False)))
     env.arm.faults.region_down(PRIMARY)
 
@@ -294,7 +297,7 @@ def shared_image_template() -> dict[str, Any]:
     return body
 
 
-def test_a_shared_image_output_without_its_dr_definition_needs_attention(env: Any) -> None:
+def test_a_shared_image_output_without_its_dr_definition_needs_attention(env: LifeboatEnv) -> None:
     tid = backed_up(body=shared_image_template())
 
     missing = restore_template(RestoreRequest(tid, dry_run=True), deps())

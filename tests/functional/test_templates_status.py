@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from shared.templates.service import backup_template
 from shared.templates.status import template_readiness
-from tests.functional.test_templates_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import (
     PRIMARY,
     create_template,
     damage_pointer,
@@ -28,7 +27,7 @@ UBUNTU_18 = ("Canonical", "UbuntuServer")
 
 
 @pytest.fixture
-def env(lifeboat_env: Any) -> Any:
+def env(lifeboat_env: LifeboatEnv) -> LifeboatEnv:
     return lifeboat_env
 
 
@@ -39,7 +38,7 @@ def codes() -> dict[str, list[str]]:
     return out
 
 
-def test_a_backed_up_gen2_template_is_ready(env: Any) -> None:
+def test_a_backed_up_gen2_template_is_ready(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup_template(tid, deps())
@@ -47,7 +46,7 @@ def test_a_backed_up_gen2_template_is_ready(env: Any) -> None:
     assert codes() == {}
 
 
-def test_a_generation_one_platform_image_is_reported(env: Any) -> None:
+def test_a_generation_one_platform_image_is_reported(env: LifeboatEnv) -> None:
     tid = template_id("old")
     create_template(tid, template_body(sku="18.04-LTS", image=UBUNTU_18))
     backup_template(tid, deps())
@@ -58,7 +57,7 @@ def test_a_generation_one_platform_image_is_reported(env: Any) -> None:
     assert "generation 2" in finding.recommendation
 
 
-def test_a_gallery_definition_of_generation_one_is_reported(env: Any) -> None:
+def test_a_gallery_definition_of_generation_one_is_reported(env: LifeboatEnv) -> None:
     version = seed_gallery(env.arm, dr_copy=True, generation="V1")
     tid = template_id("sig")
     create_template(tid, gallery_template(version))
@@ -76,7 +75,7 @@ def test_a_gallery_definition_of_generation_one_is_reported(env: Any) -> None:
     ],
 )
 def test_gen2_platform_images_whose_names_do_not_say_so_are_not_reported(
-    env: Any, publisher: str, offer: str, sku: str
+    env: LifeboatEnv, publisher: str, offer: str, sku: str
 ) -> None:
     tid = template_id("new")
     create_template(tid, template_body(sku=sku, image=(publisher, offer)))
@@ -87,7 +86,7 @@ def test_gen2_platform_images_whose_names_do_not_say_so_are_not_reported(
     assert reads, "the generation is read from the VM images API, not guessed from the SKU"
 
 
-def test_a_gen1_sku_named_like_a_gen2_one_is_reported(env: Any) -> None:
+def test_a_gen1_sku_named_like_a_gen2_one_is_reported(env: LifeboatEnv) -> None:
     tid = template_id("old")
     body = template_body(sku="server-gen1", image=("Canonical", "ubuntu-24_04-lts"))
     create_template(tid, body)
@@ -97,7 +96,7 @@ def test_a_gen1_sku_named_like_a_gen2_one_is_reported(env: Any) -> None:
 
 
 def test_a_platform_image_azure_does_not_know_is_reported_as_unknown_generation(
-    env: Any,
+    env: LifeboatEnv,
 ) -> None:
     tid = template_id("odd")
     create_template(tid, template_body(sku="22_04-lts-gen2", image=("Contoso", "no-such-offer")))
@@ -109,7 +108,7 @@ def test_a_platform_image_azure_does_not_know_is_reported_as_unknown_generation(
     assert "unknown" in finding.message and "22_04-lts-gen2" in finding.message
 
 
-def test_missing_and_stale_backups_are_reported(env: Any) -> None:
+def test_missing_and_stale_backups_are_reported(env: LifeboatEnv) -> None:
     never, changed = template_id("never"), template_id("changed")
     create_template(never)
     create_template(changed)
@@ -120,7 +119,7 @@ def test_missing_and_stale_backups_are_reported(env: Any) -> None:
 
 
 def test_a_source_not_in_the_dr_region_is_reported_unless_the_dr_gallery_has_it(
-    env: Any,
+    env: LifeboatEnv,
 ) -> None:
     version = seed_gallery(env.arm, dr_copy=False)
     tid = template_id("sig")
@@ -130,7 +129,7 @@ def test_a_source_not_in_the_dr_region_is_reported_unless_the_dr_gallery_has_it(
     assert codes() == {"sig": ["source_not_in_dr_region"]}
 
 
-def test_a_template_in_a_region_that_is_down_is_reported_unreadable(env: Any) -> None:
+def test_a_template_in_a_region_that_is_down_is_reported_unreadable(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup_template(tid, deps())
@@ -140,7 +139,9 @@ def test_a_template_in_a_region_that_is_down_is_reported_unreadable(env: Any) ->
     assert codes() == {"web": ["template_unreadable"]}
 
 
-def test_a_managed_image_source_is_judged_by_its_own_generation_and_region(env: Any) -> None:
+def test_a_managed_image_source_is_judged_by_its_own_generation_and_region(
+    env: LifeboatEnv,
+) -> None:
     image = resource("img", "Microsoft.Compute/images/golden")
     env.arm.seed(
         {
@@ -163,7 +164,7 @@ def test_a_managed_image_source_is_judged_by_its_own_generation_and_region(env: 
 
 
 def test_a_damaged_backup_pointer_is_a_finding_and_other_templates_still_report(
-    env: Any,
+    env: LifeboatEnv,
 ) -> None:
     good, bad = template_id("good"), template_id("bad")
     create_template(good, template_body(sku="18.04-LTS", image=UBUNTU_18))
@@ -181,7 +182,7 @@ def test_a_damaged_backup_pointer_is_a_finding_and_other_templates_still_report(
     assert "latest.json" in found["bad"].message
 
 
-def test_no_subscriptions_in_scope_is_a_finding_not_an_all_clear(env: Any) -> None:
+def test_no_subscriptions_in_scope_is_a_finding_not_an_all_clear(env: LifeboatEnv) -> None:
     create_template(template_id())
 
     [finding] = template_readiness(deps(subscriptions=()))

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pytest
 
 from shared.azure.image_templates import list_image_templates
-from shared.composition import get_clients
+from shared.bootstrap import get_deps
 from shared.errors import InvalidInput
 from shared.templates.results import Outcome
 from shared.templates.service import backup_all, reconcile_templates
-from tests.functional.test_templates_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import (
     create_template,
     delete_template,
     deps,
@@ -27,23 +27,23 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
 @pytest.fixture
-def env(lifeboat_env: Any) -> Any:
+def env(lifeboat_env: LifeboatEnv) -> LifeboatEnv:
     return lifeboat_env
 
 
-def test_listing_follows_resource_graph_pages(env: Any) -> None:
+def test_listing_follows_resource_graph_pages(env: LifeboatEnv) -> None:
     for n in range(5):
         create_template(template_id(f"t{n}"))
     arm = env.arm
     arm.log.clear()
 
-    listed = list_image_templates(get_clients(), (subscription(),), page_size=2)
+    listed = list_image_templates(get_deps().clients, (subscription(),), page_size=2)
 
     assert sorted(t.id.name for t in listed) == [f"t{n}" for n in range(5)]
     assert arm.log.count("POST", "Microsoft.ResourceGraph/resources") == 3
 
 
-def test_backup_all_backs_up_every_template_once(env: Any) -> None:
+def test_backup_all_backs_up_every_template_once(env: LifeboatEnv) -> None:
     for name in ("a", "b", "c"):
         create_template(template_id(name))
 
@@ -55,7 +55,7 @@ def test_backup_all_backs_up_every_template_once(env: Any) -> None:
     assert len(versions(dr_blobs())) == 3 and sweep.errors == ()
 
 
-def test_reconcile_marks_vanished_templates_deleted_and_skips_dr_copies(env: Any) -> None:
+def test_reconcile_marks_vanished_templates_deleted_and_skips_dr_copies(env: LifeboatEnv) -> None:
     kept, gone = template_id("kept"), template_id("gone")
     create_template(kept)
     create_template(gone)
@@ -72,7 +72,7 @@ def test_reconcile_marks_vanished_templates_deleted_and_skips_dr_copies(env: Any
     assert not [n for n in dr_blobs() if "kept-dr-westus" in n]
 
 
-def test_sweep_reports_a_failing_template_and_backs_up_the_others(env: Any) -> None:
+def test_sweep_reports_a_failing_template_and_backs_up_the_others(env: LifeboatEnv) -> None:
     create_template(template_id("ok"))
     create_template(template_id("flaky"))
     env.arm.faults.fast_retries()
@@ -88,7 +88,7 @@ def test_sweep_reports_a_failing_template_and_backs_up_the_others(env: Any) -> N
 
 
 def test_sweep_logs_one_warning_per_failing_template_naming_it_and_the_error(
-    env: Any, caplog: pytest.LogCaptureFixture
+    env: LifeboatEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     for name in ("ok", "flaky", "broken"):
         create_template(template_id(name))
@@ -106,7 +106,9 @@ def test_sweep_logs_one_warning_per_failing_template_naming_it_and_the_error(
     assert all("503" in r.error and r.template_id in r.getMessage() for r in warnings)
 
 
-def test_backup_all_without_subscriptions_in_scope_is_refused_naming_the_setting(env: Any) -> None:
+def test_backup_all_without_subscriptions_in_scope_is_refused_naming_the_setting(
+    env: LifeboatEnv,
+) -> None:
     create_template(template_id())
 
     with pytest.raises(InvalidInput, match="LIFEBOAT_SUBSCRIPTIONS") as err:
@@ -116,7 +118,7 @@ def test_backup_all_without_subscriptions_in_scope_is_refused_naming_the_setting
 
 
 def test_the_sweep_without_subscriptions_in_scope_warns_that_it_did_nothing(
-    env: Any, caplog: pytest.LogCaptureFixture
+    env: LifeboatEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     create_template(template_id())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from demo.__main__ import DEMO_ENVIRONMENT
-from shared import composition
+from shared import bootstrap
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
@@ -15,13 +15,13 @@ def test_scene_one_runs_every_event_through_its_handler(monkeypatch: pytest.Monk
 
     for key, value in DEMO_ENVIRONMENT.items():
         monkeypatch.setenv(key, value)
-    composition.reset()
+    bootstrap.reset()
     lines: list[str] = []
 
     try:
         ok = alerts.run(lines.append)
     finally:
-        composition.reset()
+        bootstrap.reset()
 
     text = "\n".join(lines)
     assert ok, text
@@ -37,13 +37,13 @@ def test_scene_three_reads_the_generations_from_image_metadata(
 
     for key, value in DEMO_ENVIRONMENT.items():
         monkeypatch.setenv(key, value)
-    composition.reset()
+    bootstrap.reset()
     lines: list[str] = []
 
     try:
         ok = templates.run(lines.append)
     finally:
-        composition.reset()
+        bootstrap.reset()
 
     text = "\n".join(lines)
     assert ok, text

@@ -14,10 +14,11 @@ from functions.images import images_replicate
 from functions.reconcile import reconcile
 from functions.resource_events import on_resource_event
 from functions.templates import templates_backup, templates_restore
-from shared import composition
-from shared.jobs import JobState, get_job_service
+from shared import bootstrap
+from shared.bootstrap import get_deps
+from shared.jobs import JobState
 from tests.event_samples import http_post
-from tests.functional.test_images_support import (
+from tests.support.images import (
     build_event,
     driver,
     estate,
@@ -25,8 +26,8 @@ from tests.functional.test_images_support import (
     start_run,
     template,
 )
-from tests.functional.test_images_support import template_id as build_template_id
-from tests.functional.test_templates_support import create_template, template_event, template_id
+from tests.support.images import template_id as build_template_id
+from tests.support.templates import create_template, template_event, template_id
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
@@ -95,7 +96,7 @@ def _blobs() -> dict[tuple[str, str, str], str]:
     """Every blob in the primary and DR accounts: (account, container, name) -> ETag."""
     found: dict[tuple[str, str, str], str] = {}
     for account, key in ((PRIMARY_ACCOUNT, "primary"), (DR_ACCOUNT, "dr")):
-        service: BlobServiceClient = composition.get_clients().blob_service(key)
+        service: BlobServiceClient = bootstrap.get_deps().clients.blob_service(key)
         for container in service.list_containers():
             client = service.get_container_client(container.name)
             for blob in client.list_blobs():
@@ -121,7 +122,7 @@ def test_dry_run_writes_nothing_to_azure_through_every_entry_point(
         d.run()
     before = _blobs()
     monkeypatch.setenv("LIFEBOAT_DRY_RUN", "true")
-    composition.reset()
+    bootstrap.reset()
     lifeboat_env.arm.log.clear()
 
     with driver(lifeboat_env.arm) as d:
@@ -131,10 +132,10 @@ def test_dry_run_writes_nothing_to_azure_through_every_entry_point(
 
     assert _arm_writes(lifeboat_env) == []
     assert _blobs() == before
-    jobs = get_job_service().list()
+    jobs = get_deps().jobs.list()
     assert all(j.state is not JobState.FAILED for j in jobs), [j.error for j in jobs]
     # Job records are the app's own state: a dry-run replication records the plan it made.
-    replications = get_job_service().list(kind="image_replication")
+    replications = get_deps().jobs.list(kind="image_replication")
     assert all(j.data.get("dry_run") is True and j.data["plan"] for j in replications)
     if name in ("build event", "replicate a build", "replicate a VHD"):
         assert replications, "the entry point planned replication"

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from functions.images import images_replicate
-from shared.jobs import get_job_service
+from shared.bootstrap import get_deps
 from tests.event_samples import http_post
-from tests.functional.test_images_support import estate, start_run, template, template_id
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import estate, start_run, template, template_id
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
-def test_replicate_with_the_primary_region_down_is_503_with_retry_after(lifeboat_env: Any) -> None:
+def test_replicate_with_the_primary_region_down_is_503_with_retry_after(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
@@ -28,4 +30,4 @@ def test_replicate_with_the_primary_region_down_is_503_with_retry_after(lifeboat
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) >= 1
     assert "error" in json.loads(response.get_body())
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []

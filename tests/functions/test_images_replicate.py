@@ -12,9 +12,11 @@ import pytest
 
 from functions.images import images_replicate
 from functions.resource_events import on_resource_event
-from shared.jobs import JobState, get_job_service
+from shared.bootstrap import get_deps
+from shared.jobs import JobState
 from tests.event_samples import http_post
-from tests.functional.test_images_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     COMPUTE,
     DR_RG,
     build_event,
@@ -77,7 +79,7 @@ def test_bad_requests_answer_400_naming_the_field(body: Any, field: str) -> None
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_unknown_template_is_a_400_not_a_500(lifeboat_env: Any) -> None:
+def test_unknown_template_is_a_400_not_a_500(lifeboat_env: LifeboatEnv) -> None:
     status, answer, _ = post({"templateId": template_id("nope")})
     assert status == 400
     assert "templateId" in answer["error"]
@@ -85,7 +87,7 @@ def test_unknown_template_is_a_400_not_a_500(lifeboat_env: Any) -> None:
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_dry_run_returns_the_plan_and_writes_nothing(lifeboat_env: Any) -> None:
+def test_dry_run_returns_the_plan_and_writes_nothing(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
@@ -103,12 +105,14 @@ def test_dry_run_returns_the_plan_and_writes_nothing(lifeboat_env: Any) -> None:
     assert [s["op"] for s in gallery["steps"]][:2] == ["add_target_region", "create_gallery"]
     assert gallery["dr_region"] == "westus"
     assert arm.log.mutations() == []
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []
 
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_manual_run_for_a_template_starts_one_job_and_protects_the_build(lifeboat_env: Any) -> None:
+def test_manual_run_for_a_template_starts_one_job_and_protects_the_build(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
     start_run(lifeboat_env, "web")
@@ -123,13 +127,15 @@ def test_manual_run_for_a_template_starts_one_job_and_protects_the_build(lifeboa
     assert first["created"] is True and again["created"] is False
     assert first["job_id"] == again["job_id"]
     assert headers["Location"] == f"/api/jobs/{first['job_id']}"
-    assert get_job_service().get(first["job_id"]).state is JobState.SUCCEEDED
+    assert get_deps().jobs.get(first["job_id"]).state is JobState.SUCCEEDED
     assert len(resources(arm, "Microsoft.Compute/galleries/images/versions", DR_RG)) == 1
 
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_manual_run_for_a_run_output_or_an_artifact_protects_just_that(lifeboat_env: Any) -> None:
+def test_manual_run_for_a_run_output_or_an_artifact_protects_just_that(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web")))
     start_run(lifeboat_env, "web")
@@ -144,7 +150,7 @@ def test_manual_run_for_a_run_output_or_an_artifact_protects_just_that(lifeboat_
         assert d.run() is True
 
     assert (by_output, by_artifact) == (202, 202)
-    jobs = get_job_service().list(kind="image_replication")
+    jobs = get_deps().jobs.list(kind="image_replication")
     assert sorted(j.state for j in jobs) == [JobState.SUCCEEDED] * 2
     assert len(resources(arm, "Microsoft.Compute/images", DR_RG)) == 1
     assert resources(arm, "Microsoft.Compute/galleries/images/versions", DR_RG) == []
@@ -154,7 +160,7 @@ def test_manual_run_for_a_run_output_or_an_artifact_protects_just_that(lifeboat_
 @pytest.mark.azurite
 @pytest.mark.emulator
 def test_partially_succeeded_build_protects_what_succeeded_and_says_what_did_not(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", outcome="PartiallySucceeded")))
@@ -164,12 +170,12 @@ def test_partially_succeeded_build_protects_what_succeeded_and_says_what_did_not
         on_resource_event(grid_event(build_event("web")))
         assert d.run() is True
 
-    (build,) = get_job_service().list(kind="image_build")
+    (build,) = get_deps().jobs.list(kind="image_build")
     decision = build.data["decision"]
     assert decision["run"]["run_state"] == "PartiallySucceeded"
     assert decision["not_protected"], "the failed target is reported"
     protected = {a["run_output"] for a in decision["artifacts"]}
-    replications = get_job_service().list(kind="image_replication")
+    replications = get_deps().jobs.list(kind="image_replication")
     assert len(replications) == len(protected) >= 1
     assert all(j.state is JobState.SUCCEEDED for j in replications)
 
@@ -177,7 +183,7 @@ def test_partially_succeeded_build_protects_what_succeeded_and_says_what_did_not
 @pytest.mark.azurite
 @pytest.mark.emulator
 def test_gallery_version_write_event_starts_replication_but_dr_copies_are_ignored(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",))))
@@ -204,16 +210,16 @@ def test_gallery_version_write_event_starts_replication_but_dr_copies_are_ignore
         on_resource_event(grid_event(version_event(copy["id"])))
         assert d.run() is True
 
-    (job,) = get_job_service().list(kind="image_replication")
+    (job,) = get_deps().jobs.list(kind="image_replication")
     assert job.state is JobState.SUCCEEDED
 
 
 @pytest.mark.azurite
 @pytest.mark.emulator
-def test_a_dr_copy_made_by_lifeboat_is_refused_as_a_source(lifeboat_env: Any) -> None:
+def test_a_dr_copy_made_by_lifeboat_is_refused_as_a_source(lifeboat_env: LifeboatEnv) -> None:
     staging = f"{DR_RG}/providers/Microsoft.Compute/galleries/lifeboat_dr_staging_eastus"
     dr_copy = f"{staging}/images/x/versions/1.0.0"
     status, answer, _ = post({"artifactId": dr_copy})
     assert status == 400
     assert answer["error"].startswith("artifactId:")
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []

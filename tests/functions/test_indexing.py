@@ -22,7 +22,11 @@ HEAVY = (
     "azure.data",
     "azure.identity",
     "azure.core.pipeline.transport",
+    "pydantic",
+    "pydantic_settings",
 )
+# Indexing imports only the adapters and these small modules; the services load on first call.
+INDEXED_SHARED = {"shared", "shared.errors", "shared.logging_setup"}
 
 _PROBE = """
 import json, sys, time
@@ -30,11 +34,13 @@ started = time.perf_counter()
 import function_app
 import_seconds = time.perf_counter() - started
 heavy = sorted(m for m in sys.modules if m.startswith(tuple(json.loads(sys.argv[1]))))
+shared = sorted(m for m in sys.modules if m == "shared" or m.startswith("shared."))
 functions = {
     fn.get_function_name(): [json.loads(b) for b in fn.get_raw_bindings()]
     for fn in function_app.app.get_functions()
 }
-print(json.dumps({"heavy": heavy, "functions": functions, "import_seconds": import_seconds}))
+print(json.dumps({"heavy": heavy, "shared": shared, "functions": functions,
+                  "import_seconds": import_seconds}))
 """
 
 
@@ -92,5 +98,12 @@ def test_every_http_function_requires_a_key(indexed: dict[str, Any]) -> None:
             assert trigger["authLevel"] in {"FUNCTION", "ADMIN"}, name
 
 
-def test_importing_the_app_loads_no_azure_sdk_client(indexed: dict[str, Any]) -> None:
+def test_importing_the_app_loads_no_azure_sdk_client_nor_pydantic(indexed: dict[str, Any]) -> None:
     assert indexed["heavy"] == []
+
+
+def test_importing_the_app_loads_no_service_of_shared(indexed: dict[str, Any]) -> None:
+    # The template error classes map to HTTP statuses in the adapter's table: plain classes.
+    assert (
+        set(indexed["shared"]) - {"shared.templates", "shared.templates.errors"} == INDEXED_SHARED
+    )

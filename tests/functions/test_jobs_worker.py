@@ -9,10 +9,11 @@ import azure.functions as func
 import pytest
 from azure.functions.queue import QueueMessage
 
+from emulator.azurite import Azurite
 from functions.jobs import bp, get_job, run_job, run_job_poison
 from shared.jobs import JobState, job_id_for
 from shared.jobs.service import JobService
-from tests.functional.test_jobs_support import (
+from tests.support.jobs import (
     KIND,
     DemoWorld,
     Fault,
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.azurite
 
 
 @pytest.fixture
-def env(storage_env: object) -> Iterator[tuple[DemoWorld, JobService]]:
+def env(storage_env: Azurite) -> Iterator[tuple[DemoWorld, JobService]]:
     with demo_env(storage_delays=True) as pair:
         yield pair
 
@@ -57,9 +58,9 @@ def test_worker_functions_are_indexed_on_the_jobs_queues_with_app_storage() -> N
 
 
 def test_the_trigger_queue_is_the_settings_queue(storage_env) -> None:
-    from shared.composition import get_settings
+    from shared.bootstrap import get_deps
 
-    assert get_settings().jobs_queue == "lifeboat-jobs"
+    assert get_deps().settings.jobs_queue == "lifeboat-jobs"
 
 
 def test_run_job_advances_the_job_and_reenqueues_it_with_a_visibility_delay(env) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import azure.functions as func
 import pytest
@@ -11,7 +10,8 @@ from azure.functions.timer import TimerRequest
 
 from functions.reconcile import RECONCILE_SCHEDULE, bp, reconcile
 from shared.errors import TransientError
-from tests.functional.test_templates_support import create_template, dr_blobs, template_id, versions
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import create_template, dr_blobs, template_id, versions
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
@@ -25,7 +25,7 @@ def test_the_timer_is_indexed_every_thirty_minutes() -> None:
     assert binding["schedule"] == RECONCILE_SCHEDULE == "0 */30 * * * *"
 
 
-def test_the_timer_backs_up_templates_no_event_announced(lifeboat_env: Any) -> None:
+def test_the_timer_backs_up_templates_no_event_announced(lifeboat_env: LifeboatEnv) -> None:
     for name in ("a", "b"):
         create_template(template_id(name))
 
@@ -34,7 +34,7 @@ def test_the_timer_backs_up_templates_no_event_announced(lifeboat_env: Any) -> N
     assert len(versions(dr_blobs())) == 2
 
 
-def test_templates_are_swept_once_a_day_not_on_every_run(lifeboat_env: Any) -> None:
+def test_templates_are_swept_once_a_day_not_on_every_run(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     create_template(template_id("a"))
     arm.log.clear()
@@ -49,7 +49,7 @@ def test_templates_are_swept_once_a_day_not_on_every_run(lifeboat_env: Any) -> N
 
 
 def test_a_failing_image_sweep_still_sweeps_templates_and_fails_the_run(
-    lifeboat_env: Any,
+    lifeboat_env: LifeboatEnv,
 ) -> None:
     create_template(template_id("a"))
     # Resource Graph answers 500 for every query: both sweeps list through it, so both fail
@@ -62,10 +62,10 @@ def test_a_failing_image_sweep_still_sweeps_templates_and_fails_the_run(
     assert "images" in str(err.value) and "templates" in str(err.value)
 
 
-def test_the_timer_protects_a_build_whose_event_was_lost(lifeboat_env: Any) -> None:
-    from shared.composition import get_clients, get_settings
+def test_the_timer_protects_a_build_whose_event_was_lost(lifeboat_env: LifeboatEnv) -> None:
+    from shared.bootstrap import get_deps
     from shared.images.status import image_status
-    from tests.functional.test_images_support import (
+    from tests.support.images import (
         DR_RG,
         driver,
         estate,
@@ -83,6 +83,6 @@ def test_the_timer_protects_a_build_whose_event_was_lost(lifeboat_env: Any) -> N
         reconcile(TimerRequest())
         assert d.run() is True
 
-    (build,) = image_status(get_clients(), get_settings(), arm.clock.now())["builds"]
+    (build,) = image_status(get_deps(), arm.clock.now())["builds"]
     assert build["dr_ready"] is True and build["artifacts_dr_ready"] == 2
     assert len(resources(arm, "Microsoft.Compute/galleries/images/versions", DR_RG)) == 1

@@ -26,14 +26,14 @@ TEMPLATE = (
 @pytest.fixture(autouse=True)
 def in_scope() -> Iterator[None]:
     """The events' subscription is the one in scope (events from elsewhere are dropped)."""
-    from shared import composition
+    from shared import bootstrap
 
     # Its own MonkeyPatch: the test's one must undo its HANDLERS items before no_handlers.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LIFEBOAT_SUBSCRIPTIONS", TEMPLATE.split("/")[2])
-        composition.reset()
+        bootstrap.reset()
         yield
-    composition.reset()
+    bootstrap.reset()
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,9 @@ def test_image_build_without_handler_is_routed_then_ignored(
 
 def test_registered_handler_gets_the_typed_event(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[ResourceEvent] = []
-    monkeypatch.setitem(resource_events.HANDLERS, Route.IMAGE_BUILD, seen.append)
+    monkeypatch.setitem(
+        resource_events.HANDLERS, Route.IMAGE_BUILD, lambda _deps, e: seen.append(e)
+    )
 
     on_resource_event(event_grid_event(_build_event(EventType.RESOURCE_ACTION_FAILURE)))
 
@@ -104,7 +106,7 @@ def test_registered_handler_gets_the_typed_event(monkeypatch: pytest.MonkeyPatch
 
 
 def test_transient_error_raises_so_event_grid_redelivers(monkeypatch: pytest.MonkeyPatch) -> None:
-    def throttled(_: ResourceEvent) -> None:
+    def throttled(_deps: object, _: ResourceEvent) -> None:
         raise TransientError("ARM answered 429", retry_after=10)
 
     monkeypatch.setitem(resource_events.HANDLERS, Route.IMAGE_BUILD, throttled)
@@ -116,7 +118,7 @@ def test_transient_error_raises_so_event_grid_redelivers(monkeypatch: pytest.Mon
 def test_invalid_input_from_a_handler_drops_the_event(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def refuses(_: ResourceEvent) -> None:
+    def refuses(_deps: object, _: ResourceEvent) -> None:
         raise InvalidInput("subject", "not a template this app manages")
 
     monkeypatch.setitem(resource_events.HANDLERS, Route.IMAGE_BUILD, refuses)

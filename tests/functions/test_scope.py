@@ -11,11 +11,12 @@ import pytest
 from functions.images import images_replicate
 from functions.resource_events import on_resource_event
 from functions.templates import templates_backup, templates_restore
+from shared.bootstrap import get_deps
 from shared.images import jobs as image_jobs
 from shared.images.model import Artifact, ArtifactKind
-from shared.jobs import JobState, get_job_service
+from shared.jobs import JobState
 from tests.event_samples import http_post
-from tests.functional.test_images_support import (
+from tests.support.images import (
     SUB,
     build_event,
     driver,
@@ -74,7 +75,7 @@ def test_replicate_of_an_image_in_another_subscription_is_400_and_writes_nothing
 
     _assert_refused(status, answer, "artifactId")
     assert _requests_to_other(lifeboat_env) == []
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ def test_replicate_refuses_every_id_outside_scope_before_reading_it(
         )
         _assert_refused(status, answer, field)
     assert _requests_to_other(lifeboat_env) == []
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []
 
 
 def test_template_backup_and_restore_outside_scope_answer_400_naming_the_scope(
@@ -146,12 +147,12 @@ def test_events_about_another_subscription_are_dropped_with_one_log_line(
     assert [getattr(r, "outcome", None) for r in dropped] == ["dropped", "dropped"]
     assert all("LIFEBOAT_SUBSCRIPTIONS" in r.getMessage() for r in dropped)
     assert _requests_to_other(lifeboat_env) == []
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []
 
 
 def test_a_job_naming_an_id_outside_scope_fails_before_any_request(lifeboat_env: Any) -> None:
     image = _built_in_other_subscription(lifeboat_env)
-    service = get_job_service()
+    service = get_deps().jobs
     artifact = Artifact(ArtifactKind.MANAGED_IMAGE, image, "eastus")
     replication = service.submit(
         image_jobs.REPLICATION_KIND, artifact.job_key, {"artifact": artifact.as_json()}

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from functions.service_health import service_health
-from shared import composition
+from shared import bootstrap
 from tests.event_samples import (
     SERVICE_HEALTH_ESSENTIALS,
     alert_samples,
@@ -31,9 +31,9 @@ SAMPLES = alert_samples()
 def primary_eastus(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Protect eastus (the maintenance sample's region), nothing in Australia or the UK."""
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "eastus")
-    composition.reset()
+    bootstrap.reset()
     yield
-    composition.reset()
+    bootstrap.reset()
 
 
 def _post(body: Any) -> tuple[int, dict[str, Any]]:
@@ -124,7 +124,7 @@ def test_global_incident_affects_every_protected_region() -> None:
 
 def test_nothing_is_affected_when_no_region_is_protected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIFEBOAT_PRIMARY_REGIONS")
-    composition.reset()
+    bootstrap.reset()
 
     status, body = _post(SAMPLES["alert-common-schema_servicehealth_maintenance_alertContext"])
 
@@ -135,7 +135,7 @@ def test_display_name_in_settings_matches_programmatic_region(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "Australia East, westeurope")
-    composition.reset()
+    bootstrap.reset()
 
     _, body = _post(SAMPLES["legacy-activitylog-webhook_servicehealth_incident"])
 
@@ -187,7 +187,7 @@ def test_malformed_alert_answers_400_naming_the_nested_field() -> None:
 
 def test_bad_input_is_400_even_when_settings_are_broken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "not a region!")
-    composition.reset()
+    bootstrap.reset()
 
     assert _post(b"{}")[0] == 400
 
@@ -196,7 +196,7 @@ def test_settings_error_is_500_with_the_setting_in_the_log(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "not a region!")
-    composition.reset()
+    bootstrap.reset()
 
     with caplog.at_level(logging.ERROR, logger="functions.http"):
         status, body = _post(SAMPLES["legacy-activitylog-webhook_servicehealth_incident"])

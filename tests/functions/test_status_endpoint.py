@@ -10,7 +10,8 @@ import pytest
 
 from functions.resource_events import on_resource_event
 from functions.status import status
-from tests.functional.test_images_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.images import (
     build_event,
     driver,
     estate,
@@ -35,7 +36,7 @@ def get(params: dict[str, str] | None = None) -> tuple[int, Any]:
     return response.status_code, json.loads(response.get_body())
 
 
-def test_status_lists_builds_readiness_and_template_findings(lifeboat_env: Any) -> None:
+def test_status_lists_builds_readiness_and_template_findings(lifeboat_env: LifeboatEnv) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", ("SharedImage",)), template("bad", outcome="Failed")))
     start_run(lifeboat_env, "web")
@@ -58,7 +59,9 @@ def test_status_lists_builds_readiness_and_template_findings(lifeboat_env: Any) 
     assert isinstance(body["templates"]["findings"], list)
 
 
-def test_a_partially_succeeded_build_is_dr_ready_but_not_complete(lifeboat_env: Any) -> None:
+def test_a_partially_succeeded_build_is_dr_ready_but_not_complete(
+    lifeboat_env: LifeboatEnv,
+) -> None:
     arm = lifeboat_env.arm
     arm.seed(estate(template("web", outcome="PartiallySucceeded")))
     start_run(lifeboat_env, "web")
@@ -79,7 +82,7 @@ def test_a_partially_succeeded_build_is_dr_ready_but_not_complete(lifeboat_env: 
     )
 
 
-def test_status_without_template_findings_reads_no_arm(lifeboat_env: Any) -> None:
+def test_status_without_template_findings_reads_no_arm(lifeboat_env: LifeboatEnv) -> None:
     lifeboat_env.arm.log.clear()
     code, body = get({"templates": "false"})
     assert code == 200
@@ -90,15 +93,15 @@ def test_status_without_template_findings_reads_no_arm(lifeboat_env: Any) -> Non
 def test_status_without_dr_storage_configured_is_a_clear_500(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from shared import composition
+    from shared import bootstrap
 
     for name in ("LIFEBOAT_DR_STORAGE_CONNECTION_STRING", "LIFEBOAT_DR_STORAGE_ACCOUNT"):
         monkeypatch.delenv(name, raising=False)
-    composition.reset()
+    bootstrap.reset()
     try:
         code, body = get({"templates": "false"})
     finally:
-        composition.reset()
+        bootstrap.reset()
     assert code == 500
     assert "LIFEBOAT_DR_STORAGE_ACCOUNT" in body["error"]
 

@@ -7,13 +7,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from functions.resource_events import on_resource_event
 from shared.templates.backup import deployable
-from tests.functional.test_templates_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import (
     create_template,
     damage_pointer,
     delete_template,
@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def env(lifeboat_env: Any) -> Any:
+def env(lifeboat_env: LifeboatEnv) -> LifeboatEnv:
     return lifeboat_env
 
 
-def test_a_write_event_backs_up_the_template_as_deployable_json(env: Any) -> None:
+def test_a_write_event_backs_up_the_template_as_deployable_json(env: LifeboatEnv) -> None:
     tid = template_id()
     created = create_template(tid)
 
@@ -46,7 +46,7 @@ def test_a_write_event_backs_up_the_template_as_deployable_json(env: Any) -> Non
     assert pointer(dr_blobs()).metadata["deleted"] == "false"
 
 
-def test_the_same_event_delivered_twice_writes_one_blob(env: Any) -> None:
+def test_the_same_event_delivered_twice_writes_one_blob(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     on_resource_event(template_event(tid, "write"))
@@ -57,7 +57,7 @@ def test_the_same_event_delivered_twice_writes_one_blob(env: Any) -> None:
     assert dr_blobs() == before and len(versions(before)) == 1
 
 
-def test_three_deliveries_at_once_end_with_one_version(env: Any) -> None:
+def test_three_deliveries_at_once_end_with_one_version(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     failures: list[BaseException] = []
@@ -77,7 +77,7 @@ def test_three_deliveries_at_once_end_with_one_version(env: Any) -> None:
     assert failures == [] and len(versions(dr_blobs())) == 1 and len(dr_blobs()) == 2
 
 
-def test_a_change_event_adds_a_version_and_moves_the_pointer(env: Any) -> None:
+def test_a_change_event_adds_a_version_and_moves_the_pointer(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     on_resource_event(template_event(tid, "write", "e1"))
@@ -92,7 +92,7 @@ def test_a_change_event_adds_a_version_and_moves_the_pointer(env: Any) -> None:
     assert read_blob(pointer(blobs).name)["contentHash"] == pointer(blobs).metadata["contenthash"]
 
 
-def test_a_delete_event_keeps_the_backups_and_marks_them_deleted(env: Any) -> None:
+def test_a_delete_event_keeps_the_backups_and_marks_them_deleted(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     on_resource_event(template_event(tid, "write", "e1"))
@@ -106,7 +106,7 @@ def test_a_delete_event_keeps_the_backups_and_marks_them_deleted(env: Any) -> No
     assert pointer(blobs).metadata["deleted"] == "true" and "deletedat" in pointer(blobs).metadata
 
 
-def test_a_late_delete_event_for_a_recreated_template_keeps_it_live(env: Any) -> None:
+def test_a_late_delete_event_for_a_recreated_template_keeps_it_live(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     on_resource_event(template_event(tid, "write", "e1"))
@@ -116,7 +116,7 @@ def test_a_late_delete_event_for_a_recreated_template_keeps_it_live(env: Any) ->
     assert pointer(dr_blobs()).metadata["deleted"] == "false"
 
 
-def test_events_for_a_template_with_a_damaged_pointer_repair_it(env: Any) -> None:
+def test_events_for_a_template_with_a_damaged_pointer_repair_it(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     on_resource_event(template_event(tid, "write", "e1"))

@@ -10,10 +10,11 @@ import pytest
 
 from functions.status import status as status_route
 from functions.templates import templates_backup, templates_restore
-from shared import composition
+from shared import bootstrap
 from shared.templates.restore_model import dr_template_name
 from tests.event_samples import http_post
-from tests.functional.test_templates_support import (
+from tests.plugins.arm import LifeboatEnv
+from tests.support.templates import (
     DR,
     DR_RESOURCE_GROUP,
     PRIMARY,
@@ -31,7 +32,7 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
 @pytest.fixture
-def env(lifeboat_env: Any) -> Any:
+def env(lifeboat_env: LifeboatEnv) -> LifeboatEnv:
     return lifeboat_env
 
 
@@ -51,7 +52,7 @@ def restore(body: Any) -> tuple[int, dict[str, Any]]:
     return status, answer
 
 
-def test_backup_of_one_template_stores_its_deployable_json(env: Any) -> None:
+def test_backup_of_one_template_stores_its_deployable_json(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
 
@@ -63,7 +64,7 @@ def test_backup_of_one_template_stores_its_deployable_json(env: Any) -> None:
     assert "id" not in stored and "provisioningState" not in stored["properties"]
 
 
-def test_backup_of_all_templates_reports_each(env: Any) -> None:
+def test_backup_of_all_templates_reports_each(env: LifeboatEnv) -> None:
     for name in ("a", "b"):
         create_template(template_id(name))
 
@@ -73,7 +74,7 @@ def test_backup_of_all_templates_reports_each(env: Any) -> None:
     assert sorted(r["outcome"] for r in answer["results"]) == ["backed_up", "backed_up"]
 
 
-def test_restore_creates_then_answers_unchanged_with_one_put(env: Any) -> None:
+def test_restore_creates_then_answers_unchanged_with_one_put(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
@@ -90,7 +91,7 @@ def test_restore_creates_then_answers_unchanged_with_one_put(env: Any) -> None:
     assert first["body"]["location"] == DR
 
 
-def test_restore_dry_run_answers_the_body_changes_and_attention(env: Any) -> None:
+def test_restore_dry_run_answers_the_body_changes_and_attention(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
@@ -107,7 +108,7 @@ def test_restore_dry_run_answers_the_body_changes_and_attention(env: Any) -> Non
     assert env.arm.log.mutations() == []
 
 
-def test_restore_works_through_http_while_the_primary_region_is_down(env: Any) -> None:
+def test_restore_works_through_http_while_the_primary_region_is_down(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
@@ -118,7 +119,7 @@ def test_restore_works_through_http_while_the_primary_region_is_down(env: Any) -
     assert (status, answer["outcome"]) == (201, "created")
 
 
-def test_restore_into_a_name_holding_other_content_is_409(env: Any) -> None:
+def test_restore_into_a_name_holding_other_content_is_409(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
@@ -131,7 +132,7 @@ def test_restore_into_a_name_holding_other_content_is_409(env: Any) -> None:
     assert "delete it and restore again" in answer["error"]
 
 
-def test_azure_unavailable_in_the_dr_region_is_503_with_retry_after(env: Any) -> None:
+def test_azure_unavailable_in_the_dr_region_is_503_with_retry_after(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
@@ -144,7 +145,7 @@ def test_azure_unavailable_in_the_dr_region_is_503_with_retry_after(env: Any) ->
     assert response.headers.get("Retry-After") == "1"
 
 
-def test_restore_denied_by_azure_is_500_naming_the_missing_permission(env: Any) -> None:
+def test_restore_denied_by_azure_is_500_naming_the_missing_permission(env: LifeboatEnv) -> None:
     """ARM's linked-access check refuses a PUT that attaches an identity the app may not assign."""
     tid = template_id()
     create_template(tid)
@@ -159,7 +160,7 @@ def test_restore_denied_by_azure_is_500_naming_the_missing_permission(env: Any) 
     assert env.arm.state.get(str(template_id(dr_template_name(tid, DR), DR_RESOURCE_GROUP))) is None
 
 
-def test_restore_of_a_damaged_backup_is_a_json_404_naming_the_damage(env: Any) -> None:
+def test_restore_of_a_damaged_backup_is_a_json_404_naming_the_damage(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
@@ -174,7 +175,7 @@ def test_restore_of_a_damaged_backup_is_a_json_404_naming_the_damage(env: Any) -
     assert pointer_status == 404 and "latest.json" in pointer_answer["error"]
 
 
-def test_status_lists_a_damaged_backup_as_a_finding(env: Any) -> None:
+def test_status_lists_a_damaged_backup_as_a_finding(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
@@ -189,11 +190,11 @@ def test_status_lists_a_damaged_backup_as_a_finding(env: Any) -> None:
 
 
 def test_backup_all_without_subscriptions_in_scope_is_400_naming_the_setting(
-    env: Any, monkeypatch: pytest.MonkeyPatch
+    env: LifeboatEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     create_template(template_id())
     monkeypatch.delenv("LIFEBOAT_SUBSCRIPTIONS")
-    composition.reset()
+    bootstrap.reset()
 
     status, answer = backup({"all": True})
 
@@ -228,7 +229,7 @@ OUT_OF_SCOPE = TEMPLATE.replace(
     ],
 )
 def test_malformed_requests_are_400_naming_the_field_and_write_nothing(
-    env: Any, function: Any, body: Any, status: int, names: str
+    env: LifeboatEnv, function: Any, body: Any, status: int, names: str
 ) -> None:
     tid = template_id()
     create_template(tid)
@@ -242,7 +243,7 @@ def test_malformed_requests_are_400_naming_the_field_and_write_nothing(
     assert env.arm.log.mutations() == [] and dr_blobs() == before
 
 
-def test_backup_of_an_unknown_template_is_404_and_writes_nothing(env: Any) -> None:
+def test_backup_of_an_unknown_template_is_404_and_writes_nothing(env: LifeboatEnv) -> None:
     env.arm.log.clear()
 
     status, answer = backup({"templateId": str(template_id("ghost"))})
@@ -251,7 +252,7 @@ def test_backup_of_an_unknown_template_is_404_and_writes_nothing(env: Any) -> No
     assert env.arm.log.mutations() == [] and dr_blobs() == {}
 
 
-def test_restore_of_a_template_without_backup_is_404_and_writes_nothing(env: Any) -> None:
+def test_restore_of_a_template_without_backup_is_404_and_writes_nothing(env: LifeboatEnv) -> None:
     create_template(template_id())
     env.arm.log.clear()
 
@@ -261,7 +262,7 @@ def test_restore_of_a_template_without_backup_is_404_and_writes_nothing(env: Any
     assert env.arm.log.mutations() == [] and dr_blobs() == {}
 
 
-def test_restore_of_an_unknown_backup_hash_is_404(env: Any) -> None:
+def test_restore_of_an_unknown_backup_hash_is_404(env: LifeboatEnv) -> None:
     tid = template_id()
     create_template(tid)
     backup({"templateId": str(tid)})
@@ -279,13 +280,13 @@ def test_dry_run_setting_makes_backup_of_all_templates_write_no_blob(
     tid = template_id()
     create_template(tid)
     monkeypatch.setenv("LIFEBOAT_DRY_RUN", "true")
-    composition.reset()
+    bootstrap.reset()
     env.arm.log.clear()
     try:
         status, answer = backup({"all": True})
         one, single = backup({"templateId": str(tid)})
     finally:
-        composition.reset()
+        bootstrap.reset()
 
     assert (status, one) == (200, 200)
     assert [r["outcome"] for r in answer["results"]] == ["would_back_up"]

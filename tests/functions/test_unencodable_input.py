@@ -13,8 +13,8 @@ from functions.images import images_replicate
 from functions.resource_events import on_resource_event
 from functions.service_health import service_health
 from functions.templates import templates_backup, templates_restore
+from shared.bootstrap import get_deps
 from shared.events import EventType, Operation
-from shared.jobs import get_job_service
 from tests.event_samples import (
     EVENT_GRID_SAMPLES,
     alert_samples,
@@ -71,7 +71,7 @@ def test_an_unencodable_string_in_a_request_is_400_naming_the_field(
     assert status == 400
     assert answer["error"].startswith(f"{field}:")
     assert lifeboat_env.arm.log.mutations() == []
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []
 
 
 def test_an_unencodable_string_in_an_alert_is_400(lifeboat_env: Any) -> None:

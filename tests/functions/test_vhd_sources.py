@@ -9,12 +9,13 @@ import pytest
 
 from functions.images import images_replicate
 from shared.azure import blobs
+from shared.bootstrap import get_deps
 from shared.errors import InvalidInput
 from shared.images import jobs as image_jobs
 from shared.images.model import Artifact, ArtifactKind
-from shared.jobs import JobState, get_job_service
+from shared.jobs import JobState
 from tests.event_samples import http_post
-from tests.functional.test_images_support import driver, estate, start_run, template
+from tests.support.images import driver, estate, start_run, template
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
@@ -59,7 +60,7 @@ def test_a_vhd_url_off_azure_storage_is_400_and_starts_no_job(lifeboat_env: Any,
     status, answer = _post({"artifactId": url, "region": "eastus"})
 
     assert status == 400 and answer["error"].startswith("artifactId:")
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []
 
 
 def test_a_vhd_of_a_storage_account_outside_scope_is_400(lifeboat_env: Any) -> None:
@@ -71,7 +72,7 @@ def test_a_vhd_of_a_storage_account_outside_scope_is_400(lifeboat_env: Any) -> N
     assert status == 400
     assert answer["error"].startswith("artifactId:")
     assert "LIFEBOAT_SUBSCRIPTIONS" in answer["error"]
-    assert get_job_service().list() == []
+    assert get_deps().jobs.list() == []
 
 
 def test_a_vhd_in_scope_is_accepted_and_copied(lifeboat_env: Any) -> None:
@@ -82,7 +83,7 @@ def test_a_vhd_in_scope_is_accepted_and_copied(lifeboat_env: Any) -> None:
         assert d.run() is True
 
     assert status == 202
-    [job] = get_job_service().list()
+    [job] = get_deps().jobs.list()
     assert job.state is JobState.SUCCEEDED
     assert len(_dr_copies(lifeboat_env)) == 1
 
@@ -103,7 +104,7 @@ def test_signing_refuses_a_url_that_did_not_pass_the_check(lifeboat_env: Any) ->
 def test_a_job_naming_a_refused_vhd_fails_at_once_not_after_redeliveries(
     lifeboat_env: Any,
 ) -> None:
-    service = get_job_service()
+    service = get_deps().jobs
     artifact = Artifact(ArtifactKind.VHD, REFUSED_HOSTS[0], "eastus")
     job = service.submit(
         image_jobs.REPLICATION_KIND, artifact.job_key, {"artifact": artifact.as_json()}

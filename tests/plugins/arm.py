@@ -58,16 +58,16 @@ class LifeboatEnv:
     @property
     def settings(self) -> Settings:
         """The app's Settings as read from the patched environment."""
-        from shared import composition
+        from shared import bootstrap
 
-        return composition.get_settings()
+        return bootstrap.get_deps().settings
 
     @property
     def clients(self) -> AzureClients:
         """The app's AzureClients (real SDK clients pointed at the emulator)."""
-        from shared import composition
+        from shared import bootstrap
 
-        return composition.get_clients()
+        return bootstrap.get_deps().clients
 
 
 def fail_on_emulator_bugs(core: Core) -> None:
@@ -110,13 +110,13 @@ def lifeboat_env(
 ) -> Iterator[LifeboatEnv]:
     """Point the app at the emulator and Azurite via LIFEBOAT_* settings; reset composition."""
     from emulator.stack import app_settings
-    from shared import composition
+    from shared import bootstrap
 
     for key, value in app_settings(arm, storage_env, SUBSCRIPTION).items():
         monkeypatch.setenv(key, value)
-    composition.reset()
+    bootstrap.reset()
     yield LifeboatEnv(arm=arm, azurite=storage_env, subscription=SUBSCRIPTION)
-    composition.reset()
+    bootstrap.reset()
 
 
 @pytest.fixture

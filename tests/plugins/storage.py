@@ -27,7 +27,7 @@ def azurite(azurite_server: Azurite) -> Azurite:
 @pytest.fixture
 def storage_env(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[Azurite]:
     """Point the app's state and DR storage at Azurite (state lives in the DR-region account)."""
-    from shared import composition
+    from shared import bootstrap
 
     monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string(DR_ACCOUNT))
     monkeypatch.setenv(
@@ -36,6 +36,6 @@ def storage_env(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[A
     monkeypatch.setenv(
         "LIFEBOAT_PRIMARY_STORAGE_CONNECTION_STRING", azurite.connection_string(PRIMARY_ACCOUNT)
     )
-    composition.reset()
+    bootstrap.reset()
     yield azurite
-    composition.reset()
+    bootstrap.reset()

@@ -7,9 +7,9 @@ from shared.azure.disks import Disk, Snapshot
 from shared.azure.galleries import Gallery
 from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
-from shared.images import naming
+from shared.engine import names as naming
+from shared.engine.executor import GONE
 from shared.images.absorb import absorb
-from shared.images.executor import GONE
 from shared.images.model import (
     CopySnapshot,
     CreateDisk,

@@ -11,7 +11,7 @@ from shared.arm_id import ResourceId
 from shared.azure import disks, galleries
 from shared.azure.image_builds import parse_run_output
 from shared.config import Settings
-from shared.images import naming
+from shared.engine import names as naming
 from shared.images.model import version_id_of
 from tests.plugins.payloads import load_payload
 

@@ -10,20 +10,20 @@ import pytest
 from shared.azure.disks import Disk
 from shared.azure.image_builds import BuildRun, DistributeTarget, RunOutput
 from shared.config import Settings
-from shared.images import naming
-from shared.images.build_plan import artifact_of
+from shared.engine import names as naming
+from shared.images.build_decision import artifact_of
 from shared.images.model import (
+    ActionStatus,
     Artifact,
     ArtifactKind,
     ArtifactState,
     DeleteBlob,
     DeleteGalleryItem,
     ImageFacts,
-    StepStatus,
     VhdFacts,
 )
-from shared.images.planning import plan_artifact, plan_gallery
-from tests.unit.test_images_planning import (
+from shared.images.protection import plan_gallery, protection_for
+from tests.unit.test_images_protection import (
     GALLERY,
     IMAGE,
     MANAGED,
@@ -71,7 +71,7 @@ def test_failed_copy_plans_deletion_of_staging_and_the_failed_copy(settings: Set
     staged = {"os": snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), "os"), "eastus")}
     facts = ImageFacts(aib_image(), {}, staged, copies, temp_disks=temp, **staging(settings))
 
-    plan = plan_artifact(MANAGED, facts, settings, NOW)
+    plan = protection_for(MANAGED, facts, settings, NOW)
 
     assert plan.state is ArtifactState.FAILED
     assert "CopySourceNotFound" in (plan.failure or "")
@@ -86,7 +86,7 @@ def test_failed_copy_plans_deletion_of_staging_and_the_failed_copy(settings: Set
     definition_step = plan.steps[-1]
     assert (definition_step.action.op, definition_step.status) == (
         "delete_gallery_item",
-        StepStatus.BLOCKED,
+        ActionStatus.BLOCKED,
     )
     assert all(a.region == "westus" for a in plan.ready if a.target == str(dr))
 
@@ -96,17 +96,17 @@ def test_a_completed_dr_copy_of_another_disk_is_kept_when_one_copy_fails(
 ) -> None:
     copies = completed_copies(settings)
     copies["lun0"] = snapshot(copies["lun0"].id, "westus", 40.0, error="CopySourceNotFound: x")
-    plan = plan_artifact(MANAGED, ImageFacts(image(), disk_sources(), {}, copies), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(image(), disk_sources(), {}, copies), settings, NOW)
     assert [a.target for a in plan.ready] == [str(copies["lun0"].id)]
 
 
 def test_a_failure_seen_earlier_stays_and_nothing_is_started_again(settings: Settings) -> None:
     """After the clean-up the facts look fresh: the pinned failure keeps the copy stopped."""
     clean = ImageFacts(aib_image(), **staging(settings, staging_version=None))
-    plan = plan_artifact(MANAGED, clean, settings, NOW, failure="CopyStart failed")
+    plan = protection_for(MANAGED, clean, settings, NOW, failure="CopyStart failed")
     assert plan.state is ArtifactState.FAILED
     assert ops(plan.ready) == [("delete_gallery_item", clean.staging_definition.id.name)]  # type: ignore[union-attr]
-    assert plan_artifact(MANAGED, ImageFacts(aib_image()), settings, NOW, "x").ready == ()
+    assert protection_for(MANAGED, ImageFacts(aib_image()), settings, NOW, "x").ready == ()
 
 
 def test_failed_dr_gallery_copy_is_deleted_so_that_a_retry_recreates_it(
@@ -133,12 +133,12 @@ def test_failed_blob_copy_is_deleted_but_a_copy_of_another_blob_is_left_alone(
     settings: Settings,
 ) -> None:
     vhd = Artifact(ArtifactKind.VHD, VHD_URL, "eastus")
-    plan = plan_artifact(vhd, VhdFacts(VHD_URL, blob("failed", source=VHD_URL)), settings, NOW)
+    plan = protection_for(vhd, VhdFacts(VHD_URL, blob("failed", source=VHD_URL)), settings, NOW)
     (delete,) = plan.ready
     assert isinstance(delete, DeleteBlob)
     assert (delete.container, delete.blob) == (settings.vhd_container, naming.dr_blob_name(VHD_URL))
     other = VhdFacts(VHD_URL, blob("success", source="https://other/vhds/x.vhd"))
-    assert plan_artifact(vhd, other, settings, NOW).ready == ()
+    assert protection_for(vhd, other, settings, NOW).ready == ()
 
 
 def test_a_failed_plan_never_issues_anything_but_deletions(settings: Settings) -> None:
@@ -268,10 +268,10 @@ def test_plan_reports_the_copy_estimate_and_whether_something_else_is_polled(
         )
         for label in ("os", "lun0")
     }
-    plan = plan_artifact(MANAGED, ImageFacts(image(), disk_sources(), {}, copies), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(image(), disk_sources(), {}, copies), settings, NOW)
     assert (plan.estimate, plan.polling) == (100.0, False)
     zero = {k: snapshot(v.id, "westus", 0.0, created=started) for k, v in copies.items()}
-    plan = plan_artifact(MANAGED, ImageFacts(image(), disk_sources(), {}, zero), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(image(), disk_sources(), {}, zero), settings, NOW)
     assert (plan.estimate, plan.polling) == (None, True)
 
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from azure.data.tables import TableEntity
 
+from shared.azure.job_storage import from_entity, to_entity
 from shared.errors import InvalidInput
 from shared.jobs import JobState, StepState, job_id_for
 from shared.jobs.model import DATA_MAX_CHARS, new_job, parse_job_id
-from shared.jobs.store import from_entity, to_entity
 from shared.jobs.view import job_view
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -60,10 +60,11 @@ def test_step_results_carry_outcome_delay_reason_and_data() -> None:
 
 
 def test_kinds_listed_in_kind_modules_load_on_first_lookup() -> None:
-    from shared.jobs.registry import KIND_MODULES, REGISTRY
+    from shared.features import JOB_KINDS, job_registry
 
-    for kind in KIND_MODULES:
-        assert REGISTRY.get(kind).step_names, kind
+    registry = job_registry()
+    for kind in JOB_KINDS:
+        assert registry.get(kind).step_names, kind
 
 
 def test_an_unknown_kind_is_invalid_input_naming_kind() -> None:

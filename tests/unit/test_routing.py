@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from shared.bootstrap import bootstrap
 from shared.errors import InvalidInput, TransientError
 from shared.events import EventType, Operation, ResourceEvent, parse_resource_event
 from shared.routing import RULES, Route, route_for, route_for_operation
@@ -101,7 +102,7 @@ def test_handlers_are_registered_only_for_routed_names() -> None:
 def test_routed_event_without_handler_is_ignored_not_an_error() -> None:
     event = _event(Operation.IMAGE_TEMPLATE_RUN, EventType.RESOURCE_ACTION_SUCCESS)
 
-    decision = dispatch(event, {}, IN_SCOPE)
+    decision = dispatch(bootstrap(), event, handlers={}, subscriptions=IN_SCOPE)
 
     assert (decision.route, decision.outcome) == (Route.IMAGE_BUILD, Outcome.IGNORED)
 
@@ -110,7 +111,12 @@ def test_registered_handler_receives_the_typed_event() -> None:
     seen: list[ResourceEvent] = []
     event = _event(Operation.IMAGE_TEMPLATE_WRITE, EventType.RESOURCE_WRITE_SUCCESS)
 
-    decision = dispatch(event, {Route.TEMPLATE_CHANGED: seen.append}, IN_SCOPE)
+    decision = dispatch(
+        bootstrap(),
+        event,
+        handlers={Route.TEMPLATE_CHANGED: lambda _deps, e: seen.append(e)},
+        subscriptions=IN_SCOPE,
+    )
 
     assert decision.outcome == Outcome.HANDLED
     assert seen == [event]
@@ -120,20 +126,27 @@ def test_handler_of_another_route_is_not_called() -> None:
     seen: list[ResourceEvent] = []
     event = _event(Operation.IMAGE_TEMPLATE_DELETE, EventType.RESOURCE_DELETE_SUCCESS)
 
-    decision = dispatch(event, {Route.TEMPLATE_CHANGED: seen.append}, IN_SCOPE)
+    decision = dispatch(
+        bootstrap(),
+        event,
+        handlers={Route.TEMPLATE_CHANGED: lambda _deps, e: seen.append(e)},
+        subscriptions=IN_SCOPE,
+    )
 
     assert decision.outcome == Outcome.IGNORED
     assert seen == []
 
 
 def test_transient_error_from_a_handler_propagates() -> None:
-    def throttled(_: ResourceEvent) -> None:
+    def throttled(_deps: object, _: ResourceEvent) -> None:
         raise TransientError("429", retry_after=5)
 
     event = _event(Operation.IMAGE_TEMPLATE_RUN, EventType.RESOURCE_ACTION_FAILURE)
 
     with pytest.raises(TransientError):
-        dispatch(event, {Route.IMAGE_BUILD: throttled}, IN_SCOPE)
+        dispatch(
+            bootstrap(), event, handlers={Route.IMAGE_BUILD: throttled}, subscriptions=IN_SCOPE
+        )
 
 
 def test_event_outside_scope_is_invalid_before_its_handler_runs() -> None:
@@ -142,7 +155,12 @@ def test_event_outside_scope_is_invalid_before_its_handler_runs() -> None:
 
     for scope in ((), ("00000000-0000-0000-0000-0000000000bb",)):
         with pytest.raises(InvalidInput, match="LIFEBOAT_SUBSCRIPTIONS") as err:
-            dispatch(event, {Route.TEMPLATE_CHANGED: seen.append}, scope)
+            dispatch(
+                bootstrap(),
+                event,
+                handlers={Route.TEMPLATE_CHANGED: lambda _deps, e: seen.append(e)},
+                subscriptions=scope,
+            )
         assert err.value.field == "subject"
     assert seen == []
 
@@ -150,13 +168,13 @@ def test_event_outside_scope_is_invalid_before_its_handler_runs() -> None:
 def test_subscription_validation_is_ignored() -> None:
     validation = parse_resource_event(load("eventgrid_SubscriptionValidationEvent")[0])
 
-    assert dispatch(validation).outcome == Outcome.IGNORED
+    assert dispatch(bootstrap(), validation).outcome == Outcome.IGNORED
 
 
 def test_every_routed_name_has_a_handler_that_resolves_to_a_feature_function() -> None:
-    import importlib
+    from shared.features import RouteHandler
 
     assert set(HANDLERS) == {rule.route for rule in RULES}
     for route, handler in HANDLERS.items():
-        module, _, name = handler.__qualname__.rpartition(".")
-        assert callable(getattr(importlib.import_module(module), name)), route
+        assert isinstance(handler, RouteHandler), route
+        assert callable(handler.target()), route

@@ -12,7 +12,7 @@ from shared.templates.backup import template_id_of
 from shared.templates.restore import (
     SourceFacts,
     dr_template_name,
-    plan_restore,
+    prepare_restore,
     validate_template_name,
 )
 from tests.unit.test_templates_restore import RG, SUB, TARGET, TID, changed, plan, template
@@ -34,7 +34,9 @@ def test_same_named_templates_in_two_groups_get_distinct_dr_names() -> None:
     one = template_id_of(str(TID).replace("/app/", "/rg1/"))
     two = template_id_of(str(TID).replace("/app/", "/rg2/"))
 
-    names = {plan_restore(t, template(), TARGET, SourceFacts()).target_id.name for t in (one, two)}
+    names = {
+        prepare_restore(t, template(), TARGET, SourceFacts()).target_id.name for t in (one, two)
+    }
 
     assert len(names) == 2
     shouted = template_id_of(str(one).replace("/rg1/", "/RG1/"))

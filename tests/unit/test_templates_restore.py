@@ -13,11 +13,11 @@ from shared.templates.errors import RestoreConflict
 from shared.templates.restore import (
     HASH_TAG,
     SOURCE_TAG,
-    RestorePlan,
+    RestoreSpec,
     RestoreTarget,
     SourceFacts,
     already_restored,
-    plan_restore,
+    prepare_restore,
 )
 from tests.plugins.payloads import load_payload
 from tests.unit.test_templates_sdk_body import sdk_body_errors
@@ -75,11 +75,11 @@ def template() -> dict[str, Any]:
     return body
 
 
-def plan(body: dict[str, Any] | None = None, facts: SourceFacts | None = None) -> RestorePlan:
-    return plan_restore(TID, body or template(), TARGET, facts or SourceFacts())
+def plan(body: dict[str, Any] | None = None, facts: SourceFacts | None = None) -> RestoreSpec:
+    return prepare_restore(TID, body or template(), TARGET, facts or SourceFacts())
 
 
-def changed(p: RestorePlan) -> dict[str, Any]:
+def changed(p: RestoreSpec) -> dict[str, Any]:
     return {c.path: c.after for c in p.changes}
 
 

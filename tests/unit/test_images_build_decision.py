@@ -9,7 +9,7 @@ import pytest
 from shared.azure.image_builds import BuildRun, DistributeTarget, RunOutput, parse_build
 from shared.config import Settings
 from shared.errors import InvalidInput
-from shared.images.build_plan import BuildOutcome, kind_of, plan_build, run_key
+from shared.images.build_decision import BuildOutcome, decide_build, kind_of, run_key
 from shared.images.model import ArtifactKind
 from tests.plugins.payloads import load_payload
 
@@ -55,7 +55,7 @@ OUTPUTS = (
 
 
 def test_running_build_waits_for_the_configured_poll_interval(settings: Settings) -> None:
-    decision = plan_build(run("Running"), (), settings)
+    decision = decide_build(run("Running"), (), settings)
     assert decision.outcome is BuildOutcome.WAIT
     assert decision.wait_seconds == 120
     assert "Distributing" in decision.reason
@@ -65,7 +65,7 @@ def test_running_build_waits_for_the_configured_poll_interval(settings: Settings
 def test_failed_or_canceled_build_is_not_replicated_and_says_why(
     settings: Settings, state: str
 ) -> None:
-    decision = plan_build(run(state, "customizer exited 1"), OUTPUTS, settings)
+    decision = decide_build(run(state, "customizer exited 1"), OUTPUTS, settings)
     assert decision.outcome is BuildOutcome.NOT_REPLICATED
     assert decision.artifacts == ()
     assert state in decision.reason
@@ -73,7 +73,7 @@ def test_failed_or_canceled_build_is_not_replicated_and_says_why(
 
 
 def test_succeeded_build_protects_one_artifact_per_distribute_target(settings: Settings) -> None:
-    decision = plan_build(run("Succeeded"), OUTPUTS, settings)
+    decision = decide_build(run("Succeeded"), OUTPUTS, settings)
     assert decision.outcome is BuildOutcome.PROTECT
     assert [(a.kind, a.source) for a in decision.artifacts] == [
         (ArtifactKind.GALLERY_VERSION, VERSION),
@@ -88,7 +88,7 @@ def test_partially_succeeded_build_protects_what_succeeded_and_says_what_did_not
     settings: Settings,
 ) -> None:
     outputs = (OUTPUTS[0], RunOutput("managed", None, None, "Failed"))
-    decision = plan_build(run("PartiallySucceeded"), outputs, settings)
+    decision = decide_build(run("PartiallySucceeded"), outputs, settings)
     assert decision.outcome is BuildOutcome.PROTECT
     assert [a.run_output for a in decision.artifacts] == ["gallery"]
     assert decision.not_protected == (
@@ -98,19 +98,19 @@ def test_partially_succeeded_build_protects_what_succeeded_and_says_what_did_not
 
 
 def test_a_newer_run_supersedes_the_one_the_job_was_created_for(settings: Settings) -> None:
-    decision = plan_build(run("Succeeded"), OUTPUTS, settings, expected_start=END)
+    decision = decide_build(run("Succeeded"), OUTPUTS, settings, expected_start=END)
     assert decision.outcome is BuildOutcome.SUPERSEDED
 
 
 def test_template_that_never_ran_or_is_gone_has_nothing_to_protect(settings: Settings) -> None:
-    assert plan_build(None, (), settings).outcome is BuildOutcome.NOT_REPLICATED
-    assert plan_build(run(None), (), settings).outcome is BuildOutcome.NOT_REPLICATED
+    assert decide_build(None, (), settings).outcome is BuildOutcome.NOT_REPLICATED
+    assert decide_build(run(None), (), settings).outcome is BuildOutcome.NOT_REPLICATED
 
 
 def test_imageversions_spelling_of_a_run_output_is_normalised(settings: Settings) -> None:
     spelled = VERSION.replace("/versions/", "/imageversions/")
     outputs = (RunOutput("gallery", spelled, None, "Succeeded"),)
-    decision = plan_build(run("Succeeded"), outputs, settings)
+    decision = decide_build(run("Succeeded"), outputs, settings)
     assert decision.artifacts[0].source == VERSION
 
 

@@ -9,12 +9,15 @@ from shared.arm_id import ResourceId
 from shared.azure import galleries
 from shared.azure.galleries import ImageDefinition, ImageVersion
 from shared.config import Settings
-from shared.images import naming
+from shared.engine import names as naming
 from shared.images.cleanup import gallery_cleanup, vhd_cleanup
+from shared.images.image_protection import image_protection
 from shared.images.model import (
+    ActionState,
+    ActionStatus,
     AddTargetRegion,
     Artifact,
-    ArtifactPlan,
+    ArtifactProtection,
     CopyBlob,
     CopyImageVersion,
     CreateGallery,
@@ -22,42 +25,39 @@ from shared.images.model import (
     Facts,
     GalleryFacts,
     ImageFacts,
-    Step,
-    StepStatus,
     VhdFacts,
     version_id_of,
 )
-from shared.images.plan_image import plan_image
 from shared.images.policy import dr_region_for, dr_target, progress_estimate
 
 DONE, READY, IN_PROGRESS, BLOCKED = (
-    StepStatus.DONE,
-    StepStatus.READY,
-    StepStatus.IN_PROGRESS,
-    StepStatus.BLOCKED,
+    ActionStatus.DONE,
+    ActionStatus.READY,
+    ActionStatus.IN_PROGRESS,
+    ActionStatus.BLOCKED,
 )
 
 
-def _replica(version: ImageVersion | None, region: str, settings: Settings) -> Step | None:
+def _replica(version: ImageVersion | None, region: str, settings: Settings) -> ActionState | None:
     """The state of `version`'s replica in `region`, or None when it is not targeted yet."""
     if version is None or not version.targets(region):
         return None
     state = version.replication.get(region)
     wait = settings.images_copy_poll_seconds
     if state is None:
-        return Step(
+        return ActionState(
             AddTargetRegion(str(version.id), region), IN_PROGRESS, "replication starting", wait
         )
     if state.state.lower() == "completed" and version.provisioning_state.lower() == "succeeded":
-        return Step(AddTargetRegion(str(version.id), region), DONE)
+        return ActionState(AddTargetRegion(str(version.id), region), DONE)
     detail = f"replication {state.state} {state.progress or 0}%"
     progress = float(state.progress or 0)
-    return Step(
+    return ActionState(
         AddTargetRegion(str(version.id), region), IN_PROGRESS, detail, wait, False, progress
     )
 
 
-def _add_region(facts: GalleryFacts, region: str, settings: Settings) -> Step:
+def _add_region(facts: GalleryFacts, region: str, settings: Settings) -> ActionState:
     version = facts.version
     assert version is not None
     replica = _replica(version, region, settings)
@@ -67,30 +67,32 @@ def _add_region(facts: GalleryFacts, region: str, settings: Settings) -> Step:
     action = AddTargetRegion(str(version.id), region, regions)
     if version.provisioning_state.lower() != "succeeded":
         detail = f"source version is {version.provisioning_state}"
-        return Step(action, BLOCKED, detail, settings.images_copy_poll_seconds)
-    return Step(action, READY, "add the DR region; existing regions kept")
+        return ActionState(action, BLOCKED, detail, settings.images_copy_poll_seconds)
+    return ActionState(action, READY, "add the DR region; existing regions kept")
 
 
-def _gallery_step(facts: GalleryFacts, gallery: ResourceId, region: str) -> Step:
+def _gallery_step(facts: GalleryFacts, gallery: ResourceId, region: str) -> ActionState:
     action = CreateGallery(str(gallery), region)
     if facts.dr_gallery is None:
-        return Step(action, READY)
+        return ActionState(action, READY)
     if facts.dr_gallery.provisioning_state.lower() == "succeeded":
-        return Step(action, DONE)
-    return Step(action, IN_PROGRESS, facts.dr_gallery.provisioning_state)
+        return ActionState(action, DONE)
+    return ActionState(action, IN_PROGRESS, facts.dr_gallery.provisioning_state)
 
 
-def _definition_step(facts: GalleryFacts, target: ResourceId, region: str, after: Step) -> Step:
+def _definition_step(
+    facts: GalleryFacts, target: ResourceId, region: str, after: ActionState
+) -> ActionState:
     assert facts.definition is not None
     body = galleries.definition_body(facts.definition, region)
     action = CreateImageDefinition(str(target), region, body)
     existing = facts.dr_definition
     if existing is not None:
         state = DONE if existing.provisioning_state.lower() == "succeeded" else IN_PROGRESS
-        return Step(action, state)
+        return ActionState(action, state)
     if after.status is not DONE:
-        return Step(action, BLOCKED, "waits for the DR gallery")
-    return Step(action, READY)
+        return ActionState(action, BLOCKED, "waits for the DR gallery")
+    return ActionState(action, READY)
 
 
 def _copy_step(
@@ -98,8 +100,8 @@ def _copy_step(
     target: ResourceId,
     region: str,
     settings: Settings,
-    after: tuple[Step, ...],
-) -> Step:
+    after: tuple[ActionState, ...],
+) -> ActionState:
     version = facts.version
     assert version is not None
     spec = dr_target(settings, region, facts.dr_zonal)
@@ -109,10 +111,10 @@ def _copy_step(
         return replace(replica, action=action)
     if facts.dr_version is not None:
         wait = settings.images_copy_poll_seconds
-        return Step(action, IN_PROGRESS, facts.dr_version.provisioning_state, wait)
+        return ActionState(action, IN_PROGRESS, facts.dr_version.provisioning_state, wait)
     if any(s.status is not DONE for s in after):
-        return Step(action, BLOCKED, "waits for the DR replica and the DR image definition")
-    return Step(action, READY)
+        return ActionState(action, BLOCKED, "waits for the DR replica and the DR image definition")
+    return ActionState(action, READY)
 
 
 def _identity(definition: ImageDefinition) -> tuple[object, ...]:
@@ -158,7 +160,7 @@ def _replication_failed(facts: GalleryFacts, region: str) -> str | None:
 
 def plan_gallery(
     artifact: Artifact, facts: GalleryFacts, settings: Settings, failure: str | None = None
-) -> ArtifactPlan:
+) -> ArtifactProtection:
     """Plan protection of a gallery image version: DR replica, DR gallery copy, both Completed.
 
     After a failure (found here, or `failure` seen earlier in the pass) a failed DR copy is
@@ -166,10 +168,10 @@ def plan_gallery(
     """
     if facts.version is None or facts.definition is None:
         gone = "the source gallery image version is gone"
-        return ArtifactPlan(artifact, None, failure=failure or gone)
+        return ArtifactProtection(artifact, None, failure=failure or gone)
     region, skipped = dr_region_for(facts.version.location or artifact.region, settings)
     if region is None:
-        return ArtifactPlan(artifact, None, skipped=skipped)
+        return ArtifactProtection(artifact, None, skipped=skipped)
     source = version_id_of(artifact.source)
     gallery = naming.dr_gallery_id(settings, source.subscription)
     definition = naming.dr_definition_id(settings, source)
@@ -178,28 +180,32 @@ def plan_gallery(
     gallery_step = _gallery_step(facts, gallery, region)
     definition_step = _definition_step(facts, definition, region, gallery_step)
     copy = _copy_step(facts, target, region, settings, (add, definition_step))
-    steps: tuple[Step, ...] = (add, gallery_step, definition_step, copy)
+    steps: tuple[ActionState, ...] = (add, gallery_step, definition_step, copy)
     failure = failure or _gallery_conflict(facts, region) or _replication_failed(facts, region)
     if failure:
         steps = gallery_cleanup(facts, region) or steps
     dr = (f"{source}@{region}", str(target))
-    return ArtifactPlan(artifact, region, steps, dr, failure=failure)
+    return ArtifactProtection(artifact, region, steps, dr, failure=failure)
 
 
-def _vhd_step(action: CopyBlob, facts: VhdFacts, settings: Settings, now: datetime) -> Step:
+def _vhd_step(action: CopyBlob, facts: VhdFacts, settings: Settings, now: datetime) -> ActionState:
     blob = facts.dr_blob
     if blob is None:
-        return Step(action, READY, f"server-side copy into the DR account's {action.container}")
+        return ActionState(
+            action, READY, f"server-side copy into the DR account's {action.container}"
+        )
     if blob.source and blob.source.lower() != naming.strip_query(facts.source_url).lower():
-        return Step(action, BLOCKED, f"DR blob {blob.url} holds a copy of another blob")
+        return ActionState(action, BLOCKED, f"DR blob {blob.url} holds a copy of another blob")
     if blob.status in (None, "success"):
-        return Step(action, DONE, blob.url)
+        return ActionState(action, DONE, blob.url)
     if blob.status == "pending":
         left = progress_estimate(settings, blob.started, blob.percent, now)
         wait = settings.images_copy_poll_seconds if left is None else left
         detail = f"copy {blob.percent or 0:.0f}%"
-        return Step(action, IN_PROGRESS, detail, wait, left is not None, blob.percent)
-    return Step(action, BLOCKED, f"blob copy {blob.status}: {blob.description or ''}".strip())
+        return ActionState(action, IN_PROGRESS, detail, wait, left is not None, blob.percent)
+    return ActionState(
+        action, BLOCKED, f"blob copy {blob.status}: {blob.description or ''}".strip()
+    )
 
 
 def plan_vhd(
@@ -208,7 +214,7 @@ def plan_vhd(
     settings: Settings,
     now: datetime,
     failure: str | None = None,
-) -> ArtifactPlan:
+) -> ArtifactProtection:
     """Plan protection of a VHD: one server-side copy into the DR account, finished.
 
     There is one DR storage account (in the region the app is deployed to); `dr_region` is the
@@ -217,7 +223,7 @@ def plan_vhd(
     """
     region, skipped = dr_region_for(artifact.region, settings)
     if region is None:
-        return ArtifactPlan(artifact, None, skipped=skipped)
+        return ArtifactProtection(artifact, None, skipped=skipped)
     name = naming.dr_blob_name(facts.source_url, artifact.generation)
     source = naming.strip_query(facts.source_url)
     step = _vhd_step(
@@ -229,17 +235,17 @@ def plan_vhd(
     dr = (blob.url,) if blob else (f"{settings.vhd_container}/{name}",)
     if failure:
         cleanup = vhd_cleanup(facts, settings.vhd_container, name, region)
-        return ArtifactPlan(artifact, region, cleanup or (step,), dr, failure=failure)
-    return ArtifactPlan(artifact, region, (step,), dr)
+        return ArtifactProtection(artifact, region, cleanup or (step,), dr, failure=failure)
+    return ArtifactProtection(artifact, region, (step,), dr)
 
 
-def plan_artifact(
+def protection_for(
     artifact: Artifact,
     facts: Facts,
     settings: Settings,
     now: datetime,
     failure: str | None = None,
-) -> ArtifactPlan:
+) -> ArtifactProtection:
     """Return the protection plan of one artifact from what Azure says about it.
 
     `failure`, when given, is one seen earlier in the same pass: it stays the outcome, and the
@@ -248,5 +254,5 @@ def plan_artifact(
     if isinstance(facts, GalleryFacts):
         return plan_gallery(artifact, facts, settings, failure)
     if isinstance(facts, ImageFacts):
-        return plan_image(artifact, facts, settings, now, failure)
+        return image_protection(artifact, facts, settings, now, failure)
     return plan_vhd(artifact, facts, settings, now, failure)

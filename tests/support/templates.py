@@ -11,11 +11,9 @@ from typing import Any
 import azure.functions as func
 
 from shared.arm_id import ResourceId
-from shared.composition import get_clients, get_settings
+from shared.bootstrap import Deps, bootstrap, get_deps
 from shared.jobs.clock import ManualClock
 from shared.templates.backup import template_id_of
-from shared.templates.deps import TemplateDeps
-from shared.templates.store import TemplateStore
 from tests.event_samples import event_grid_event, load
 
 PRIMARY = "eastus"
@@ -26,7 +24,7 @@ START = datetime(2030, 1, 1, tzinfo=UTC)
 
 def subscription() -> str:
     """The first subscription lifeboat_env put in scope."""
-    return get_settings().subscriptions[0]
+    return get_deps().settings.subscriptions[0]
 
 
 def template_id(name: str = "web", group: str = "app") -> ResourceId:
@@ -85,7 +83,7 @@ def template_body(
 
 def create_template(tid: ResourceId, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """PUT the template through the real SDK and wait for it; return its ARM JSON."""
-    client = get_clients().image_builder(tid.subscription).virtual_machine_image_templates
+    client = get_deps().clients.image_builder(tid.subscription).virtual_machine_image_templates
     poller = client.begin_create_or_update(
         tid.resource_group or "", tid.name, copy.deepcopy(body or template_body())
     )
@@ -95,21 +93,20 @@ def create_template(tid: ResourceId, body: dict[str, Any] | None = None) -> dict
 
 def update_tags(tid: ResourceId, tags: dict[str, str]) -> None:
     """PATCH the template's tags (one of the few in-place changes Image Builder allows)."""
-    client = get_clients().image_builder(tid.subscription).virtual_machine_image_templates
+    client = get_deps().clients.image_builder(tid.subscription).virtual_machine_image_templates
     client.begin_update(tid.resource_group or "", tid.name, {"tags": tags}).result()
 
 
 def delete_template(tid: ResourceId) -> None:
     """DELETE the template and wait until it is gone."""
-    client = get_clients().image_builder(tid.subscription).virtual_machine_image_templates
+    client = get_deps().clients.image_builder(tid.subscription).virtual_machine_image_templates
     client.begin_delete(tid.resource_group or "", tid.name).result()
 
 
-def deps(clock: ManualClock | None = None, **settings: Any) -> TemplateDeps:
-    """Template deps from the composition root, with a manual clock and setting overrides."""
-    s = get_settings().model_copy(update=settings)
-    store = TemplateStore(get_clients().blob_service("dr"), s.templates_container)
-    return TemplateDeps(s, get_clients(), store, clock or ManualClock(START))
+def deps(clock: ManualClock | None = None, **settings: Any) -> Deps:
+    """The app's deps from the composition root, with a manual clock and setting overrides."""
+    s = get_deps().settings.model_copy(update=settings)
+    return bootstrap(settings=s, clients=get_deps().clients, clock=clock or ManualClock(START))
 
 
 @dataclass(frozen=True)
@@ -123,8 +120,8 @@ class Blob:
 
 def dr_blobs() -> dict[str, Blob]:
     """Every blob in the DR account's templates container, by name ({} when none)."""
-    service = get_clients().blob_service("dr")
-    container = service.get_container_client(get_settings().templates_container)
+    service = get_deps().clients.blob_service("dr")
+    container = service.get_container_client(get_deps().settings.templates_container)
     if not container.exists():
         return {}
     return {
@@ -135,15 +132,15 @@ def dr_blobs() -> dict[str, Blob]:
 
 def read_blob(name: str) -> Any:
     """The parsed JSON of one blob in the templates container."""
-    service = get_clients().blob_service("dr")
-    container = service.get_container_client(get_settings().templates_container)
+    service = get_deps().clients.blob_service("dr")
+    container = service.get_container_client(get_deps().settings.templates_container)
     return json.loads(container.download_blob(name).readall())
 
 
 def overwrite_blob(name: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
     """Replace one blob of the templates container, e.g. with damaged content or metadata."""
-    service = get_clients().blob_service("dr")
-    container = service.get_container_client(get_settings().templates_container)
+    service = get_deps().clients.blob_service("dr")
+    container = service.get_container_client(get_deps().settings.templates_container)
     container.upload_blob(name, data, overwrite=True, metadata=metadata or {})
 
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
+from devtools.local_driver import LocalDriver, local_driver
 from shared.events import EventType, Operation
 from shared.jobs import Registry, StepContext, StepResult
-from shared.jobs.local import LocalDriver, local_driver
 from tests.event_samples import EVENT_GRID_SAMPLES, event_grid_event, load
 from tests.plugins.arm import SUBSCRIPTION
 
@@ -141,13 +141,14 @@ def killing_registry(kill_after: str, times: int = 1) -> tuple[Registry, list[st
     The worker is 'killed' after the step ran (its writes done) and before the backbone
     recorded the result, `times` times; the log lists where it died.
     """
+    from shared.features import job_registry
     from shared.images import jobs
-    from shared.jobs.registry import REGISTRY
 
     killed: list[str] = []
     registry = Registry()
+    features = job_registry()
     for kind_name in (jobs.BUILD_KIND, jobs.REPLICATION_KIND):
-        kind = REGISTRY.get(kind_name)
+        kind = features.get(kind_name)
         steps = [(s.name, _killer(s.name, s.run, kill_after, times, killed)) for s in kind.steps]
         registry.register(kind_name, steps, kind.description)
     return registry, killed

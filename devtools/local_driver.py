@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shared import bootstrap
+from shared.azure.job_storage import decode_body
 from shared.errors import InvalidInput
-from shared.jobs import runtime
 from shared.jobs.clock import Clock, system_clock
 from shared.jobs.host import MAX_DEQUEUE_COUNT, VISIBILITY_TIMEOUT_SECONDS
 from shared.jobs.messages import parse_job_message
 from shared.jobs.registry import Registry
-from shared.jobs.store import decode_body
 
 if TYPE_CHECKING:
     import azure.functions as func
@@ -67,9 +67,7 @@ class LocalDriver:
         poison_entry: Entry | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        from shared.composition import get_clients
-
-        service = get_clients().queue_service()
+        service = bootstrap.get_deps().clients.queue_service()
         self._queue = service.get_queue_client(queue_name)
         self._poison = service.get_queue_client(f"{queue_name}-poison")
         self._entry = entry
@@ -243,20 +241,20 @@ def local_driver(
     the host makes it). The production composition is restored on exit.
     """
     from functions.jobs import run_job, run_job_poison
-    from shared.composition import get_settings
 
     def same(entry: Entry) -> Entry:
         return entry
 
     around = wrap or same
-    runtime.configure(clock=clock, registry=registry, storage_delays=advance is None)
+    deps = bootstrap.configure(clock=clock, registry=registry, storage_delays=advance is None)
     try:
         yield LocalDriver(
             around(run_job),
-            get_settings().jobs_queue,
+            deps.settings.jobs_queue,
             clock=clock,
             advance=advance,
             poison_entry=around(run_job_poison),
         )
     finally:
-        runtime.reset()
+        # Back to the production composition; a transport a test injected stays in place.
+        bootstrap.configure()

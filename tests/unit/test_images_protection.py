@@ -19,8 +19,9 @@ from shared.azure.galleries import (
 )
 from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
-from shared.images import naming
+from shared.engine import names as naming
 from shared.images.model import (
+    ActionStatus,
     AddTargetRegion,
     Artifact,
     ArtifactKind,
@@ -37,11 +38,10 @@ from shared.images.model import (
     GalleryFacts,
     ImageFacts,
     SnapshotDisk,
-    StepStatus,
     VhdFacts,
 )
-from shared.images.planning import plan_artifact, plan_gallery
 from shared.images.policy import progress_wait, storage_type
+from shared.images.protection import plan_gallery, protection_for
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = f"/subscriptions/{SUB}/resourceGroups/images/providers/Microsoft.Compute"
@@ -139,7 +139,7 @@ def dr_ready_gallery(settings: Settings) -> GalleryFacts:
 GALLERY = Artifact(ArtifactKind.GALLERY_VERSION, VERSION, "eastus")
 
 
-def statuses(plan: Any) -> list[tuple[str, StepStatus]]:
+def statuses(plan: Any) -> list[tuple[str, ActionStatus]]:
     return [(s.action.op, s.status) for s in plan.steps]
 
 
@@ -149,10 +149,10 @@ def test_new_gallery_version_first_adds_the_dr_region_and_creates_the_dr_gallery
     plan = plan_gallery(GALLERY, gallery_facts(settings), settings)
     assert plan.dr_region == "westus"
     assert statuses(plan) == [
-        ("add_target_region", StepStatus.READY),
-        ("create_gallery", StepStatus.READY),
-        ("create_image_definition", StepStatus.BLOCKED),
-        ("copy_image_version", StepStatus.BLOCKED),
+        ("add_target_region", ActionStatus.READY),
+        ("create_gallery", ActionStatus.READY),
+        ("create_image_definition", ActionStatus.BLOCKED),
+        ("copy_image_version", ActionStatus.BLOCKED),
     ]
     assert {type(a) for a in plan.ready} == {AddTargetRegion, CreateGallery}
     assert plan.state is ArtifactState.IN_PROGRESS
@@ -195,8 +195,8 @@ def test_dr_copy_waits_until_the_dr_replica_completes(settings: Settings) -> Non
         dr_definition=facts.dr_definition,
     )
     plan = plan_gallery(GALLERY, facts, settings)
-    assert statuses(plan)[0] == ("add_target_region", StepStatus.IN_PROGRESS)
-    assert statuses(plan)[3] == ("copy_image_version", StepStatus.BLOCKED)
+    assert statuses(plan)[0] == ("add_target_region", ActionStatus.IN_PROGRESS)
+    assert statuses(plan)[3] == ("copy_image_version", ActionStatus.BLOCKED)
     assert plan.ready == ()
     assert plan.wait_seconds == 30
 
@@ -251,7 +251,7 @@ def test_gallery_version_is_dr_ready_only_when_both_replicas_are_completed(
     )
     plan = plan_gallery(GALLERY, replicating, settings)
     assert plan.state is ArtifactState.IN_PROGRESS
-    assert statuses(plan)[3] == ("copy_image_version", StepStatus.IN_PROGRESS)
+    assert statuses(plan)[3] == ("copy_image_version", ActionStatus.IN_PROGRESS)
 
 
 def test_failed_replication_fails_the_artifact_with_the_reason(settings: Settings) -> None:
@@ -286,7 +286,7 @@ def test_source_version_still_provisioning_blocks_the_region_update(settings: Se
     plan = plan_gallery(
         GALLERY, gallery_facts(settings, version=version(state="Creating")), settings
     )
-    assert statuses(plan)[0] == ("add_target_region", StepStatus.BLOCKED)
+    assert statuses(plan)[0] == ("add_target_region", ActionStatus.BLOCKED)
     assert plan.wait_seconds == 30
 
 
@@ -359,11 +359,11 @@ def disk_sources() -> dict[str, DiskSource]:
 
 
 def test_managed_image_snapshots_every_disk_not_only_the_os_disk(settings: Settings) -> None:
-    plan = plan_artifact(MANAGED, ImageFacts(image(), disk_sources()), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(image(), disk_sources()), settings, NOW)
     snaps = [a for a in plan.ready if isinstance(a, SnapshotDisk)]
     assert sorted(a.source for a in snaps) == sorted([OS_DISK, DATA_DISK])
     assert all(a.region == "eastus" for a in snaps)
-    assert {s.action.op for s in plan.steps if s.status is StepStatus.BLOCKED} == {
+    assert {s.action.op for s in plan.steps if s.status is ActionStatus.BLOCKED} == {
         "copy_snapshot",
         "delete_snapshot",
         "create_image",
@@ -375,7 +375,7 @@ def test_staged_snapshots_are_copied_to_the_dr_region_with_copystart(settings: S
         label: snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), label), "eastus")
         for label in ("os", "lun0")
     }
-    plan = plan_artifact(MANAGED, ImageFacts(image(), disk_sources(), staging), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(image(), disk_sources(), staging), settings, NOW)
     copies = [a for a in plan.ready if isinstance(a, CopySnapshot)]
     assert len(copies) == 2
     assert {a.source for a in copies} == {str(s.id) for s in staging.values()}
@@ -392,9 +392,9 @@ def test_copystart_at_zero_percent_is_not_complete_even_if_succeeded(settings: S
         )
         for label in ("os", "lun0")
     }
-    plan = plan_artifact(MANAGED, ImageFacts(image(), disk_sources(), {}, copies), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(image(), disk_sources(), {}, copies), settings, NOW)
     copy_steps = [s for s in plan.steps if isinstance(s.action, CopySnapshot)]
-    assert {s.status for s in copy_steps} == {StepStatus.IN_PROGRESS}
+    assert {s.status for s in copy_steps} == {ActionStatus.IN_PROGRESS}
     assert plan.ready == ()
 
 
@@ -419,7 +419,7 @@ def test_dr_image_is_built_from_all_dr_snapshots_once_copies_complete(settings: 
         for label in ("os", "lun0")
     }
     facts = ImageFacts(image(), {}, staging, completed_copies(settings))
-    plan = plan_artifact(MANAGED, facts, settings, NOW)
+    plan = protection_for(MANAGED, facts, settings, NOW)
     create = next(a for a in plan.ready if isinstance(a, CreateImage))
     profile = create.body["properties"]["storageProfile"]
     copies = completed_copies(settings)
@@ -440,7 +440,7 @@ def test_managed_image_is_dr_ready_with_the_image_built_and_staging_gone(
         naming.dr_image_id(settings, rid(IMAGE)), "westus", "Succeeded", "V2", image().os_disk
     )
     facts = ImageFacts(image(), {}, {}, completed_copies(settings), dr_image)
-    plan = plan_artifact(MANAGED, facts, settings, NOW)
+    plan = protection_for(MANAGED, facts, settings, NOW)
     assert plan.state is ArtifactState.DR_READY
     assert plan.dr_artifacts == (str(dr_image.id),)
 
@@ -451,7 +451,7 @@ def test_incremental_snapshot_source_is_copied_directly(settings: Settings) -> N
         "os": DiskSource("os", snapshot=snapshot(src, "eastus")),
         "lun0": DiskSource("lun0", disk=Disk(rid(DATA_DISK), "eastus", "Succeeded")),
     }
-    plan = plan_artifact(MANAGED, ImageFacts(image({"snapshot": src}), sources), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(image({"snapshot": src}), sources), settings, NOW)
     copy = next(a for a in plan.ready if isinstance(a, CopySnapshot))
     assert copy.source == src
     assert len([a for a in plan.ready if isinstance(a, SnapshotDisk)]) == 1
@@ -467,7 +467,7 @@ def test_full_snapshot_or_vanished_source_goes_through_a_staging_gallery_version
     }
     gone = {**disk_sources(), "lun0": DiskSource("lun0")}
     for facts in (ImageFacts(image({"snapshot": src}), full), ImageFacts(image(), gone)):
-        plan = plan_artifact(MANAGED, facts, settings, NOW)
+        plan = protection_for(MANAGED, facts, settings, NOW)
         assert plan.state is ArtifactState.IN_PROGRESS
         assert [type(a) for a in plan.ready] == [CreateGallery]
         assert plan.ready[0].region == "eastus"
@@ -502,22 +502,22 @@ def staging(settings: Settings, **kw: Any) -> dict[str, Any]:
 def test_image_without_live_source_is_published_then_copied_via_a_temporary_disk(
     settings: Settings,
 ) -> None:
-    plan = plan_artifact(MANAGED, ImageFacts(aib_image()), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(aib_image()), settings, NOW)
     assert statuses(plan) == [
-        ("create_gallery", StepStatus.READY),
-        ("create_image_definition", StepStatus.BLOCKED),
-        ("publish_image", StepStatus.BLOCKED),
-        ("create_disk", StepStatus.BLOCKED),
-        ("snapshot_disk", StepStatus.BLOCKED),
-        ("copy_snapshot", StepStatus.BLOCKED),
-        ("delete_snapshot", StepStatus.BLOCKED),
-        ("delete_disk", StepStatus.BLOCKED),
-        ("create_image", StepStatus.BLOCKED),
-        ("delete_gallery_item", StepStatus.BLOCKED),
-        ("delete_gallery_item", StepStatus.BLOCKED),
+        ("create_gallery", ActionStatus.READY),
+        ("create_image_definition", ActionStatus.BLOCKED),
+        ("publish_image", ActionStatus.BLOCKED),
+        ("create_disk", ActionStatus.BLOCKED),
+        ("snapshot_disk", ActionStatus.BLOCKED),
+        ("copy_snapshot", ActionStatus.BLOCKED),
+        ("delete_snapshot", ActionStatus.BLOCKED),
+        ("delete_disk", ActionStatus.BLOCKED),
+        ("create_image", ActionStatus.BLOCKED),
+        ("delete_gallery_item", ActionStatus.BLOCKED),
+        ("delete_gallery_item", ActionStatus.BLOCKED),
     ]
     ready = ImageFacts(aib_image(), **staging(settings))
-    (create,) = plan_artifact(MANAGED, ready, settings, NOW).ready
+    (create,) = protection_for(MANAGED, ready, settings, NOW).ready
     assert isinstance(create, CreateDisk)
     assert create.source == str(naming.staging_version_id(settings, rid(IMAGE), "eastus"))
     assert (create.lun, create.region) == (None, "eastus")
@@ -532,9 +532,9 @@ def test_staged_route_waits_while_the_staging_version_publishes(settings: Settin
             id_=str(naming.staging_version_id(settings, rid(IMAGE), "eastus")),
         ),
     )
-    plan = plan_artifact(MANAGED, ImageFacts(aib_image(), **publishing), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(aib_image(), **publishing), settings, NOW)
     assert plan.ready == ()
-    assert statuses(plan)[2] == ("publish_image", StepStatus.IN_PROGRESS)
+    assert statuses(plan)[2] == ("publish_image", ActionStatus.IN_PROGRESS)
 
 
 def test_staged_route_cleans_up_disk_snapshot_version_then_definition(settings: Settings) -> None:
@@ -547,33 +547,33 @@ def test_staged_route_cleans_up_disk_snapshot_version_then_definition(settings: 
     facts = ImageFacts(
         aib_image(), {}, staged, copies, dr_image, temp_disks=temp, **staging(settings)
     )
-    plan = plan_artifact(MANAGED, facts, settings, NOW)
+    plan = protection_for(MANAGED, facts, settings, NOW)
     assert {a.op for a in plan.ready} == {"delete_snapshot", "delete_disk", "delete_gallery_item"}
-    assert statuses(plan)[-1] == ("delete_gallery_item", StepStatus.BLOCKED)
+    assert statuses(plan)[-1] == ("delete_gallery_item", ActionStatus.BLOCKED)
     clean = ImageFacts(
         aib_image(), {}, {}, copies, dr_image, **staging(settings, staging_version=None)
     )
-    assert statuses(plan_artifact(MANAGED, clean, settings, NOW))[-1][1] is StepStatus.READY
+    assert statuses(protection_for(MANAGED, clean, settings, NOW))[-1][1] is ActionStatus.READY
     gone = ImageFacts(aib_image(), {}, {}, copies, dr_image)
-    final = plan_artifact(MANAGED, gone, settings, NOW)
+    final = protection_for(MANAGED, gone, settings, NOW)
     assert final.state is ArtifactState.DR_READY
 
 
 def test_staging_is_not_recreated_once_every_copy_has_started(settings: Settings) -> None:
     copies = {"os": snapshot(naming.dr_snapshot_id(settings, rid(IMAGE), "os"), "westus", 30.0)}
-    plan = plan_artifact(MANAGED, ImageFacts(aib_image(), {}, {}, copies), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(aib_image(), {}, {}, copies), settings, NOW)
     assert plan.ready == ()
     assert {s.action.op: s.status for s in plan.steps[:3]} == {
-        "create_gallery": StepStatus.DONE,
-        "create_image_definition": StepStatus.DONE,
-        "publish_image": StepStatus.DONE,
+        "create_gallery": ActionStatus.DONE,
+        "create_image_definition": ActionStatus.DONE,
+        "publish_image": ActionStatus.DONE,
     }
 
 
 def test_copy_error_fails_the_artifact(settings: Settings) -> None:
     copies = completed_copies(settings)
     copies["os"] = snapshot(copies["os"].id, "westus", 10.0, error="CopySourceNotFound: gone")
-    plan = plan_artifact(MANAGED, ImageFacts(image(), disk_sources(), {}, copies), settings, NOW)
+    plan = protection_for(MANAGED, ImageFacts(image(), disk_sources(), {}, copies), settings, NOW)
     assert "CopySourceNotFound" in (plan.failure or "")
 
 
@@ -588,7 +588,7 @@ def blob(status: str | None, source: str = VHD_URL, copied: int = 0) -> BlobCopy
 
 
 def test_vhd_is_copied_server_side_into_the_dr_container(settings: Settings) -> None:
-    plan = plan_artifact(VHD, VhdFacts(VHD_URL + "?sig=secret", None), settings, NOW)
+    plan = protection_for(VHD, VhdFacts(VHD_URL + "?sig=secret", None), settings, NOW)
     (copy,) = plan.ready
     assert isinstance(copy, CopyBlob)
     assert copy.container == settings.vhd_container
@@ -609,13 +609,13 @@ def test_vhd_is_copied_server_side_into_the_dr_container(settings: Settings) -> 
 def test_vhd_copy_state_follows_the_blob_copy_status(
     settings: Settings, status: str, state: ArtifactState
 ) -> None:
-    plan = plan_artifact(VHD, VhdFacts(VHD_URL, blob(status, copied=40)), settings, NOW)
+    plan = protection_for(VHD, VhdFacts(VHD_URL, blob(status, copied=40)), settings, NOW)
     assert plan.state is state
 
 
 def test_dr_blob_holding_another_copy_is_a_conflict(settings: Settings) -> None:
     facts = VhdFacts(VHD_URL, blob("success", source="https://other/vhds/x.vhd"))
-    assert "another blob" in (plan_artifact(VHD, facts, settings, NOW).failure or "")
+    assert "another blob" in (protection_for(VHD, facts, settings, NOW).failure or "")
 
 
 def test_dry_run_json_names_every_step_and_its_state(settings: Settings) -> None:

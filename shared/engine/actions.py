@@ -1,4 +1,4 @@
-"""The typed, idempotent writes image-DR plans consist of (one ARM or storage write each)."""
+"""The typed, idempotent write actions of DR: one ARM or storage write each, to a named target."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from shared.azure.galleries import TargetRegion
 
 
 @dataclass(frozen=True)
-class Action:
+class WriteAction:
     """One idempotent write: `target` is the ARM id (or blob URL) it creates or changes."""
 
     target: str
@@ -27,26 +27,26 @@ class Action:
 
 
 @dataclass(frozen=True)
-class AddTargetRegion(Action):
+class AddTargetRegion(WriteAction):
     """PATCH the source version's targetRegions to `regions` (existing ones kept, DR added)."""
 
     regions: tuple[TargetRegion, ...] = ()
 
 
 @dataclass(frozen=True)
-class CreateGallery(Action):
+class CreateGallery(WriteAction):
     """Create the DR gallery in the DR region."""
 
 
 @dataclass(frozen=True)
-class CreateImageDefinition(Action):
+class CreateImageDefinition(WriteAction):
     """Create the DR image definition (same identifier, OS type/state, generation)."""
 
     body: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
-class CopyImageVersion(Action):
+class CopyImageVersion(WriteAction):
     """Create the DR version from the source version, replicated in the DR region."""
 
     source: str = ""
@@ -54,35 +54,35 @@ class CopyImageVersion(Action):
 
 
 @dataclass(frozen=True)
-class SnapshotDisk(Action):
+class SnapshotDisk(WriteAction):
     """Take an incremental snapshot of a source disk in its own region (CopyStart needs one)."""
 
     source: str = ""
 
 
 @dataclass(frozen=True)
-class CopySnapshot(Action):
+class CopySnapshot(WriteAction):
     """CopyStart an incremental snapshot into the DR region."""
 
     source: str = ""
 
 
 @dataclass(frozen=True)
-class DeleteSnapshot(Action):
+class DeleteSnapshot(WriteAction):
     """Delete a staging snapshot once its DR copy is complete."""
 
     cleanup: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
-class CreateImage(Action):
+class CreateImage(WriteAction):
     """Create the DR managed image from the DR snapshots."""
 
     body: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
-class PublishImage(Action):
+class PublishImage(WriteAction):
     """Publish a managed image as a staging gallery version in its own region."""
 
     source: str = ""
@@ -90,7 +90,7 @@ class PublishImage(Action):
 
 
 @dataclass(frozen=True)
-class CreateDisk(Action):
+class CreateDisk(WriteAction):
     """Create a temporary disk from a gallery version (FromImage), OS disk or data LUN."""
 
     source: str = ""
@@ -98,21 +98,21 @@ class CreateDisk(Action):
 
 
 @dataclass(frozen=True)
-class DeleteDisk(Action):
+class DeleteDisk(WriteAction):
     """Delete a temporary disk once its DR copy is complete."""
 
     cleanup: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
-class DeleteGalleryItem(Action):
+class DeleteGalleryItem(WriteAction):
     """Delete a staging gallery version or image definition once the DR image exists."""
 
     cleanup: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
-class CopyBlob(Action):
+class CopyBlob(WriteAction):
     """Server-side copy of a VHD blob into the DR storage account."""
 
     source: str = ""
@@ -121,7 +121,7 @@ class CopyBlob(Action):
 
 
 @dataclass(frozen=True)
-class DeleteBlob(Action):
+class DeleteBlob(WriteAction):
     """Delete a DR blob whose copy failed, so that a retry copies again from the start."""
 
     container: str = ""

@@ -16,10 +16,13 @@ from shared.azure import managed_images
 from shared.azure.galleries import TargetRegion
 from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
+from shared.engine.names import ImageNames
 from shared.images.cleanup import image_cleanup
 from shared.images.model import (
+    ActionState,
+    ActionStatus,
     Artifact,
-    ArtifactPlan,
+    ArtifactProtection,
     CopySnapshot,
     CreateDisk,
     CreateGallery,
@@ -31,21 +34,18 @@ from shared.images.model import (
     ImageFacts,
     PublishImage,
     SnapshotDisk,
-    Step,
-    StepStatus,
 )
-from shared.images.naming import ImageNames
 from shared.images.policy import dr_region_for, progress_estimate
 
 DONE, READY, IN_PROGRESS, BLOCKED = (
-    StepStatus.DONE,
-    StepStatus.READY,
-    StepStatus.IN_PROGRESS,
-    StepStatus.BLOCKED,
+    ActionStatus.DONE,
+    ActionStatus.READY,
+    ActionStatus.IN_PROGRESS,
+    ActionStatus.BLOCKED,
 )
 
 
-def _state(provisioning_state: str) -> StepStatus:
+def _state(provisioning_state: str) -> ActionStatus:
     return DONE if provisioning_state.lower() == "succeeded" else IN_PROGRESS
 
 
@@ -82,66 +82,68 @@ class _Ctx:
         copy = self.facts.dr_snapshots.get(label)
         return copy is not None and copy.copied
 
-    def copy_step(self, label: str, source: str, source_ready: bool) -> Step:
+    def copy_step(self, label: str, source: str, source_ready: bool) -> ActionState:
         target = str(self.names.dr_snapshot(label))
         action = CopySnapshot(target, self.region, source)
         copy = self.facts.dr_snapshots.get(label)
         if copy is None:
-            return Step(action, READY if source_ready else BLOCKED)
+            return ActionState(action, READY if source_ready else BLOCKED)
         if copy.copied:
-            return Step(action, DONE)
+            return ActionState(action, DONE)
         percent = copy.completion_percent or 0.0
         left = progress_estimate(self.settings, copy.time_created, percent, self.now)
         wait = self.settings.images_copy_poll_seconds if left is None else left
         detail = f"CopyStart {percent:.0f}%"
-        return Step(action, IN_PROGRESS, detail, wait, left is not None, percent)
+        return ActionState(action, IN_PROGRESS, detail, wait, left is not None, percent)
 
-    def cleanup(self, action: DeleteSnapshot | DeleteDisk, label: str, exists: bool) -> Step:
+    def cleanup(self, action: DeleteSnapshot | DeleteDisk, label: str, exists: bool) -> ActionState:
         if not self.copied(label):
-            return Step(action, BLOCKED, "after the DR copy completes")
-        return Step(action, READY if exists else DONE)
+            return ActionState(action, BLOCKED, "after the DR copy completes")
+        return ActionState(action, READY if exists else DONE)
 
 
-def _snapshot_chain(ctx: _Ctx, disk: ImageDisk, source: str, ready: bool) -> list[Step]:
+def _snapshot_chain(ctx: _Ctx, disk: ImageDisk, source: str, ready: bool) -> list[ActionState]:
     """Incremental snapshot of `source` here, its CopyStart, then the staging snapshot's removal."""
     label, image = disk.label, ctx.image
     staging_id = str(ctx.names.staging_snapshot(label))
     staging = ctx.facts.staging.get(label)
     action = SnapshotDisk(staging_id, image.location, source)
     if ctx.started(label):
-        snap = Step(action, DONE, "DR copy started")
+        snap = ActionState(action, DONE, "DR copy started")
     elif staging is not None:
-        snap = Step(action, _state(staging.provisioning_state))
+        snap = ActionState(action, _state(staging.provisioning_state))
     else:
-        snap = Step(action, READY if ready else BLOCKED)
+        snap = ActionState(action, READY if ready else BLOCKED)
     copy = ctx.copy_step(label, staging_id, snap.status is DONE)
     cleanup = ctx.cleanup(DeleteSnapshot(staging_id, image.location), label, staging is not None)
     return [snap, copy, cleanup]
 
 
-def _direct_chain(ctx: _Ctx, disk: ImageDisk) -> list[Step]:
+def _direct_chain(ctx: _Ctx, disk: ImageDisk) -> list[ActionState]:
     if disk.managed_disk_id:
         return _snapshot_chain(ctx, disk, disk.managed_disk_id, True)
     return [ctx.copy_step(disk.label, str(disk.snapshot_id), True)]
 
 
-def _temp_disk_chain(ctx: _Ctx, disk: ImageDisk, version: str, ready: bool) -> list[Step]:
+def _temp_disk_chain(ctx: _Ctx, disk: ImageDisk, version: str, ready: bool) -> list[ActionState]:
     label, image = disk.label, ctx.image
     temp_id = str(ctx.names.temp_disk(label))
     temp = ctx.facts.temp_disks.get(label)
     action = CreateDisk(temp_id, image.location, version, disk.lun)
     if ctx.started(label) or label in ctx.facts.staging:
-        create = Step(action, DONE, "snapshot taken")
+        create = ActionState(action, DONE, "snapshot taken")
     elif temp is not None:
-        create = Step(action, _state(temp.provisioning_state))
+        create = ActionState(action, _state(temp.provisioning_state))
     else:
-        create = Step(action, READY if ready else BLOCKED)
+        create = ActionState(action, READY if ready else BLOCKED)
     chain = _snapshot_chain(ctx, disk, temp_id, create.status is DONE)
     delete = ctx.cleanup(DeleteDisk(temp_id, image.location), label, temp is not None)
     return [create, *chain, delete]
 
 
-def _publish_step(ctx: _Ctx, before: Step, needed: bool) -> tuple[Step | None, str | None]:
+def _publish_step(
+    ctx: _Ctx, before: ActionState, needed: bool
+) -> tuple[ActionState | None, str | None]:
     """The staging version: published from the image, replicated in its home region."""
     image, home = ctx.image, ctx.image.location
     version_id = ctx.names.staging_version(home)
@@ -154,13 +156,13 @@ def _publish_step(ctx: _Ctx, before: Step, needed: bool) -> tuple[Step | None, s
     if replica is not None and replica.state.lower() == "failed":
         return None, f"staging gallery version {version.id} failed to replicate: {replica.details}"
     if replica is not None and replica.state.lower() == "completed":
-        return Step(publish, DONE), None
+        return ActionState(publish, DONE), None
     wait = ctx.settings.images_copy_poll_seconds
     progress = float(replica.progress or 0) if replica is not None else None
-    return Step(publish, IN_PROGRESS, "publishing the image", wait, False, progress), None
+    return ActionState(publish, IN_PROGRESS, "publishing the image", wait, False, progress), None
 
 
-def _staging_prefix(ctx: _Ctx) -> tuple[list[Step], str | None]:
+def _staging_prefix(ctx: _Ctx) -> tuple[list[ActionState], str | None]:
     """Staging gallery, definition and version of the image (only while a disk still needs it)."""
     image, facts = ctx.image, ctx.facts
     home = image.location
@@ -169,11 +171,11 @@ def _staging_prefix(ctx: _Ctx) -> tuple[list[Step], str | None]:
         for d in image.disks
     )
     gallery_id = ctx.names.staging_gallery(home)
-    gallery = Step(CreateGallery(str(gallery_id), home), READY)
+    gallery = ActionState(CreateGallery(str(gallery_id), home), READY)
     if facts.staging_gallery is not None:
-        gallery = Step(gallery.action, _state(facts.staging_gallery.provisioning_state))
+        gallery = ActionState(gallery.action, _state(facts.staging_gallery.provisioning_state))
     elif not needed:
-        gallery = Step(gallery.action, DONE, "no longer needed")
+        gallery = ActionState(gallery.action, DONE, "no longer needed")
     definition_id = ctx.names.staging_definition(home)
     body = _definition_body(image, definition_id.name)
     existing = facts.staging_definition
@@ -187,13 +189,16 @@ def _staging_prefix(ctx: _Ctx) -> tuple[list[Step], str | None]:
 
 
 def _after(
-    action: CreateImageDefinition | PublishImage, before: Step, needed: bool, state: str | None
-) -> Step:
+    action: CreateImageDefinition | PublishImage,
+    before: ActionState,
+    needed: bool,
+    state: str | None,
+) -> ActionState:
     if state is not None:
-        return Step(action, _state(state))
+        return ActionState(action, _state(state))
     if not needed:
-        return Step(action, DONE, "no longer needed")
-    return Step(action, READY if before.status is DONE else BLOCKED)
+        return ActionState(action, DONE, "no longer needed")
+    return ActionState(action, READY if before.status is DONE else BLOCKED)
 
 
 def _definition_body(image: ManagedImage, name: str) -> dict[str, object]:
@@ -209,7 +214,7 @@ def _definition_body(image: ManagedImage, name: str) -> dict[str, object]:
     }
 
 
-def _staging_suffix(ctx: _Ctx, image_step: Step) -> list[Step]:
+def _staging_suffix(ctx: _Ctx, image_step: ActionState) -> list[ActionState]:
     """Remove the staging version, then its definition, once the DR image exists."""
     home = ctx.image.location
     version_id = str(ctx.names.staging_version(home))
@@ -217,16 +222,16 @@ def _staging_suffix(ctx: _Ctx, image_step: Step) -> list[Step]:
     version_exists = ctx.facts.staging_version is not None
     if image_step.status is not DONE:
         return [
-            Step(DeleteGalleryItem(version_id, home), BLOCKED, "after the DR image exists"),
-            Step(DeleteGalleryItem(definition_id, home), BLOCKED, "after the version"),
+            ActionState(DeleteGalleryItem(version_id, home), BLOCKED, "after the DR image exists"),
+            ActionState(DeleteGalleryItem(definition_id, home), BLOCKED, "after the version"),
         ]
-    version = Step(DeleteGalleryItem(version_id, home), READY if version_exists else DONE)
+    version = ActionState(DeleteGalleryItem(version_id, home), READY if version_exists else DONE)
     exists = ctx.facts.staging_definition is not None
     definition_state = (READY if exists else DONE) if not version_exists else BLOCKED
-    return [version, Step(DeleteGalleryItem(definition_id, home), definition_state)]
+    return [version, ActionState(DeleteGalleryItem(definition_id, home), definition_state)]
 
 
-def _image_step(ctx: _Ctx, copies: list[Step]) -> Step:
+def _image_step(ctx: _Ctx, copies: list[ActionState]) -> ActionState:
     image = ctx.image
     target = ctx.names.dr_image()
     ids = {d.label: ctx.names.dr_snapshot(d.label) for d in image.disks}
@@ -234,10 +239,10 @@ def _image_step(ctx: _Ctx, copies: list[Step]) -> Step:
     action = CreateImage(str(target), ctx.region, body)
     existing = ctx.facts.dr_image
     if existing is not None:
-        return Step(action, _state(existing.provisioning_state))
+        return ActionState(action, _state(existing.provisioning_state))
     if any(step.status is not DONE for step in copies):
-        return Step(action, BLOCKED, "waits for every disk's DR snapshot")
-    return Step(action, READY)
+        return ActionState(action, BLOCKED, "waits for every disk's DR snapshot")
+    return ActionState(action, READY)
 
 
 def _copy_failure(ctx: _Ctx) -> str | None:
@@ -247,13 +252,13 @@ def _copy_failure(ctx: _Ctx) -> str | None:
     return None
 
 
-def plan_image(
+def image_protection(
     artifact: Artifact,
     facts: ImageFacts,
     settings: Settings,
     now: datetime,
     failure: str | None = None,
-) -> ArtifactPlan:
+) -> ArtifactProtection:
     """Plan protection of a managed image: a DR image from CopyStart copies of all its disks.
 
     After a failure (this plan's, or `failure` seen earlier in the pass) the plan is the
@@ -262,24 +267,26 @@ def plan_image(
     """
     image = facts.image
     if image is None:
-        return ArtifactPlan(artifact, None, failure=failure or "the source managed image is gone")
+        return ArtifactProtection(
+            artifact, None, failure=failure or "the source managed image is gone"
+        )
     region, skipped = dr_region_for(image.location or artifact.region, settings)
     if region is None:
-        return ArtifactPlan(artifact, None, skipped=skipped)
+        return ArtifactProtection(artifact, None, skipped=skipped)
     names = ImageNames(settings, image.id, artifact.generation)
     ctx = _Ctx(image, facts, region, settings, now, names)
     steps, failure = _steps(ctx, failure)
     target = (str(names.dr_image()),)
     if failure:
         cleanup = image_cleanup(names, image, facts, region)
-        return ArtifactPlan(artifact, region, cleanup, target, failure=failure)
-    return ArtifactPlan(artifact, region, tuple(steps), target)
+        return ArtifactProtection(artifact, region, cleanup, target, failure=failure)
+    return ArtifactProtection(artifact, region, tuple(steps), target)
 
 
-def _steps(ctx: _Ctx, failure: str | None) -> tuple[list[Step], str | None]:
+def _steps(ctx: _Ctx, failure: str | None) -> tuple[list[ActionState], str | None]:
     """Every step of the chosen route, and the failure (the given one, or one found here)."""
     image = ctx.image
-    steps: list[Step] = []
+    steps: list[ActionState] = []
     staged = staged_route(image, ctx.facts)
     if staged:
         prefix, prefix_failure = _staging_prefix(ctx)

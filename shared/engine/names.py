@@ -50,11 +50,6 @@ def dr_version_id(settings: Settings, source_version: ResourceId) -> ResourceId:
     return dr_definition_id(settings, source_version).child("versions", source_version.names[2])
 
 
-def source_definition_id(version: ResourceId) -> ResourceId:
-    """Return the image definition a version belongs to."""
-    return version.parent()
-
-
 def _compute(settings: Settings, subscription: str, type_: str, name: str) -> ResourceId:
     return ResourceId(subscription, settings.dr_resource_group, _COMPUTE, (type_,), (name,))
 

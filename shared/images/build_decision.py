@@ -112,7 +112,7 @@ def _outputs(run: BuildRun, outputs: Sequence[RunOutput]) -> BuildDecision:
     return BuildDecision(BuildOutcome.PROTECT, reason, tuple(artifacts), tuple(missing))
 
 
-def plan_build(
+def decide_build(
     run: BuildRun | None,
     outputs: Sequence[RunOutput],
     settings: Settings,

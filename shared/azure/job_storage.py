@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from shared.errors import TransientError
 from shared.jobs.clock import Clock
 from shared.jobs.failures import Verdict, classify
-from shared.jobs.messages import JobMessage, iso, parse_time
-from shared.jobs.model import Job, JobState, StepRecord, StepState, clip, dump_data
+from shared.jobs.messages import MAX_QUEUE_DELAY_SECONDS, JobMessage, iso, parse_time
+from shared.jobs.model import Job, JobConflict, JobState, StepRecord, StepState, clip, dump_data
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -24,14 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
-# Azure caps a message's visibility delay at 7 days; longer waits wake early and re-check.
-MAX_QUEUE_DELAY_SECONDS = 6 * 24 * 3600
 # One Table string property holds 32K UTF-16 units; the steps column stays under it.
 _STEPS_MAX_CHARS = 32_000
-
-
-class JobConflict(Exception):
-    """Another writer changed (or created) the job first: re-read and decide again."""
 
 
 def _time(value: datetime | None) -> str:

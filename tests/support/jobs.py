@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.jobs import ManualClock, Registry, StepContext, StepResult, runtime
+from shared import bootstrap
+from shared.jobs import ManualClock, Registry, StepContext, StepResult
 from shared.jobs.service import JobService
 
 KIND = "demo_copy"
@@ -69,9 +70,11 @@ class DemoWorld:
     def _write_once(self, ctx: StepContext, name: str) -> str:
         from azure.core.exceptions import ResourceExistsError
 
-        from shared.composition import get_clients
+        from shared.bootstrap import get_deps
 
-        blob = get_clients().blob_service("state").get_blob_client(CONTAINER, f"{ctx.key}/{name}")
+        blob = (
+            get_deps().clients.blob_service("state").get_blob_client(CONTAINER, f"{ctx.key}/{name}")
+        )
         if not blob.exists():
             try:
                 blob.upload_blob(ctx.job_id.encode(), overwrite=False)
@@ -104,31 +107,31 @@ class DemoWorld:
 @contextmanager
 def demo_env(storage_delays: bool = False) -> Iterator[tuple[DemoWorld, JobService]]:
     """Configure the job runtime with the demo kind and a manual clock; yield (world, service)."""
-    from shared.composition import get_clients
+    from shared.bootstrap import get_deps
 
-    get_clients().blob_service("state").create_container(CONTAINER)
+    get_deps().clients.blob_service("state").create_container(CONTAINER)
     world = DemoWorld(ManualClock(START))
-    runtime.configure(clock=world.clock, registry=world.registry(), storage_delays=storage_delays)
+    bootstrap.configure(clock=world.clock, registry=world.registry(), storage_delays=storage_delays)
     try:
-        yield world, runtime.get_job_service()
+        yield world, bootstrap.get_deps().jobs
     finally:
-        runtime.reset()
+        bootstrap.reset()
 
 
 def queue_messages() -> list[dict[str, Any]]:
     """Return the bodies of the visible job messages (peeked, not received)."""
     import json
 
-    from shared.composition import get_clients, get_settings
-    from shared.jobs.store import decode_body
+    from shared.azure.job_storage import decode_body
+    from shared.bootstrap import get_deps
 
-    queue = get_clients().queue_service().get_queue_client(get_settings().jobs_queue)
+    queue = get_deps().clients.queue_service().get_queue_client(get_deps().settings.jobs_queue)
     return [json.loads(decode_body(m.content)) for m in queue.peek_messages(max_messages=32)]
 
 
 def queue_depth() -> int:
     """Return the approximate number of job messages, hidden ones included."""
-    from shared.composition import get_clients, get_settings
+    from shared.bootstrap import get_deps
 
-    queue = get_clients().queue_service().get_queue_client(get_settings().jobs_queue)
+    queue = get_deps().clients.queue_service().get_queue_client(get_deps().settings.jobs_queue)
     return int(queue.get_queue_properties().approximate_message_count or 0)

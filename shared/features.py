@@ -1,0 +1,168 @@
+"""The one place features plug in: job kinds, event routes, status sections and reconcile sweeps.
+
+Everything is registered by reference: a small function that imports its feature when first
+called, so indexing the app (cold start) loads no feature and no Azure SDK. A new feature adds
+its entries here; tests/unit/test_features.py proves every route and job kind has a handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from shared.routing import Route
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Deps
+    from shared.events.resource import ResourceEvent
+    from shared.jobs.registry import Registry
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Lazy(Generic[T]):
+    """A reference to a feature function, resolved (imported) on first call."""
+
+    name: str
+    resolve: Callable[[], T]
+
+    def target(self) -> T:
+        """Return the feature function this reference stands for (imports its module)."""
+        return self.resolve()
+
+
+# ---- job kinds: kind name → a function registering the feature's kinds into a registry ----
+
+
+def _image_kinds() -> Callable[[Registry], None]:
+    from shared.images.jobs import register
+
+    return register
+
+
+KindLoader = Lazy[Callable[["Registry"], None]]
+_IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
+
+JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
+    {
+        "image_build": _IMAGES_KINDS,
+        "image_replication": _IMAGES_KINDS,
+    }
+)
+
+
+def job_registry() -> Registry:
+    """Return a registry that loads each feature's job kinds on first use of one of them."""
+    from shared.jobs.registry import Registry
+
+    return Registry(loaders={kind: loader.target for kind, loader in JOB_KINDS.items()})
+
+
+# ---- event routes: route name → handler(deps, event) ----
+
+EventHandler = Callable[["Deps", "ResourceEvent"], object]
+
+
+class RouteHandler(Lazy[EventHandler]):
+    """An event handler that imports its feature on first call."""
+
+    def __call__(self, deps: Deps, event: ResourceEvent) -> object:
+        """Run the feature's handler on `event`."""
+        return self.target()(deps, event)
+
+
+def _on_build_event() -> EventHandler:
+    from shared.images.service import on_build_event
+
+    return on_build_event
+
+
+def _on_version_event() -> EventHandler:
+    from shared.images.service import on_version_event
+
+    return on_version_event
+
+
+def _on_template_event() -> EventHandler:
+    from shared.templates.service import on_template_event
+
+    return on_template_event
+
+
+ROUTE_HANDLERS: dict[str, EventHandler] = {
+    Route.IMAGE_BUILD: RouteHandler("images.on_build_event", _on_build_event),
+    Route.GALLERY_IMAGE_VERSION: RouteHandler("images.on_version_event", _on_version_event),
+    Route.TEMPLATE_CHANGED: RouteHandler("templates.on_template_event", _on_template_event),
+    Route.TEMPLATE_DELETED: RouteHandler("templates.on_template_event", _on_template_event),
+}
+
+
+# ---- status: section name → contributor(deps, now, options) -> JSON section ----
+
+StatusContributor = Callable[["Deps", datetime], dict[str, Any]]
+
+
+def _image_status(deps: Deps, now: datetime) -> dict[str, Any]:
+    from shared.images.status import image_status
+
+    return image_status(deps, now)
+
+
+def _template_status(deps: Deps, now: datetime) -> dict[str, Any]:
+    from shared.templates.status import template_status
+
+    return template_status(deps)
+
+
+@dataclass(frozen=True)
+class StatusSection:
+    """One feature's part of GET /api/status; `optional` sections may be left out by query."""
+
+    name: str
+    contribute: StatusContributor
+    optional: bool = False
+    merge: bool = False
+    """True: the section's keys go at the top level of the report (builds, summary, ...)."""
+
+
+STATUS_SECTIONS: tuple[StatusSection, ...] = (
+    StatusSection("images", _image_status, merge=True),
+    StatusSection("templates", _template_status, optional=True),
+)
+
+
+# ---- reconcile sweeps: name → sweep(deps, now, force) -> JSON report ----
+
+
+# A sweep returns (its report, None), or (None, when it is next due) when it was not due.
+SweepResult = tuple[dict[str, Any] | None, str | None]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One feature's level-triggered sweep, run by the reconcile timer."""
+
+    name: str
+    run: Callable[[Deps, datetime, bool], SweepResult]
+
+
+def _sweep_images(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.images.sweep import sweep_images
+
+    return sweep_images(deps).to_json(), None
+
+
+def _sweep_templates(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.templates.service import daily_template_sweep
+
+    return daily_template_sweep(deps, now, force)
+
+
+SWEEPS: tuple[Sweep, ...] = (
+    Sweep("images", _sweep_images),
+    Sweep("templates", _sweep_templates),
+)
