@@ -53,6 +53,8 @@ class Core:
         # Token buckets refill with emulated time (see Faults).
         self.faults = Faults(seed, time_fn=lambda: self.clock.now().timestamp())
         self.extensions: dict[str, Any] = {}
+        # Estate sections other than "resources" (e.g. "resourceSkus"), applied by providers.
+        self.seed_sections: dict[str, Callable[[Any], None]] = {}
         self._reset_hooks: list[Callable[[], None]] = []
         self.log = RequestLog()
         # Tracebacks of handler crashes (fault "bug" in the log); tests fail on them.
@@ -138,6 +140,9 @@ class Core:
                 stored = self.store.put(body, meta)
                 stored = self.store.put(self.types.normalize(stored))
                 ids.append(stored["id"])
+            for key, apply in self.seed_sections.items():
+                if key in data:
+                    apply(data[key])
         return ids
 
     # ---- request dispatch ----------------------------------------------------------------

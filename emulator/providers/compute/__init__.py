@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emulator.core import Core
-from emulator.providers.compute import images, managed, restore_points, vms
+from emulator.providers.compute import images, managed, restore_points, skus, vm_create, vms
 from emulator.providers.compute.common import ComputeOptions
 
 
@@ -14,5 +14,7 @@ def register(core: Core) -> None:
     core.on_reset(opts.reset)
     managed.register(core)
     vms.register(core)
+    vm_create.register(core)
+    skus.register(core)
     images.register(core)
     restore_points.register(core)

@@ -115,8 +115,9 @@ def _accepted(core: Core, req: Request, stored: Body, answer: Body | None = None
 def _create(core: Core, req: Request, kind: str, body: Body, location: str) -> Body:
     props_in: Body = dict(body.get("properties") or {})
     creation: Body = dict(props_in.get("creationData") or {})
-    origin = resolve(core, kind, location, creation)
     option = str(creation.get("createOption"))
+    _refuse_security_type(kind, props_in, option)
+    origin = resolve(core, kind, location, creation)
     if option.lower() == "copystart":
         copystart.check_allowed(core, req.subscription, location, origin)
     props = _properties(core, kind, props_in, creation, origin)
@@ -135,6 +136,17 @@ def _create(core: Core, req: Request, kind: str, body: Body, location: str) -> B
     if option.lower() == "copystart":
         copystart.start(core, stored, meta, origin)
     return core.store.put(stored, meta)
+
+
+def _refuse_security_type(kind: str, props_in: Body, option: str) -> None:
+    """A Copy disk inherits its source's security type; naming one is refused (Azure's text)."""
+    security = (props_in.get("securityProfile") or {}).get("securityType")
+    if kind == DISKS and security and option.lower() == "copy":
+        raise errors.bad_request(
+            "BadRequest",
+            f"Security Type '{security}' is not supported for CreateOption 'Copy'. Supported "
+            "create options are FromImage, Import, ImportSecure, UploadPreparedSecure.",
+        )
 
 
 def _properties(core: Core, kind: str, props_in: Body, creation: Body, origin: Origin) -> Body:
@@ -163,6 +175,8 @@ def _properties(core: Core, kind: str, props_in: Body, creation: Body, origin: O
     for key, value in (("osType", origin.os_type), ("hyperVGeneration", origin.hyper_v)):
         if value and key not in props:
             props[key] = value
+    if origin.security and str(creation.get("createOption")).lower() in ("copy", "copystart"):
+        props["securityProfile"] = dict(origin.security)
     if kind == SNAPSHOTS:
         props["incremental"] = bool(props_in.get("incremental", False))
     else:

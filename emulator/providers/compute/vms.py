@@ -136,10 +136,12 @@ def _normalizer(core: Core) -> Any:
         storage = props.setdefault("storageProfile", {})
         os_disk = storage.setdefault("osDisk", {})
         os_disk.setdefault("createOption", "FromImage")
+        os_disk.setdefault("caching", "ReadWrite")
         _attach(core, body, os_disk, os_type=os_disk.get("osType", "Linux"))
         for index, disk in enumerate(storage.setdefault("dataDisks", [])):
             disk.setdefault("lun", index)
             disk.setdefault("createOption", "Attach")
+            disk.setdefault("caching", "None")
             _attach(core, body, disk, os_type=None)
         return body
 
