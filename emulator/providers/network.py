@@ -104,21 +104,23 @@ def _subnet_defaults(vnet_id: str, subnet: Body) -> Body:
     return subnet
 
 
-def _resource(req: Request, body: Body, location: str) -> Body:
-    return {
+def _incoming(core: Core, req: Request) -> tuple[Body, str, Body | None]:
+    """Return (new resource body, location, existing body) of a PUT; 400 on a moved location."""
+    body = req.json_object()
+    location = body_location(req, body)
+    existing = core.store.get(req.resource_id)
+    check_same_location(existing, location, req.resource_id)
+    resource = {
         "id": req.resource_id,
         "location": location,
         "tags": tags_of(body),
         "properties": dict(body.get("properties") or {}),
     }
+    return resource, location, existing
 
 
 def _put_vnet(core: Core, req: Request) -> Response:
-    body = req.json_object()
-    location = body_location(req, body)
-    existing = core.store.get(req.resource_id)
-    check_same_location(existing, location, req.resource_id)
-    vnet = _resource(req, body, location)
+    vnet, location, existing = _incoming(core, req)
     prefixes = vnet["properties"].get("addressSpace", {}).get("addressPrefixes")
     if not prefixes:
         raise errors.bad_request(
@@ -188,11 +190,7 @@ def _put_subnet(core: Core, state: NetworkState, req: Request) -> Response:
 
 
 def _put_nic(core: Core, state: NetworkState, req: Request) -> Response:
-    body = req.json_object()
-    location = body_location(req, body)
-    existing = core.store.get(req.resource_id)
-    check_same_location(existing, location, req.resource_id)
-    nic = _resource(req, body, location)
+    nic, location, existing = _incoming(core, req)
     props = nic["properties"]
     # A NIC's VM link is read-only: only VM create/delete change it.
     props.pop("virtualMachine", None)
@@ -255,11 +253,7 @@ def _del_nic(core: Core, state: NetworkState, req: Request) -> Response:
 
 
 def _put_nsg(core: Core, req: Request) -> Response:
-    body = req.json_object()
-    location = body_location(req, body)
-    existing = core.store.get(req.resource_id)
-    check_same_location(existing, location, req.resource_id)
-    nsg = _resource(req, body, location)
+    nsg, _, existing = _incoming(core, req)
     nsg["properties"].pop("networkInterfaces", None)
     nsg["properties"].pop("subnets", None)
     nsg["properties"].setdefault("securityRules", [])
