@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emulator.core import Core
-from emulator.providers.compute import images, managed, restore_points, vms
+from emulator.providers.compute import copystart, images, managed, restore_points, vms
 from emulator.providers.compute.common import ComputeOptions
 
 
@@ -16,3 +16,4 @@ def register(core: Core) -> None:
     vms.register(core)
     images.register(core)
     restore_points.register(core)
+    copystart.register(core)
