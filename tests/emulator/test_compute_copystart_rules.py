@@ -101,8 +101,7 @@ def test_seeded_snapshots_share_their_disks_family_and_its_one_copy_rule(
     arm.seed({"resources": [{"id": DISK, "location": "eastus"}]})
     later = _incremental(compute, "s3")
     families = {
-        compute.snapshots.get("rg", name).incremental_snapshot_family_id
-        for name in ("s1", "s2")
+        compute.snapshots.get("rg", name).incremental_snapshot_family_id for name in ("s1", "s2")
     }
     assert families == {later.incremental_snapshot_family_id}
     _copy_start(compute, "s1-westus", arm_id("snapshots", "s1"))
@@ -160,9 +159,7 @@ def test_the_first_copy_of_a_disk_into_a_region_is_full_and_later_ones_increment
     other_region = compute.snapshots.begin_create_or_update(
         "rg", "s3-east2", _body(str(third.id), "CopyStart", "eastus2")
     ).result()
-    answer = requests.get(
-        f"{arm.endpoint}/_emulator/copies", verify=arm.ca_file, timeout=10
-    ).json()
+    answer = requests.get(f"{arm.endpoint}/_emulator/copies", verify=arm.ca_file, timeout=10).json()
     by_id = {entry["id"].rsplit("/", 1)[-1]: entry for entry in answer["value"]}
     assert (by_id["s1-westus"]["kind"], by_id["s1-westus"]["bytes"]) == ("full", 64 * GIB)
     assert (by_id["s2-westus"]["kind"], by_id["s2-westus"]["bytes"]) == ("incremental", 3 * GIB)
