@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from azure.mgmt.resourcehealth.models import AvailabilityStatus, Event
 
 from emulator.providers import incidents
 from shared.events.health import parse_alert
-from tests.plugins.arm import LifeboatEnv, arm_id, vm_resource
+from tests.plugins.arm import AUTH, LifeboatEnv, arm_id, vm_resource
 
 pytestmark = pytest.mark.emulator
 
@@ -201,3 +203,45 @@ def test_a_bad_incident_is_refused_and_nothing_is_declared(lifeboat_env: Lifeboa
     )
     assert answer.status_code == 400 and "regions" in answer.text
     assert incidents.registry(lifeboat_env.arm.core) == {}
+
+
+def _published(name: str) -> dict[str, Any]:
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
+    body: dict[str, Any] = json.loads((folder / name).read_text())["responses"]["200"]["body"]
+    return body
+
+
+def _raw(env: LifeboatEnv, path: str) -> dict[str, Any]:
+    answer = requests.get(
+        f"{env.arm.endpoint}{path}?api-version=2025-05-01",
+        headers=AUTH,
+        verify=env.arm.ca_file,
+        timeout=10,
+    )
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_answers_use_only_keys_of_the_published_examples(
+    lifeboat_env: LifeboatEnv, health: ResourceHealthMgmtClient
+) -> None:
+    env = lifeboat_env
+    _declare(env, INCIDENT)
+    env.arm.clock.advance(3600)
+    event = _raw(
+        env, f"/subscriptions/{env.subscription}/providers/Microsoft.ResourceHealth/events"
+    )
+    example = _published("resourcehealth_rest_example_Events_ListBySubscriptionId_2025-05-01.json")
+    ours, theirs = event["value"][0], example["value"][0]
+    assert set(ours) == set(theirs)
+    assert set(ours["properties"]) <= set(theirs["properties"])
+    impact, their_impact = ours["properties"]["impact"][0], theirs["properties"]["impact"][0]
+    assert set(impact["impactedRegions"][0]) <= set(their_impact["impactedRegions"][0])
+    env.arm.faults.region_down("eastus")
+    status = _raw(env, VM + "/providers/Microsoft.ResourceHealth/availabilityStatuses/current")
+    sample = _published(
+        "resourcehealth_rest_example_AvailabilityStatuses_ListBySubscriptionId_2025-05-01.json"
+    )
+    assert set(status) == set(sample["value"][0])
+    known = set(sample["value"][0]["properties"]) | set(sample["value"][1]["properties"])
+    assert set(status["properties"]) <= known
