@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$")
 CONTROL_PREFIX = "/_emulator"
+GLOBAL_NAMESPACE = "microsoft.resourcehealth"
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -208,6 +209,9 @@ class Core:
             return None, None
         at = lowered.index("providers")
         namespace = parts[at + 1] if len(parts) > at + 1 else None
+        if GLOBAL_NAMESPACE in lowered:
+            # Resource Health is global: it reports on a down region instead of failing with it.
+            return None, None
         if "locations" in lowered[at:]:
             index = lowered.index("locations", at)
             if len(parts) > index + 1:

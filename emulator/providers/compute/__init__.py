@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from emulator.core import Core
-from emulator.providers.compute import images, managed, restore_points, skus, vm_create, vms
+from emulator.providers.compute import (
+    copystart,
+    images,
+    managed,
+    restore_points,
+    skus,
+    vm_create,
+    vms,
+)
 from emulator.providers.compute.common import ComputeOptions
 
 
@@ -18,3 +26,4 @@ def register(core: Core) -> None:
     skus.register(core)
     images.register(core)
     restore_points.register(core)
+    copystart.register(core)
