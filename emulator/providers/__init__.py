@@ -17,6 +17,9 @@ PROVIDERS = (
     "resourcegraph",
     "incidents",
     "health",
+    "eventgrid",
+    "activity_log",
+    "loganalytics",
 )
 
 

@@ -188,15 +188,7 @@ def webhook(core: Core, incident: Incident, subscription: str) -> Body:
     """Return the action-group webhook (common alert schema) for the incident's current stage."""
     now = core.clock.now()
     stage = incident.current(now) or incident.stages[0]
-    impacted = [
-        {
-            "ImpactedRegions": [{"RegionName": display_name(r)} for r in incident.regions],
-            "ServiceName": service,
-        }
-        for service in incident.services
-    ]
     resolved = stage.stage != "Active"
-    mitigated = incident.mitigated_at()
     event_id = core.new_guid()
     return {
         "schemaId": "azureMonitorCommonAlertSchema",
@@ -230,27 +222,7 @@ def webhook(core: Core, incident: Incident, subscription: str) -> Body:
                 "level": 3,
                 "operationName": "Microsoft.ServiceHealth/incident/action",
                 "operationId": core.new_guid(),
-                "properties": {
-                    "title": incident.title,
-                    "service": incident.services[0],
-                    "region": display_name(incident.regions[0]),
-                    "communication": stage.summary,
-                    "incidentType": "Incident",
-                    "trackingId": incident.tracking_id,
-                    "impactStartTime": core.clock.iso(incident.start),
-                    **(
-                        {"impactMitigationTime": core.clock.iso(mitigated)}
-                        if resolved and mitigated
-                        else {}
-                    ),
-                    "impactedServices": json.dumps(impacted, separators=(",", ":")),
-                    "defaultLanguageTitle": incident.title,
-                    "defaultLanguageContent": stage.summary,
-                    "stage": stage.stage,
-                    "communicationId": stage.communication_id,
-                    "isHIR": "false",
-                    "version": "0.1.1",
-                },
+                "properties": communication(core, incident, stage),
                 "status": "Resolved" if resolved else "Active",
                 "subStatus": None,
                 "submissionTimestamp": core.clock.iso(now),
@@ -258,6 +230,41 @@ def webhook(core: Core, incident: Incident, subscription: str) -> Body:
             },
         },
     }
+
+
+def communication(core: Core, incident: Incident, stage: Stage) -> Body:
+    """Return the Service Health properties of one stage (webhook alertContext, activity log)."""
+    mitigated = incident.mitigated_at()
+    impacted = [
+        {
+            "ImpactedRegions": [{"RegionName": display_name(r)} for r in incident.regions],
+            "ServiceName": service,
+        }
+        for service in incident.services
+    ]
+    props: Body = {
+        "title": incident.title,
+        "service": incident.services[0],
+        "region": display_name(incident.regions[0]),
+        "communication": stage.summary,
+        "incidentType": "Incident",
+        "trackingId": incident.tracking_id,
+        "impactStartTime": core.clock.iso(incident.start),
+    }
+    if stage.stage != "Active" and mitigated:
+        props["impactMitigationTime"] = core.clock.iso(mitigated)
+    props.update(
+        {
+            "impactedServices": json.dumps(impacted, separators=(",", ":")),
+            "defaultLanguageTitle": incident.title,
+            "defaultLanguageContent": stage.summary,
+            "stage": stage.stage,
+            "communicationId": stage.communication_id,
+            "isHIR": "false",
+            "version": "0.1.1",
+        }
+    )
+    return props
 
 
 def view(core: Core, incident: Incident) -> Body:

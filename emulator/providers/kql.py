@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Row = dict[str, Any]
@@ -15,6 +15,8 @@ Expr = Callable[[Row], Any]
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<str>@?'(?:[^'\\]|\\.)*'|@?"(?:[^"\\]|\\.)*")
+  | (?P<dt>datetime\(\s*[^()'"]*?\s*\))
+  | (?P<span>\d+(?:\.\d+)?(?:ms|d|h|m|s)\b)
   | (?P<num>\d+(?:\.\d+)?)
   | (?P<op>!in~|!in\b|in~|!contains|!startswith|!endswith|!has|=~|!~|==|!=|<=|>=|[|(),.\[\]=<>])
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
@@ -22,14 +24,8 @@ _TOKEN = re.compile(
 )""",
     re.VERBOSE,
 )
-_TABLES = {
-    "resources": "Resources",
-    "Resources": "Resources",
-    "ServiceHealthResources": "ServiceHealthResources",
-    "servicehealthresources": "ServiceHealthResources",
-}
 _UNSUPPORTED_OPERATORS = {
-    "join", "union", "distinct", "count", "top", "mv-expand", "mvexpand",
+    "join", "union", "distinct", "count", "mv-expand", "mvexpand",
     "parse", "make-series", "render", "lookup", "as", "sample", "search", "invoke", "let",
 }  # fmt: skip
 
@@ -124,6 +120,26 @@ def todatetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_SPAN_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def timespan(text: str) -> timedelta:
+    """Return the timedelta of a KQL timespan literal (`30m`, `1.5h`, `7d`, `250ms`)."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)", text)
+    if match is None:
+        raise KqlError("ParserFailure", f"Invalid timespan literal '{text}'.")
+    return timedelta(seconds=float(match.group(1)) * _SPAN_UNITS[match.group(2)])
+
+
+def datetime_literal(text: str) -> datetime:
+    """Return the value of a `datetime(...)` literal; raise KqlError(ParserFailure) if invalid."""
+    inner = text[text.index("(") + 1 : text.rindex(")")].strip()
+    value = todatetime(inner) if inner else None
+    if value is None:
+        raise KqlError("ParserFailure", f"Invalid datetime literal '{text}'.")
+    return value
 
 
 def tolong(value: Any) -> int | None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from emulator.providers.kql import (
-    _TABLES,
     _UNSUPPORTED_OPERATORS,
     Expr,
     KqlError,
@@ -17,8 +16,10 @@ from emulator.providers.kql import (
     _unquote,
     binary,
     call,
+    datetime_literal,
     membership,
     path,
+    timespan,
     tokenize,
 )
 
@@ -26,6 +27,14 @@ RESOURCE_COLUMNS = (
     "id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
     "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation",
 )  # fmt: skip
+# Table name as written -> (table, its columns). Resource Graph also accepts lower-case names.
+Tables = Mapping[str, tuple[str, Sequence[str]]]
+ARG_TABLES: Tables = {
+    "Resources": ("Resources", RESOURCE_COLUMNS),
+    "resources": ("Resources", RESOURCE_COLUMNS),
+    "ServiceHealthResources": ("ServiceHealthResources", RESOURCE_COLUMNS),
+    "servicehealthresources": ("ServiceHealthResources", RESOURCE_COLUMNS),
+}
 _COMPARE = {"==", "!=", "=~", "!~", "<", ">", "<=", ">="}
 _TEXT = {
     "contains",
@@ -58,10 +67,14 @@ class Query:
 
 
 class _Parser:
-    def __init__(self, text: str, now: datetime | None) -> None:
+    def __init__(
+        self, text: str, now: datetime | None, tables: Tables, default_table: str | None
+    ) -> None:
         self.tokens = tokenize(text)
         self.i = 0
-        self.columns: list[str] = list(RESOURCE_COLUMNS)
+        self.tables = tables
+        self.default_table = default_table
+        self.columns: list[str] = []
         self.now = now or datetime.now(UTC)
 
     def peek(self, offset: int = 0) -> Token | None:
@@ -86,14 +99,17 @@ class _Parser:
         first = self.peek()
         if first is None:
             raise KqlError("ParserFailure", "The query is empty.")
-        table = "Resources"
         if first.kind == "ident" and first.text not in {"where", "project", "order", "sort"}:
-            if first.text not in _TABLES:
+            if first.text not in self.tables:
                 raise KqlError("UnknownTable", f"Table '{first.text}' is not supported.")
             self.i += 1
-            table = _TABLES[first.text]
-        else:
+            table, columns = self.tables[first.text]
+        elif self.default_table is not None:
             self.tokens.insert(0, Token("op", "|", 0))  # ARG accepts a leading operator
+            table, columns = self.tables[self.default_table]
+        else:
+            raise KqlError("ParserFailure", "The query must start with a table name.")
+        self.columns = list(columns)
         query = Query(table)
         while self.peek() is not None:
             self.take("|")
@@ -117,16 +133,25 @@ class _Parser:
             self.take("by")
             return self.order()
         if name in {"limit", "take"}:
-            count = self.take()
-            if count.kind != "num" or "." in count.text:
-                raise KqlError("ParserFailure", f"'{name}' expects a row count.")
-            return lambda rows: rows[: int(count.text)]
+            count = self.row_count(name)
+            return lambda rows: rows[:count]
+        if name == "top":
+            count = self.row_count(name)
+            self.take("by")
+            ordered = self.order()
+            return lambda rows: ordered(rows)[:count]
         if name in _UNSUPPORTED_OPERATORS or name.replace("-", "") in _UNSUPPORTED_OPERATORS:
             raise KqlError(
                 "UnsupportedByEmulator",
                 f"The local ARM emulator does not support the '{name}' operator.",
             )
         raise KqlError("ParserFailure", f"Unknown query operator '{name}' at {tok.pos}.")
+
+    def row_count(self, operator: str) -> int:
+        count = self.take()
+        if count.kind != "num" or "." in count.text:
+            raise KqlError("ParserFailure", f"'{operator}' expects a row count.")
+        return int(count.text)
 
     def project(self) -> Stage:
         items = self.named_items()
@@ -278,6 +303,10 @@ class _Parser:
             self.i += 1
             number = float(tok.text) if "." in tok.text else int(tok.text)
             return lambda row: number
+        if tok.kind in {"dt", "span"}:
+            self.i += 1
+            literal = datetime_literal(tok.text) if tok.kind == "dt" else timespan(tok.text)
+            return lambda row: literal
         if tok.text == "(":
             self.take("(")
             inner = self.expr()
@@ -297,6 +326,8 @@ class _Parser:
             self.take(")")
             moment = self.now
             return lambda row: moment
+        if name == "ago" and self.at("("):
+            return self.ago()
         if self.at("("):
             self.take("(")
             args: list[Expr] = []
@@ -317,6 +348,18 @@ class _Parser:
                 f"Failed to resolve column or scalar expression named '{name}'.",
             )
         return path(name, self.steps())
+
+    def ago(self) -> Expr:
+        self.take("(")
+        span = self.operand()
+        self.take(")")
+        moment = self.now
+
+        def value(row: Row) -> datetime | None:
+            offset = span(row)
+            return moment - offset if isinstance(offset, timedelta) else None
+
+        return value
 
     def steps(self) -> list[str | int]:
         steps: list[str | int] = []
@@ -391,6 +434,14 @@ _AGGREGATES: dict[str, Callable[[Expr | None], Callable[[list[Row]], Any]]] = {
 }
 
 
-def parse(text: str, now: datetime | None = None) -> Query:
-    """Return the parsed query (`now()` = `now`); raise KqlError outside the supported subset."""
-    return _Parser(text, now).query()
+def parse(
+    text: str,
+    now: datetime | None = None,
+    tables: Tables = ARG_TABLES,
+    default_table: str | None = "Resources",
+) -> Query:
+    """Return the parsed query over `tables` (`now()`/`ago()` from `now`); raise KqlError.
+
+    A query without a leading table reads `default_table` (Resource Graph); None refuses it.
+    """
+    return _Parser(text, now, tables, default_table).query()
