@@ -16,7 +16,9 @@ from emulator.providers import load_all
 
 if TYPE_CHECKING:
     from emulator.azurite import Azurite
+    from emulator.providers.activity_log import ActivityLog
     from emulator.providers.compute.common import ComputeOptions
+    from emulator.providers.eventgrid import EventGrid
 
 
 class ArmEmulator:
@@ -65,6 +67,23 @@ class ArmEmulator:
         """Compute knobs: lro_polls, copy_percent_per_minute, fail_copy(id), limits, ..."""
         opts: ComputeOptions = self.core.extensions["compute"]
         return opts
+
+    @property
+    def eventgrid(self) -> EventGrid:
+        """Event Grid topics: endpoint(topic), events(topic) published so far."""
+        grid: EventGrid = self.core.extensions["eventgrid"]
+        return grid
+
+    @property
+    def activity_log(self) -> ActivityLog:
+        """The activity log behind Log Analytics' AzureActivity: add(record), rows(...)."""
+        log: ActivityLog = self.core.extensions["activity_log"]
+        return log
+
+    @property
+    def loganalytics_endpoint(self) -> str:
+        """The Log Analytics query endpoint (LogsQueryClient's `endpoint`)."""
+        return f"{self.core.endpoint}/loganalytics"
 
     @property
     def page_size(self) -> int:

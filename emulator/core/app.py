@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from emulator.core import errors
 from emulator.core.clock import Clock
+from emulator.core.dataplane import DataPlane
 from emulator.core.faults import Faults
 from emulator.core.log import LogEntry, RequestLog, op_type_of
 from emulator.core.lro import Operations
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$")
 CONTROL_PREFIX = "/_emulator"
+GLOBAL_NAMESPACE = "microsoft.resourcehealth"
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -53,7 +55,11 @@ class Core:
         # Token buckets refill with emulated time (see Faults).
         self.faults = Faults(seed, time_fn=lambda: self.clock.now().timestamp())
         self.extensions: dict[str, Any] = {}
+        # Estate sections other than "resources" (e.g. "resourceSkus"), applied by providers.
+        self.seed_sections: dict[str, Callable[[Any], None]] = {}
         self._reset_hooks: list[Callable[[], None]] = []
+        # Non-ARM services on the same endpoint, by path prefix (Event Grid, Log Analytics).
+        self.data_planes: list[DataPlane] = []
         self.log = RequestLog()
         # Tracebacks of handler crashes (fault "bug" in the log); tests fail on them.
         self.bugs: list[str] = []
@@ -138,6 +144,9 @@ class Core:
                 stored = self.store.put(body, meta)
                 stored = self.store.put(self.types.normalize(stored))
                 ids.append(stored["id"])
+            for key, apply in self.seed_sections.items():
+                if key in data:
+                    apply(data[key])
         return ids
 
     # ---- request dispatch ----------------------------------------------------------------
@@ -155,9 +164,15 @@ class Core:
         if delay:
             time.sleep(delay)
         with self.lock:
-            response, fault = self._answer(req, raw)
+            plane = self._plane_of(req.path)
+            if plane is not None:
+                response, fault = self._answer_plane(plane, req, raw)
+            else:
+                response, fault = self._answer(req, raw)
+                if not req.path.startswith(CONTROL_PREFIX):
+                    headers = self.faults.quota_headers(req.method, req.subscription)
+                    response.headers.update(headers)
             if not req.path.startswith(CONTROL_PREFIX):
-                response.headers.update(self.faults.quota_headers(req.method, req.subscription))
                 self._record(req, response, fault)
         return _encode(response)
 
@@ -183,9 +198,38 @@ class Core:
         except errors.ArmError as exc:
             return Response(exc.status, exc.body(), dict(exc.headers)), fault
         except Exception:
-            logger.exception("emulator handler failed for %s %s", req.method, req.path)
-            self.bugs.append(f"{req.method} {req.path}\n{traceback.format_exc()}")
-            return Response(500, errors.internal().body()), "bug"
+            return self._bug(req, errors.internal().body())
+
+    def _plane_of(self, path: str) -> DataPlane | None:
+        lowered = path.lower()
+        return next((p for p in self.data_planes if lowered.startswith(p.prefix.lower())), None)
+
+    def _answer_plane(
+        self, plane: DataPlane, req: Request, raw: bytes
+    ) -> tuple[Response, str | None]:
+        fault: str | None = None
+        try:
+            plane.authenticate(req)
+            plane.admit(req, raw)
+            req.body = _parse_body(raw)
+            injected = self.faults.injected(req.method, req.path)
+            if injected is not None:
+                fault = injected.code
+                raise injected
+            handler, req.params = self.router.resolve(req.method, req.path)
+            if self.faults.is_region_down(region := plane.region(req)):
+                fault = "RegionDown"
+                self.faults.check_region(region, plane.namespace)
+            return handler(req), None
+        except errors.ArmError as exc:
+            return Response(exc.status, plane.render(exc), dict(exc.headers)), fault
+        except Exception:
+            return self._bug(req, plane.render(errors.internal()))
+
+    def _bug(self, req: Request, body: dict[str, Any]) -> tuple[Response, str | None]:
+        logger.exception("emulator handler failed for %s %s", req.method, req.path)
+        self.bugs.append(f"{req.method} {req.path}\n{traceback.format_exc()}")
+        return Response(500, body), "bug"
 
     def _region_error(self, req: Request) -> errors.ArmError | None:
         region, namespace = self.region_of(req)
@@ -203,6 +247,9 @@ class Core:
             return None, None
         at = lowered.index("providers")
         namespace = parts[at + 1] if len(parts) > at + 1 else None
+        if GLOBAL_NAMESPACE in lowered:
+            # Resource Health is global: it reports on a down region instead of failing with it.
+            return None, None
         if "locations" in lowered[at:]:
             index = lowered.index("locations", at)
             if len(parts) > index + 1:

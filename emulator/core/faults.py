@@ -70,7 +70,7 @@ class Faults:
         self._seed = seed
         self._clock_time = time_fn
         self._time = time_fn
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.clear()
 
     # ---- configuration -------------------------------------------------------------------
@@ -200,12 +200,20 @@ class Faults:
     def before(self, method: str, path: str, subscription: str) -> errors.ArmError | None:
         """Return the injected error for this call (rules first, then token buckets), or None."""
         with self._lock:
+            return self.injected(method, path) or self._take_token(method, subscription)
+
+    def injected(self, method: str, path: str) -> errors.ArmError | None:
+        """Return the error an injected rule (429 storm, 5xx) gives this call, or None.
+
+        Data planes (Event Grid, Log Analytics) use this alone: ARM's token buckets are ARM's.
+        """
+        with self._lock:
             for rule in self._rules:
                 if rule.applies(method, path) and self._rng.random() < rule.rate:
                     if rule.remaining is not None:
                         rule.remaining -= 1
                     return self._rule_error(rule, method)
-            return self._take_token(method, subscription)
+        return None
 
     def quota_headers(self, method: str, subscription: str) -> dict[str, str]:
         """Return x-ms-ratelimit-remaining-* for the call's bucket (empty when disabled)."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from emulator.providers.kql import (
-    _TABLES,
     _UNSUPPORTED_OPERATORS,
     Expr,
     KqlError,
@@ -16,8 +16,10 @@ from emulator.providers.kql import (
     _unquote,
     binary,
     call,
+    datetime_literal,
     membership,
     path,
+    timespan,
     tokenize,
 )
 
@@ -25,6 +27,14 @@ RESOURCE_COLUMNS = (
     "id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId",
     "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation",
 )  # fmt: skip
+# Table name as written -> (table, its columns). Resource Graph also accepts lower-case names.
+Tables = Mapping[str, tuple[str, Sequence[str]]]
+ARG_TABLES: Tables = {
+    "Resources": ("Resources", RESOURCE_COLUMNS),
+    "resources": ("Resources", RESOURCE_COLUMNS),
+    "ServiceHealthResources": ("ServiceHealthResources", RESOURCE_COLUMNS),
+    "servicehealthresources": ("ServiceHealthResources", RESOURCE_COLUMNS),
+}
 _COMPARE = {"==", "!=", "=~", "!~", "<", ">", "<=", ">="}
 _TEXT = {
     "contains",
@@ -57,10 +67,15 @@ class Query:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(
+        self, text: str, now: datetime | None, tables: Tables, default_table: str | None
+    ) -> None:
         self.tokens = tokenize(text)
         self.i = 0
-        self.columns: list[str] = list(RESOURCE_COLUMNS)
+        self.tables = tables
+        self.default_table = default_table
+        self.columns: list[str] = []
+        self.now = now or datetime.now(UTC)
 
     def peek(self, offset: int = 0) -> Token | None:
         j = self.i + offset
@@ -84,14 +99,17 @@ class _Parser:
         first = self.peek()
         if first is None:
             raise KqlError("ParserFailure", "The query is empty.")
-        table = "Resources"
         if first.kind == "ident" and first.text not in {"where", "project", "order", "sort"}:
-            if first.text not in _TABLES:
+            if first.text not in self.tables:
                 raise KqlError("UnknownTable", f"Table '{first.text}' is not supported.")
             self.i += 1
-            table = _TABLES[first.text]
-        else:
+            table, columns = self.tables[first.text]
+        elif self.default_table is not None:
             self.tokens.insert(0, Token("op", "|", 0))  # ARG accepts a leading operator
+            table, columns = self.tables[self.default_table]
+        else:
+            raise KqlError("ParserFailure", "The query must start with a table name.")
+        self.columns = list(columns)
         query = Query(table)
         while self.peek() is not None:
             self.take("|")
@@ -107,14 +125,21 @@ class _Parser:
             return lambda rows: [r for r in rows if cond(r) is True]
         if name == "project":
             return self.project()
+        if name == "extend":
+            return self.extend()
+        if name == "summarize":
+            return self.summarize()
         if name in {"order", "sort"}:
             self.take("by")
             return self.order()
         if name in {"limit", "take"}:
-            count = self.take()
-            if count.kind != "num" or "." in count.text:
-                raise KqlError("ParserFailure", f"'{name}' expects a row count.")
-            return lambda rows: rows[: int(count.text)]
+            count = self.row_count(name)
+            return lambda rows: rows[:count]
+        if name == "top":
+            count = self.row_count(name)
+            self.take("by")
+            ordered = self.order()
+            return lambda rows: ordered(rows)[:count]
         if name in _UNSUPPORTED_OPERATORS or name.replace("-", "") in _UNSUPPORTED_OPERATORS:
             raise KqlError(
                 "UnsupportedByEmulator",
@@ -122,7 +147,19 @@ class _Parser:
             )
         raise KqlError("ParserFailure", f"Unknown query operator '{name}' at {tok.pos}.")
 
+    def row_count(self, operator: str) -> int:
+        count = self.take()
+        if count.kind != "num" or "." in count.text:
+            raise KqlError("ParserFailure", f"'{operator}' expects a row count.")
+        return int(count.text)
+
     def project(self) -> Stage:
+        items = self.named_items()
+        self.columns = [n for n, _ in items]
+        return lambda rows: [{n: e(r) for n, e in items} for r in rows]
+
+    def named_items(self, prefix: str = "Column") -> list[tuple[str, Expr]]:
+        """Parse `[alias =] expr, ...` naming unaliased items like Kusto."""
         items: list[tuple[str, Expr]] = []
         unnamed = 0
         while True:
@@ -137,13 +174,56 @@ class _Parser:
                 name = self.auto_name(start)
                 if name is None:
                     unnamed += 1
-                    name = f"Column{unnamed}"
+                    name = f"{prefix}{unnamed}"
                 items.append((name, expr))
             if not self.at(","):
-                break
+                return items
             self.take(",")
-        self.columns = [n for n, _ in items]
-        return lambda rows: [{n: e(r) for n, e in items} for r in rows]
+
+    def extend(self) -> Stage:
+        items = self.named_items()
+        self.columns = [c for c in self.columns if c not in {n for n, _ in items}]
+        self.columns += [n for n, _ in items]
+        return lambda rows: [{**r, **{n: e(r) for n, e in items}} for r in rows]
+
+    def summarize(self) -> Stage:
+        aggregates: list[tuple[str, Callable[[list[Row]], Any]]] = []
+        while not self.at("by") and self.peek() is not None and not self.at("|"):
+            aggregates.append(self.aggregate())
+            if self.at(","):
+                self.take(",")
+        keys: list[tuple[str, Expr]] = []
+        if self.at("by"):
+            self.take("by")
+            keys = self.named_items()
+        self.columns = [n for n, _ in keys] + [n for n, _ in aggregates]
+
+        def run(rows: list[Row]) -> list[Row]:
+            groups: dict[str, tuple[Row, list[Row]]] = {}
+            for row in rows:
+                values = {n: e(row) for n, e in keys}
+                group = groups.setdefault(repr(sorted(values.items())), (values, []))
+                group[1].append(row)
+            return [{**v, **{n: agg(members) for n, agg in aggregates}}
+                    for v, members in groups.values()]  # fmt: skip
+
+        return run
+
+    def aggregate(self) -> tuple[str, Callable[[list[Row]], Any]]:
+        alias = None
+        following = self.peek(1)
+        if self.at_ident() and following is not None and following.text == "=":
+            alias = self.take().text
+            self.take("=")
+        func = self.take().text
+        if func not in _AGGREGATES:
+            raise KqlError("UnsupportedByEmulator", f"Aggregation '{func}' is not supported.")
+        self.take("(")
+        start = self.i
+        arg = None if self.at(")") else self.expr()
+        column = self.auto_name(start) or ""
+        self.take(")")
+        return alias or f"{func}_{column}", _AGGREGATES[func](arg)
 
     def at_ident(self) -> bool:
         tok = self.peek()
@@ -223,6 +303,10 @@ class _Parser:
             self.i += 1
             number = float(tok.text) if "." in tok.text else int(tok.text)
             return lambda row: number
+        if tok.kind in {"dt", "span"}:
+            self.i += 1
+            literal = datetime_literal(tok.text) if tok.kind == "dt" else timespan(tok.text)
+            return lambda row: literal
         if tok.text == "(":
             self.take("(")
             inner = self.expr()
@@ -237,6 +321,13 @@ class _Parser:
         if name in {"true", "false"}:
             flag = name == "true"
             return lambda row: flag
+        if name == "now" and self.at("("):
+            self.take("(")
+            self.take(")")
+            moment = self.now
+            return lambda row: moment
+        if name == "ago" and self.at("("):
+            return self.ago()
         if self.at("("):
             self.take("(")
             args: list[Expr] = []
@@ -245,13 +336,30 @@ class _Parser:
                 if not self.at(")"):
                     self.take(",")
             self.take(")")
-            return call(name, args)
+            result = call(name, args)
+            steps = self.steps()
+            if not steps:
+                return result
+            # split(...)[0], parse_json(x).field: index into the call's value.
+            return lambda row: path("value", steps)({"value": result(row)})
         if name not in self.columns:
             raise KqlError(
                 "FailedToResolveColumn",
                 f"Failed to resolve column or scalar expression named '{name}'.",
             )
         return path(name, self.steps())
+
+    def ago(self) -> Expr:
+        self.take("(")
+        span = self.operand()
+        self.take(")")
+        moment = self.now
+
+        def value(row: Row) -> datetime | None:
+            offset = span(row)
+            return moment - offset if isinstance(offset, timedelta) else None
+
+        return value
 
     def steps(self) -> list[str | int]:
         steps: list[str | int] = []
@@ -294,6 +402,46 @@ def _sort(rows: list[Row], keys: Sequence[tuple[Expr, bool]]) -> list[Row]:
     return ordered
 
 
-def parse(text: str) -> Query:
-    """Return the parsed query; raise KqlError for syntax outside the supported subset."""
-    return _Parser(text).query()
+def _count(arg: Expr | None) -> Callable[[list[Row]], Any]:
+    return lambda rows: sum(1 for r in rows if arg is None or arg(r) is not None)
+
+
+def _dcount(arg: Expr | None) -> Callable[[list[Row]], Any]:
+    if arg is None:
+        raise KqlError("ParserFailure", "dcount() expects an argument.")
+    return lambda rows: len({repr(arg(r)) for r in rows if arg(r) is not None})
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[[Expr | None], Callable[[list[Row]], Any]]:
+    def make(arg: Expr | None) -> Callable[[list[Row]], Any]:
+        if arg is None:
+            raise KqlError("ParserFailure", "min()/max() expect an argument.")
+
+        def run(rows: list[Row]) -> Any:
+            values = [arg(r) for r in rows if arg(r) is not None]
+            return pick(values) if values else None
+
+        return run
+
+    return make
+
+
+_AGGREGATES: dict[str, Callable[[Expr | None], Callable[[list[Row]], Any]]] = {
+    "count": _count,
+    "dcount": _dcount,
+    "min": _extreme(min),
+    "max": _extreme(max),
+}
+
+
+def parse(
+    text: str,
+    now: datetime | None = None,
+    tables: Tables = ARG_TABLES,
+    default_table: str | None = "Resources",
+) -> Query:
+    """Return the parsed query over `tables` (`now()`/`ago()` from `now`); raise KqlError.
+
+    A query without a leading table reads `default_table` (Resource Graph); None refuses it.
+    """
+    return _Parser(text, now, tables, default_table).query()

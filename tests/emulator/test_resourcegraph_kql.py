@@ -105,8 +105,8 @@ def test_projected_columns_are_the_only_ones_left() -> None:
 @pytest.mark.parametrize(
     ("query", "code"),
     [
-        ("resources | summarize count() by type", "UnsupportedByEmulator"),
-        ("resources | extend x = 1", "UnsupportedByEmulator"),
+        ("resources | summarize percentile(zones, 5) by type", "UnsupportedByEmulator"),
+        ("resources | distinct name", "UnsupportedByEmulator"),
         ("resources | join (resources) on id", "UnsupportedByEmulator"),
         ("resourcecontainers | take 1", "UnknownTable"),
         ("resources | where Type == 'x'", "FailedToResolveColumn"),
@@ -122,3 +122,33 @@ def test_unsupported_or_invalid_syntax_is_refused(query: str, code: str) -> None
     with pytest.raises(KqlError) as err:
         parse(query)
     assert err.value.code == code
+
+
+def test_top_sorts_then_keeps_the_first_rows() -> None:
+    query = parse("resources | top 2 by tolong(properties.size) desc | project name")
+
+    assert [r["name"] for r in query.run(ROWS)] == ["a", "b"]
+
+
+def test_ago_datetime_and_timespan_literals_compare_with_datetimes() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    rows = [{"name": n, "t": now - timedelta(minutes=m)} for n, m in (("a", 5), ("b", 90))]
+    tables = {"T": ("T", ("name", "t"))}
+
+    def names(text: str) -> list[str]:
+        return [r["name"] for r in parse(text, now, tables, default_table=None).run(rows)]
+
+    assert names("T | where t > ago(1h)") == ["a"]
+    assert names("T | where t > ago(1.5d)") == ["a", "b"]
+    assert names("T | where t < datetime(2026-01-01T23:00:00Z)") == ["b"]
+    assert names("T | where t >= datetime(2026-01-01)") == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "query", ["T | where t > datetime(yesterday)", "| take 1", "Resources | take 1"]
+)
+def test_bad_literals_tableless_and_unknown_tables_are_refused(query: str) -> None:
+    with pytest.raises(KqlError):
+        parse(query, None, {"T": ("T", ("t",))}, default_table=None)

@@ -47,6 +47,35 @@ def vm_resource(name: str, location: str = "eastus", power: str = "running", **e
     }
 
 
+class AudienceCredential:
+    """A credential minting unsigned JWTs whose `aud` is the scope asked for (or `audience`).
+
+    The emulator reads `aud` of JWT bearer tokens, so a client asking for the wrong scope gets
+    the 401 Azure would give; `scopes` keeps what was asked for.
+    """
+
+    def __init__(self, audience: str | None = None) -> None:
+        self.audience = audience
+        self.scopes: list[str] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        """Return an AccessToken for the first scope (minus /.default)."""
+        import base64
+        import json
+        import time
+
+        from azure.core.credentials import AccessToken
+
+        self.scopes.extend(scopes)
+        audience = self.audience or scopes[0].removesuffix("/.default")
+
+        def part(value: dict[str, Any]) -> str:
+            return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+        token = f"{part({'alg': 'none'})}.{part({'aud': audience})}.unsigned"
+        return AccessToken(token, int(time.time()) + 3600)
+
+
 @dataclass(frozen=True)
 class LifeboatEnv:
     """What a test gets from `lifeboat_env`: the emulator, Azurite and the app's settings."""
@@ -123,3 +152,21 @@ def lifeboat_env(
 def compute(lifeboat_env: LifeboatEnv) -> ComputeManagementClient:
     """The app's real ComputeManagementClient for SUBSCRIPTION, pointed at the emulator."""
     return lifeboat_env.clients.compute(SUBSCRIPTION)
+
+
+@pytest.fixture
+def network(lifeboat_env: LifeboatEnv) -> Any:
+    """A real NetworkManagementClient for SUBSCRIPTION, pointed at the emulator."""
+    from azure.mgmt.network import NetworkManagementClient
+
+    from shared.azure.clients import EmulatorCredential
+
+    arm = lifeboat_env.arm
+    return NetworkManagementClient(
+        EmulatorCredential(),
+        SUBSCRIPTION,
+        base_url=arm.endpoint,
+        credential_scopes=[arm.endpoint + "/.default"],
+        connection_verify=arm.ca_file,
+        polling_interval=0,
+    )
