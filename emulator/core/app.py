@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$")
 CONTROL_PREFIX = "/_emulator"
+GLOBAL_NAMESPACE = "microsoft.resourcehealth"
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -53,6 +54,8 @@ class Core:
         # Token buckets refill with emulated time (see Faults).
         self.faults = Faults(seed, time_fn=lambda: self.clock.now().timestamp())
         self.extensions: dict[str, Any] = {}
+        # Estate sections other than "resources" (e.g. "resourceSkus"), applied by providers.
+        self.seed_sections: dict[str, Callable[[Any], None]] = {}
         self._reset_hooks: list[Callable[[], None]] = []
         self.log = RequestLog()
         # Tracebacks of handler crashes (fault "bug" in the log); tests fail on them.
@@ -138,6 +141,9 @@ class Core:
                 stored = self.store.put(body, meta)
                 stored = self.store.put(self.types.normalize(stored))
                 ids.append(stored["id"])
+            for key, apply in self.seed_sections.items():
+                if key in data:
+                    apply(data[key])
         return ids
 
     # ---- request dispatch ----------------------------------------------------------------
@@ -203,6 +209,9 @@ class Core:
             return None, None
         at = lowered.index("providers")
         namespace = parts[at + 1] if len(parts) > at + 1 else None
+        if GLOBAL_NAMESPACE in lowered:
+            # Resource Health is global: it reports on a down region instead of failing with it.
+            return None, None
         if "locations" in lowered[at:]:
             index = lowered.index("locations", at)
             if len(parts) > index + 1:

@@ -39,7 +39,18 @@ def handle(core: Core, req: Request) -> Response:
         return Response.ok({"value": core.store.all()})
     if action == "log" and req.method == "GET":
         return Response.ok({"value": [_entry(e) for e in core.log.entries()]})
-    raise errors.ArmError(404, "NotFound", f"Unknown emulator control action '{action}'.")
+    return _provider_action(core, req, action)
+
+
+def _provider_action(core: Core, req: Request, action: str) -> Response:
+    """Providers add their own control calls as routes under /_emulator/."""
+    try:
+        handler, req.params = core.router.resolve(req.method, req.path)
+    except errors.ArmError:
+        raise errors.ArmError(
+            404, "NotFound", f"Unknown emulator control action '{action}'."
+        ) from None
+    return handler(req)
 
 
 def _entry(entry: Any) -> dict[str, Any]:

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from emulator.core import Core
 
-PROVIDERS = ("compute", "locations", "galleries", "imagebuilder", "resourcegraph")
+PROVIDERS = (
+    "compute",
+    "network",
+    "locations",
+    "galleries",
+    "imagebuilder",
+    "resourcegraph",
+    "incidents",
+    "health",
+)
 
 
 def load_all(core: Core, names: tuple[str, ...] | None = None) -> list[str]:

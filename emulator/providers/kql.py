@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 Row = dict[str, Any]
@@ -21,9 +22,14 @@ _TOKEN = re.compile(
 )""",
     re.VERBOSE,
 )
-_TABLES = {"resources": "Resources", "Resources": "Resources"}
+_TABLES = {
+    "resources": "Resources",
+    "Resources": "Resources",
+    "ServiceHealthResources": "ServiceHealthResources",
+    "servicehealthresources": "ServiceHealthResources",
+}
 _UNSUPPORTED_OPERATORS = {
-    "summarize", "extend", "join", "union", "distinct", "count", "top", "mv-expand", "mvexpand",
+    "join", "union", "distinct", "count", "top", "mv-expand", "mvexpand",
     "parse", "make-series", "render", "lookup", "as", "sample", "search", "invoke", "let",
 }  # fmt: skip
 
@@ -97,7 +103,68 @@ def _eq(left: Any, right: Any, fold: bool) -> bool | None:
     return a.lower() == b.lower() if fold else a == b
 
 
+_TICKS_AT_EPOCH = 621355968000000000
+
+
+def todatetime(value: Any) -> datetime | None:
+    """KQL todatetime(): datetimes as they are, ISO text parsed, numbers read as .NET ticks."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp((value - _TICKS_AT_EPOCH) / 10_000_000, UTC)
+    text = tostring(value).replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = "".join(c for c in rest if c.isdigit())
+        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def tolong(value: Any) -> int | None:
+    """KQL tolong(): numbers truncated, numeric text parsed, datetimes as ticks, else null."""
+    if isinstance(value, datetime):
+        return _TICKS_AT_EPOCH + int(value.timestamp() * 10_000_000)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return int(value)
+    try:
+        return int(float(tostring(value))) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _split(text: Any, delimiter: Any, index: Any = None) -> list[str] | None:
+    parts = tostring(text).split(tostring(delimiter))
+    if index is None:
+        return parts
+    at = int(index)
+    return [parts[at]] if -len(parts) <= at < len(parts) else []
+
+
+def parse_json(value: Any) -> Any:
+    """KQL parse_json(): text is decoded when it is JSON, dynamic values pass through."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def _cmp(op: str, left: Any, right: Any) -> bool:
+    if isinstance(left, datetime) or isinstance(right, datetime):
+        left, right = todatetime(left), todatetime(right)
+        if left is None or right is None:
+            return False
+        return bool({"<": left < right, ">": left > right, "<=": left <= right,
+                     ">=": left >= right}[op])  # fmt: skip
     if not (isinstance(left, int | float) and isinstance(right, int | float)):
         if left is None or right is None:
             return False
@@ -164,6 +231,12 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "isnotnull": (1, lambda v: v is not None),
     "not": (1, lambda v: not v),
     "strcat": (-1, lambda *vs: "".join(tostring(v) for v in vs)),
+    "tolong": (1, tolong),
+    "toint": (1, tolong),
+    "todatetime": (1, todatetime),
+    "split": (-1, _split),
+    "parse_json": (1, parse_json),
+    "todynamic": (1, parse_json),
 }
 
 

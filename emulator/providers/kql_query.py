@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from emulator.providers.kql import (
@@ -57,10 +58,11 @@ class Query:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, now: datetime | None) -> None:
         self.tokens = tokenize(text)
         self.i = 0
         self.columns: list[str] = list(RESOURCE_COLUMNS)
+        self.now = now or datetime.now(UTC)
 
     def peek(self, offset: int = 0) -> Token | None:
         j = self.i + offset
@@ -107,6 +109,10 @@ class _Parser:
             return lambda rows: [r for r in rows if cond(r) is True]
         if name == "project":
             return self.project()
+        if name == "extend":
+            return self.extend()
+        if name == "summarize":
+            return self.summarize()
         if name in {"order", "sort"}:
             self.take("by")
             return self.order()
@@ -123,6 +129,12 @@ class _Parser:
         raise KqlError("ParserFailure", f"Unknown query operator '{name}' at {tok.pos}.")
 
     def project(self) -> Stage:
+        items = self.named_items()
+        self.columns = [n for n, _ in items]
+        return lambda rows: [{n: e(r) for n, e in items} for r in rows]
+
+    def named_items(self, prefix: str = "Column") -> list[tuple[str, Expr]]:
+        """Parse `[alias =] expr, ...` naming unaliased items like Kusto."""
         items: list[tuple[str, Expr]] = []
         unnamed = 0
         while True:
@@ -137,13 +149,56 @@ class _Parser:
                 name = self.auto_name(start)
                 if name is None:
                     unnamed += 1
-                    name = f"Column{unnamed}"
+                    name = f"{prefix}{unnamed}"
                 items.append((name, expr))
             if not self.at(","):
-                break
+                return items
             self.take(",")
-        self.columns = [n for n, _ in items]
-        return lambda rows: [{n: e(r) for n, e in items} for r in rows]
+
+    def extend(self) -> Stage:
+        items = self.named_items()
+        self.columns = [c for c in self.columns if c not in {n for n, _ in items}]
+        self.columns += [n for n, _ in items]
+        return lambda rows: [{**r, **{n: e(r) for n, e in items}} for r in rows]
+
+    def summarize(self) -> Stage:
+        aggregates: list[tuple[str, Callable[[list[Row]], Any]]] = []
+        while not self.at("by") and self.peek() is not None and not self.at("|"):
+            aggregates.append(self.aggregate())
+            if self.at(","):
+                self.take(",")
+        keys: list[tuple[str, Expr]] = []
+        if self.at("by"):
+            self.take("by")
+            keys = self.named_items()
+        self.columns = [n for n, _ in keys] + [n for n, _ in aggregates]
+
+        def run(rows: list[Row]) -> list[Row]:
+            groups: dict[str, tuple[Row, list[Row]]] = {}
+            for row in rows:
+                values = {n: e(row) for n, e in keys}
+                group = groups.setdefault(repr(sorted(values.items())), (values, []))
+                group[1].append(row)
+            return [{**v, **{n: agg(members) for n, agg in aggregates}}
+                    for v, members in groups.values()]  # fmt: skip
+
+        return run
+
+    def aggregate(self) -> tuple[str, Callable[[list[Row]], Any]]:
+        alias = None
+        following = self.peek(1)
+        if self.at_ident() and following is not None and following.text == "=":
+            alias = self.take().text
+            self.take("=")
+        func = self.take().text
+        if func not in _AGGREGATES:
+            raise KqlError("UnsupportedByEmulator", f"Aggregation '{func}' is not supported.")
+        self.take("(")
+        start = self.i
+        arg = None if self.at(")") else self.expr()
+        column = self.auto_name(start) or ""
+        self.take(")")
+        return alias or f"{func}_{column}", _AGGREGATES[func](arg)
 
     def at_ident(self) -> bool:
         tok = self.peek()
@@ -237,6 +292,11 @@ class _Parser:
         if name in {"true", "false"}:
             flag = name == "true"
             return lambda row: flag
+        if name == "now" and self.at("("):
+            self.take("(")
+            self.take(")")
+            moment = self.now
+            return lambda row: moment
         if self.at("("):
             self.take("(")
             args: list[Expr] = []
@@ -245,7 +305,12 @@ class _Parser:
                 if not self.at(")"):
                     self.take(",")
             self.take(")")
-            return call(name, args)
+            result = call(name, args)
+            steps = self.steps()
+            if not steps:
+                return result
+            # split(...)[0], parse_json(x).field: index into the call's value.
+            return lambda row: path("value", steps)({"value": result(row)})
         if name not in self.columns:
             raise KqlError(
                 "FailedToResolveColumn",
@@ -294,6 +359,38 @@ def _sort(rows: list[Row], keys: Sequence[tuple[Expr, bool]]) -> list[Row]:
     return ordered
 
 
-def parse(text: str) -> Query:
-    """Return the parsed query; raise KqlError for syntax outside the supported subset."""
-    return _Parser(text).query()
+def _count(arg: Expr | None) -> Callable[[list[Row]], Any]:
+    return lambda rows: sum(1 for r in rows if arg is None or arg(r) is not None)
+
+
+def _dcount(arg: Expr | None) -> Callable[[list[Row]], Any]:
+    if arg is None:
+        raise KqlError("ParserFailure", "dcount() expects an argument.")
+    return lambda rows: len({repr(arg(r)) for r in rows if arg(r) is not None})
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[[Expr | None], Callable[[list[Row]], Any]]:
+    def make(arg: Expr | None) -> Callable[[list[Row]], Any]:
+        if arg is None:
+            raise KqlError("ParserFailure", "min()/max() expect an argument.")
+
+        def run(rows: list[Row]) -> Any:
+            values = [arg(r) for r in rows if arg(r) is not None]
+            return pick(values) if values else None
+
+        return run
+
+    return make
+
+
+_AGGREGATES: dict[str, Callable[[Expr | None], Callable[[list[Row]], Any]]] = {
+    "count": _count,
+    "dcount": _dcount,
+    "min": _extreme(min),
+    "max": _extreme(max),
+}
+
+
+def parse(text: str, now: datetime | None = None) -> Query:
+    """Return the parsed query (`now()` = `now`); raise KqlError outside the supported subset."""
+    return _Parser(text, now).query()

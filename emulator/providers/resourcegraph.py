@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from emulator.core import errors
@@ -90,6 +91,13 @@ def _column_type(values: list[Any]) -> str:
     return "string"
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready cell: datetimes as ARG writes them (ISO 8601, Z)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
 def as_table(columns: list[str], rows: list[Body]) -> Body:
     """Return rows in the 'table' result format ({columns: [{name, type}], rows: [[...]]})."""
     return {
@@ -107,10 +115,17 @@ class ResourceGraph:
     def _error(self, exc: KqlError) -> errors.ArmError:
         return bad_query(exc.code, exc.message, self.core.clock.iso(), self.core.new_guid())
 
-    def _rows(self, subscriptions: list[str] | None) -> list[Body]:
+    def _rows(self, table: str, subscriptions: list[str] | None) -> list[Body]:
         wanted = {s.lower() for s in subscriptions or []}
-        rows = [to_row(b) for b in self.core.store.all()]
-        rows = [r for r in rows if r["type"] and r["type"] not in _CONTAINER_TYPES]
+        if table == "Resources":
+            rows = [to_row(b) for b in self.core.store.all()]
+            rows = [r for r in rows if r["type"] and r["type"] not in _CONTAINER_TYPES]
+        else:
+            # Other tables (ServiceHealthResources) come from the provider that owns them.
+            source = self.core.extensions.get("resourcegraph.tables", {}).get(table)
+            if source is None:
+                raise self._error(KqlError("UnknownTable", f"Table '{table}' is not supported."))
+            rows = source()
         return [r for r in rows if not wanted or r["subscriptionId"] in wanted]
 
     def resources(self, req: Request) -> Response:
@@ -123,10 +138,10 @@ class ResourceGraph:
             raise self._error(KqlError("UnsupportedByEmulator", "Facets are not supported."))
         options = body.get("options") or {}
         try:
-            query = parse(text)
+            query = parse(text, self.core.clock.now())
         except KqlError as exc:
             raise self._error(exc) from None
-        rows = query.run(self._rows(body.get("subscriptions")))
+        rows = query.run(self._rows(query.table, body.get("subscriptions")))
         top = min(int(options.get("$top") or self.core.page_size), MAX_TOP)
         token = options.get("$skipToken")
         start = _offset(token) if token else int(options.get("$skip") or 0)
@@ -139,6 +154,7 @@ class ResourceGraph:
         elif more:
             answer["$skipToken"] = _token(start + top)
         fmt = str(options.get("resultFormat") or "objectArray")
+        page = [{k: _plain(v) for k, v in row.items()} for row in page]
         answer["data"] = as_table(query.columns, page) if fmt == "table" else page
         answer["facets"] = []
         return Response.ok(answer)

@@ -123,7 +123,7 @@ def test_table_result_format(lifeboat_env: LifeboatEnv) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "resources | summarize count() by type",
+        "resources | join (resources) on id",
         "resources | where Type == 'x'",
         "resources | where type = 'x'",
         "resourcecontainers | take 1",
@@ -157,3 +157,17 @@ def test_demo_estate_answers_the_protected_vm_question(lifeboat_env: LifeboatEnv
     assert templates.total_records == 3
     groups = query(lifeboat_env, "resources | where type contains 'resourcegroups'", subs=[sub])
     assert groups.total_records == 0  # resource groups live in ResourceContainers
+
+
+def test_summarize_counts_by_key_and_extend_adds_columns(lifeboat_env: LifeboatEnv) -> None:
+    seed_vms(lifeboat_env, 3)
+    seed_vms(lifeboat_env, 1, tag=False)
+    result = query(
+        lifeboat_env,
+        VMS + " | extend protected = tostring(tags['lifeboat-protect']) "
+        "| summarize vms = count(), dcount(name) by protected | order by protected asc",
+    )
+    assert result.data == [
+        {"protected": "", "vms": 1, "dcount_name": 1},
+        {"protected": "true", "vms": 2, "dcount_name": 2},
+    ]

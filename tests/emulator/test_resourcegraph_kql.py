@@ -105,8 +105,8 @@ def test_projected_columns_are_the_only_ones_left() -> None:
 @pytest.mark.parametrize(
     ("query", "code"),
     [
-        ("resources | summarize count() by type", "UnsupportedByEmulator"),
-        ("resources | extend x = 1", "UnsupportedByEmulator"),
+        ("resources | summarize percentile(zones, 5) by type", "UnsupportedByEmulator"),
+        ("resources | distinct name", "UnsupportedByEmulator"),
         ("resources | join (resources) on id", "UnsupportedByEmulator"),
         ("resourcecontainers | take 1", "UnknownTable"),
         ("resources | where Type == 'x'", "FailedToResolveColumn"),

@@ -170,6 +170,7 @@ CASES: dict[str, Callable[[Sdk], Any]] = {
     "restore point instanceView": _point_view,
     "collection restorePoints": _collection_view,
     "managed images": lambda s: (_run_outputs(s), list(s.compute.images.list()))[1],
+    "resource skus": lambda s: list(s.compute.resource_skus.list(filter="location eq 'westus'")),
     "locations": lambda s: list(s.env.clients.subscriptions().subscriptions.list_locations(SUB)),
 }
 

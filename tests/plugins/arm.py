@@ -123,3 +123,21 @@ def lifeboat_env(
 def compute(lifeboat_env: LifeboatEnv) -> ComputeManagementClient:
     """The app's real ComputeManagementClient for SUBSCRIPTION, pointed at the emulator."""
     return lifeboat_env.clients.compute(SUBSCRIPTION)
+
+
+@pytest.fixture
+def network(lifeboat_env: LifeboatEnv) -> Any:
+    """A real NetworkManagementClient for SUBSCRIPTION, pointed at the emulator."""
+    from azure.mgmt.network import NetworkManagementClient
+
+    from shared.azure.clients import EmulatorCredential
+
+    arm = lifeboat_env.arm
+    return NetworkManagementClient(
+        EmulatorCredential(),
+        SUBSCRIPTION,
+        base_url=arm.endpoint,
+        credential_scopes=[arm.endpoint + "/.default"],
+        connection_verify=arm.ca_file,
+        polling_interval=0,
+    )

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from emulator.core import Core
-from emulator.providers.compute import images, managed, restore_points, vms
+from emulator.providers.compute import (
+    copystart,
+    images,
+    managed,
+    restore_points,
+    skus,
+    vm_create,
+    vms,
+)
 from emulator.providers.compute.common import ComputeOptions
 
 
@@ -14,5 +22,8 @@ def register(core: Core) -> None:
     core.on_reset(opts.reset)
     managed.register(core)
     vms.register(core)
+    vm_create.register(core)
+    skus.register(core)
     images.register(core)
     restore_points.register(core)
+    copystart.register(core)

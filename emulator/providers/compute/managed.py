@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from emulator.core import Core, Request, Response, errors
+from emulator.core import Core, Request, Response, errors, type_of
 from emulator.providers.compute import copystart, exports
 from emulator.providers.compute.common import (
     DISKS,
@@ -115,10 +115,11 @@ def _accepted(core: Core, req: Request, stored: Body, answer: Body | None = None
 def _create(core: Core, req: Request, kind: str, body: Body, location: str) -> Body:
     props_in: Body = dict(body.get("properties") or {})
     creation: Body = dict(props_in.get("creationData") or {})
-    origin = resolve(core, kind, location, creation)
     option = str(creation.get("createOption"))
+    _refuse_security_type(kind, props_in, option)
+    origin = resolve(core, kind, location, creation)
     if option.lower() == "copystart":
-        copystart.check_allowed(core, req.subscription, location, origin)
+        copystart.check_allowed(core, req, location, origin)
     props = _properties(core, kind, props_in, creation, origin)
     stored: Body = {
         "id": req.resource_id,
@@ -135,6 +136,17 @@ def _create(core: Core, req: Request, kind: str, body: Body, location: str) -> B
     if option.lower() == "copystart":
         copystart.start(core, stored, meta, origin)
     return core.store.put(stored, meta)
+
+
+def _refuse_security_type(kind: str, props_in: Body, option: str) -> None:
+    """A Copy disk inherits its source's security type; naming one is refused (Azure's text)."""
+    security = (props_in.get("securityProfile") or {}).get("securityType")
+    if kind == DISKS and security and option.lower() == "copy":
+        raise errors.bad_request(
+            "BadRequest",
+            f"Security Type '{security}' is not supported for CreateOption 'Copy'. Supported "
+            "create options are FromImage, Import, ImportSecure, UploadPreparedSecure.",
+        )
 
 
 def _properties(core: Core, kind: str, props_in: Body, creation: Body, origin: Origin) -> Body:
@@ -163,6 +175,8 @@ def _properties(core: Core, kind: str, props_in: Body, creation: Body, origin: O
     for key, value in (("osType", origin.os_type), ("hyperVGeneration", origin.hyper_v)):
         if value and key not in props:
             props[key] = value
+    if origin.security and str(creation.get("createOption")).lower() in ("copy", "copystart"):
+        props["securityProfile"] = dict(origin.security)
     if kind == SNAPSHOTS:
         props["incremental"] = bool(props_in.get("incremental", False))
     else:
@@ -181,8 +195,7 @@ def _family(core: Core, origin: Origin, location: str, meta: Body) -> str:
     props = source.get("properties", {})
     family = props.get("incrementalSnapshotFamilyId")
     if family is None and source:
-        source_meta = core.store.meta(source["id"])
-        family = source_meta.setdefault("family", core.new_guid())
+        family = copystart.disk_family(source["id"])
     if family is None:
         family = core.new_guid()
     if source and source.get("location") != location:
@@ -255,13 +268,23 @@ def _normalizer(core: Core, kind: str) -> Any:
         if kind == SNAPSHOTS:
             props.setdefault("incremental", False)
             if props["incremental"]:
-                props.setdefault("incrementalSnapshotFamilyId", core.new_guid())
+                props.setdefault("incrementalSnapshotFamilyId", _seeded_family(core, props))
         core.store.meta(body["id"]).setdefault("content_id", props["uniqueId"])
         if kind == DISKS and not body.get("managedBy"):
             body.update(_attached_vm(core, body["id"]))
         return body
 
     return normalize
+
+
+def _seeded_family(core: Core, props: Body) -> str:
+    """A seeded incremental snapshot joins its source disk's family (or its source snapshot's)."""
+    source_id = str((props.get("creationData") or {}).get("sourceResourceId") or "")
+    if type_of(source_id).lower() == DISKS.lower():
+        return copystart.disk_family(source_id)
+    source = core.store.get(source_id) if source_id else None
+    family = (source or {}).get("properties", {}).get("incrementalSnapshotFamilyId")
+    return str(family) if family else core.new_guid()
 
 
 def _attached_vm(core: Core, disk_id: str) -> Body:

@@ -20,6 +20,7 @@ from emulator.providers.compute.common import (
     options,
     set_state,
 )
+from emulator.providers.compute.throttle import throttle_vm_operation
 
 
 def register(core: Core) -> None:
@@ -137,6 +138,12 @@ def _put_point(core: Core, req: Request) -> Response:
     body = req.body if isinstance(req.body, dict) else {}
     props_in = body.get("properties") or {}
     source_point = (props_in.get("sourceRestorePoint") or {}).get("id")
+    if not source_point:
+        vm_id = str(collection["properties"]["source"]["id"])
+        vm_name = vm_id.rsplit("/", 1)[-1]
+        throttle_vm_operation(
+            core, req.subscription, collection["location"], vm_name, "restorePoint"
+        )
     if source_point:
         props, meta = rp_copy.copy_point(core, req.resource_id, collection, str(source_point))
     else:

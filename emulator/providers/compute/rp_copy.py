@@ -56,6 +56,8 @@ def new_point(core: Core, point_id: str, collection: Body, props_in: Body) -> tu
         "consistencyMode": props_in.get("consistencyMode", "FileSystemConsistent"),
         "timeCreated": core.clock.iso(),
     }
+    if props_in.get("excludeDisks"):
+        props["excludeDisks"] = [{"id": d.get("id")} for d in props_in["excludeDisks"]]
     return props, {"content": contents}
 
 

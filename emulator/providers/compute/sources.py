@@ -31,6 +31,7 @@ class Origin:
     source: Body | None = None
     os_type: str | None = None
     hyper_v: str | None = None
+    security: Body | None = None
 
 
 def resolve(core: Core, kind: str, location: str, creation: Body) -> Origin:
@@ -69,11 +70,32 @@ def _source_origin(core: Core, source: Body) -> Origin:
         source=source,
         os_type=props.get("osType"),
         hyper_v=props.get("hyperVGeneration"),
+        security=props.get("securityProfile"),
     )
 
 
+def absolute_id(resource_id: str) -> str:
+    """Return an ARM id with its leading '/' (Azure accepts `sourceResourceId` without it)."""
+    return resource_id if not resource_id or resource_id.startswith("/") else "/" + resource_id
+
+
+def _check_copy_complete(source: Body) -> None:
+    """A snapshot still being copied across regions cannot be a source (Pending access)."""
+    props = source.get("properties", {})
+    percent = props.get("completionPercent")
+    if props.get("snapshotAccessState") == "Pending" or (percent is not None and percent < 100):
+        raise errors.conflict(
+            "OperationNotAllowed",
+            f"Snapshot '{source['id']}' cannot be used as a source until its background copy "
+            f"completes (completionPercent {percent}, snapshotAccessState "
+            f"{props.get('snapshotAccessState', 'Pending')}).",
+        )
+
+
 def _copy(core: Core, kind: str, location: str, creation: Body, option: str) -> Origin:
-    source_id = str(creation.get("sourceResourceId") or creation.get("sourceUri") or "")
+    source_id = absolute_id(
+        str(creation.get("sourceResourceId") or creation.get("sourceUri") or "")
+    )
     target = "creationData.sourceResourceId"
     allowed = (SNAPSHOTS,) if option == "CopyStart" else (DISKS, SNAPSHOTS)
     if type_of(source_id).lower() not in {t.lower() for t in allowed}:
@@ -82,6 +104,8 @@ def _copy(core: Core, kind: str, location: str, creation: Body, option: str) -> 
             target,
         )
     source = require_type(core, source_id, type_of(source_id), target)
+    if type_of(source_id).lower() == SNAPSHOTS.lower():
+        _check_copy_complete(source)
     if option == "Copy":
         same_region(source, location, target)
     elif kind == DISKS:
@@ -109,13 +133,24 @@ def _from_image(core: Core, location: str, creation: Body) -> Origin:
         return _data_disk_origin(core, image, int(reference["lun"]))
     storage = image.get("properties", {}).get("storageProfile", {})
     os_disk = storage.get("osDisk") or storage.get("osDiskImage") or {}
+    definition = _definition(core, image) if kind == GALLERY_VERSIONS.lower() else image
     return Origin(
         os_disk.get("diskSizeGB") or os_disk.get("sizeInGB") or 30,
         content_id=core.store.meta(image["id"]).get("content_id") or image_id.lower(),
         source=image,
-        os_type=os_disk.get("osType"),
-        hyper_v=image.get("properties", {}).get("hyperVGeneration"),
+        os_type=os_disk.get("osType") or definition.get("properties", {}).get("osType"),
+        hyper_v=_hyper_v(definition),
     )
+
+
+def _definition(core: Core, version: Body) -> Body:
+    """The gallery image definition of a version: it holds osType and hyperVGeneration."""
+    return core.store.get(version["id"].rsplit("/", 2)[0]) or {}
+
+
+def _hyper_v(image: Body) -> str:
+    """A disk made from an image reports the image's generation (images default to V1)."""
+    return str(image.get("properties", {}).get("hyperVGeneration") or "V1")
 
 
 def _data_disks(image: Body) -> list[Body]:
@@ -137,7 +172,6 @@ def _data_disk_origin(core: Core, image: Body, lun: int) -> Origin:
         entry.get("diskSizeGB") or entry.get("sizeInGB") or 30,
         content_id=_lun_content(core, image, lun),
         source=image,
-        hyper_v=image.get("properties", {}).get("hyperVGeneration"),
     )
 
 
@@ -181,7 +215,7 @@ def _import(core: Core, creation: Body) -> Origin:
 def _restore(core: Core, location: str, creation: Body) -> Origin:
     from emulator.providers.compute import restore_points
 
-    point_id = str(creation.get("sourceResourceId") or "")
+    point_id = absolute_id(str(creation.get("sourceResourceId") or ""))
     target = "creationData.sourceResourceId"
     if "/diskrestorepoints/" not in point_id.lower():
         raise errors.invalid_parameter(

@@ -6,6 +6,7 @@ from typing import Any
 
 from emulator.core import Core, Request, Response, errors
 from emulator.providers.compute.common import DISKS, RG, SUB, VMS, Body, expand, lro_accepted
+from emulator.providers.compute.throttle import throttle_vm_operation
 
 _DISPLAY = {
     "running": "VM running",
@@ -106,6 +107,7 @@ def _power(core: Core, action: str) -> Any:
 
     def handler(req: Request) -> Response:
         vm = _vm(core, req)
+        throttle_vm_operation(core, req.subscription, vm["location"], vm["name"], action)
         current = power_state(core, vm["id"])
         if current in refused:
             raise errors.conflict(
@@ -136,10 +138,12 @@ def _normalizer(core: Core) -> Any:
         storage = props.setdefault("storageProfile", {})
         os_disk = storage.setdefault("osDisk", {})
         os_disk.setdefault("createOption", "FromImage")
+        os_disk.setdefault("caching", "ReadWrite")
         _attach(core, body, os_disk, os_type=os_disk.get("osType", "Linux"))
         for index, disk in enumerate(storage.setdefault("dataDisks", [])):
             disk.setdefault("lun", index)
             disk.setdefault("createOption", "Attach")
+            disk.setdefault("caching", "None")
             _attach(core, body, disk, os_type=None)
         return body
 
