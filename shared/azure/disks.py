@@ -225,3 +225,11 @@ def delete_snapshot(clients: AzureClients, snapshot: ResourceId) -> None:
     """Delete the snapshot and wait; already gone is success."""
     ops = clients.compute(snapshot.subscription).snapshots
     missing_is_none(lambda: ops.begin_delete(rg(snapshot), snapshot.name).result())
+
+
+def get_disk_owner(clients: AzureClients, disk: ResourceId) -> str | None:
+    """Return the id of the VM a disk is attached to (`managedBy`), or None."""
+    ops = clients.compute(disk.subscription).disks
+    body = missing_is_none(lambda: as_json(ops.get(rg(disk), disk.name)))
+    owner = (body or {}).get("managedBy")
+    return str(owner) if owner else None

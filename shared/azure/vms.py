@@ -118,9 +118,7 @@ def _security(props: Mapping[str, Any]) -> SecurityProfile:
 def get_vm(clients: AzureClients, vm_id: ResourceId) -> VmSnapshot | None:
     """Return the VM with its disks and power state, or None when it does not exist."""
     ops = clients.compute(vm_id.subscription).virtual_machines
-    body = missing_is_none(
-        lambda: as_json(ops.get(rg(vm_id), vm_id.name, expand="instanceView"))
-    )
+    body = missing_is_none(lambda: as_json(ops.get(rg(vm_id), vm_id.name, expand="instanceView")))
     if not body:
         return None
     props = props_of(body)

@@ -19,6 +19,7 @@ class FindingCode(StrEnum):
     NOTHING_TO_CAPTURE = "nothing_to_capture"
     SECURITY_PROFILE_MISMATCH = "security_profile_mismatch"
     STARTED_DURING_CLEAN_COPY = "started_during_clean_copy"
+    LOCKED_SNAPSHOT = "locked_snapshot"
 
 
 @dataclass(frozen=True)
