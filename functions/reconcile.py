@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 import azure.functions as func
 
@@ -25,7 +24,9 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 @bp.timer_trigger(arg_name="timer", schedule=RECONCILE_SCHEDULE, run_on_startup=False)
 def reconcile(timer: func.TimerRequest) -> None:
     """Run the sweeps; raise TransientError when one failed, so the failure shows in monitoring."""
-    report = run_reconcile(get_deps(), datetime.now(UTC))
+    deps = get_deps()
+    # The root's clock (the system clock in Azure): schedules are judged on the app's time.
+    report = run_reconcile(deps, deps.clock())
     logger.info(
         "reconcile: images %s, templates %s, errors %s",
         "swept" if report.images is not None else "not swept",

@@ -50,8 +50,12 @@ def power(arm: ArmEmulator, name: str) -> str:
 
 
 def writes(arm: ArmEmulator) -> int:
-    """Successful ARM writes (PUT/PATCH/POST/DELETE) the emulator answered."""
-    return sum(1 for e in arm.log.entries() if e.method != "GET" and e.status < 300)
+    """Successful ARM writes (PUT/PATCH/POST/DELETE; Resource Graph queries are POST reads)."""
+    return sum(
+        1
+        for e in arm.log.entries()
+        if e.method != "GET" and e.status < 300 and "resourcegraph" not in e.path.lower()
+    )
 
 
 class Killed(KeyboardInterrupt):
