@@ -15,6 +15,7 @@ from functions.resource_events import bp as resource_events
 from functions.service_health import bp as service_health
 from functions.status import bp as status
 from functions.templates import bp as templates
+from functions.vms import bp as vms
 
 BLUEPRINTS: tuple[func.Blueprint, ...] = (
     service_health,
@@ -22,6 +23,7 @@ BLUEPRINTS: tuple[func.Blueprint, ...] = (
     jobs,
     templates,
     images,
+    vms,
     status,
     reconcile,
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 import azure.functions as func
 
@@ -26,7 +25,9 @@ def reconcile(timer: func.TimerRequest) -> None:
     from shared.bootstrap import get_deps
     from shared.services.reconcile import reconcile as run_reconcile
 
-    report = run_reconcile(get_deps(), datetime.now(UTC))
+    deps = get_deps()
+    # The root's clock (the system clock in Azure): schedules are judged on the app's time.
+    report = run_reconcile(deps, deps.clock())
     logger.info(
         "reconcile: images %s, templates %s, errors %s",
         "swept" if report.images is not None else "not swept",

@@ -71,8 +71,10 @@ class Settings(BaseSettings):
     # Behaviour
     dry_run: bool = Field(default=False, description="Plan and report, but write nothing to Azure.")
     protect_tag: str = Field(default="lifeboat-protect", description="Tag that opts a VM in.")
-    mode_tag: str = Field(default="lifeboat-mode", description="snapshot | shutdown-copy-restart.")
+    mode_tag: str = Field(default="lifeboat-mode", description="snapshot | clean | restore-point.")
     schedule_tag: str = Field(default="lifeboat-schedule", description="Protection cadence.")
+    group_tag: str = Field(default="lifeboat-group", description="Clean copies: one VM per group.")
+    tier_tag: str = Field(default="lifeboat-tier", description="Recovery tier (outage policy).")
 
     # DR artefacts
     dr_resource_group: str = "lifeboat-dr"
@@ -145,6 +147,33 @@ class Settings(BaseSettings):
     primary_storage_connection_string: SecretStr | None = Field(
         default=None,
         description="Local only: signs VHD SAS with this account's key (else user delegation).",
+    )
+
+    # VM protection (shared/vms, docs/vms.md)
+    copy_concurrency: int = Field(
+        default=95, ge=1, le=99, description="CopyStarts in flight per subscription and DR region."
+    )
+    copies_table: str = Field(default="lifeboatcopies", description="The copy scheduler's table.")
+    vms_default_schedule: str = Field(
+        default="PT24H", description="Capture schedule of a VM without a schedule tag."
+    )
+    vms_keep_primary: int = Field(
+        default=2, ge=1, le=450, description="Complete sets kept per VM in its own region."
+    )
+    vms_keep_dr: int = Field(
+        default=7, ge=1, le=450, description="Complete sets kept per VM in the DR region."
+    )
+    vms_restore_point_copy: bool = Field(
+        default=False, description="Allow lifeboat-mode=restore-point (a preview copy)."
+    )
+    vms_settle_seconds: float = Field(
+        default=900, ge=0, description="Quiet time after a VM or disk write before a capture."
+    )
+    vms_copy_poll_seconds: float = Field(
+        default=120, gt=0, description="Wait between two looks at a VM's copies in progress."
+    )
+    vms_orphan_grace_hours: float = Field(
+        default=48, gt=0, description="Age after which an incomplete set is deleted."
     )
 
     @field_validator("subscriptions", mode="before")

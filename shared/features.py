@@ -44,13 +44,21 @@ def _image_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _vm_kinds() -> Callable[[Registry], None]:
+    from shared.vms.jobs import register
+
+    return register
+
+
 KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
+_VM_KINDS: KindLoader = Lazy("shared.vms.jobs.register", _vm_kinds)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
         "image_build": _IMAGES_KINDS,
         "image_replication": _IMAGES_KINDS,
+        "vm_protection": _VM_KINDS,
     }
 )
 
@@ -93,7 +101,14 @@ def _on_template_event() -> EventHandler:
     return on_template_event
 
 
+def _on_vm_event() -> EventHandler:
+    from shared.vms.service import on_vm_event
+
+    return on_vm_event
+
+
 ROUTE_HANDLERS: dict[str, EventHandler] = {
+    Route.VM_CHANGED: RouteHandler("vms.on_vm_event", _on_vm_event),
     Route.IMAGE_BUILD: RouteHandler("images.on_build_event", _on_build_event),
     Route.GALLERY_IMAGE_VERSION: RouteHandler("images.on_version_event", _on_version_event),
     Route.TEMPLATE_CHANGED: RouteHandler("templates.on_template_event", _on_template_event),
@@ -118,6 +133,12 @@ def _template_status(deps: Deps, now: datetime) -> dict[str, Any]:
     return template_status(deps)
 
 
+def _vm_status(deps: Deps, now: datetime) -> dict[str, Any]:
+    from shared.vms.status import vm_status
+
+    return vm_status(deps, now)
+
+
 @dataclass(frozen=True)
 class StatusSection:
     """One feature's part of GET /api/status; `optional` sections may be left out by query."""
@@ -132,6 +153,7 @@ class StatusSection:
 STATUS_SECTIONS: tuple[StatusSection, ...] = (
     StatusSection("images", _image_status, merge=True),
     StatusSection("templates", _template_status, optional=True),
+    StatusSection("vms", _vm_status, optional=True),
 )
 
 
@@ -162,7 +184,14 @@ def _sweep_templates(deps: Deps, now: datetime, force: bool) -> SweepResult:
     return daily_template_sweep(deps, now, force)
 
 
+def _sweep_vms(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.vms.sweep import sweep_vms
+
+    return sweep_vms(deps, now), None
+
+
 SWEEPS: tuple[Sweep, ...] = (
     Sweep("images", _sweep_images),
     Sweep("templates", _sweep_templates),
+    Sweep("vms", _sweep_vms),
 )

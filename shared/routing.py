@@ -16,6 +16,7 @@ class Route:
     TEMPLATE_CHANGED: Final = "template_changed"
     TEMPLATE_DELETED: Final = "template_deleted"
     GALLERY_IMAGE_VERSION: Final = "gallery_image_version"
+    VM_CHANGED: Final = "vm_changed"
     IGNORED: Final = "ignored"
 
 
@@ -48,6 +49,9 @@ RULES: Final[tuple[Rule, ...]] = (
         (EventType.RESOURCE_WRITE_SUCCESS,),
         Route.GALLERY_IMAGE_VERSION,
     ),
+    # Maintenance done on a protected VM: capture it again once it settles.
+    Rule(Operation.VM_WRITE, (EventType.RESOURCE_WRITE_SUCCESS,), Route.VM_CHANGED),
+    Rule(Operation.DISK_WRITE, (EventType.RESOURCE_WRITE_SUCCESS,), Route.VM_CHANGED),
 )
 
 

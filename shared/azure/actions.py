@@ -63,6 +63,18 @@ SUBSCRIPTION_WIDE: Final[Mapping[str, str]] = {
     "Microsoft.Compute/galleries/images/versions/write": (
         "replication adds the DR region to the source gallery image version's target regions"
     ),
+    "Microsoft.Compute/snapshots/write": (
+        "VM protection takes each disk's incremental snapshot in the VM's own resource group"
+    ),
+    "Microsoft.Compute/snapshots/delete": (
+        "VM retention deletes expired source snapshots in the VM's own resource group"
+    ),
+    "Microsoft.Compute/virtualMachines/powerOff/action": (
+        "a clean copy shuts the tagged VM down before its disks are snapshotted"
+    ),
+    "Microsoft.Compute/virtualMachines/start/action": (
+        "a clean copy starts the VM it shut down again"
+    ),
     "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action": (
         "signs the read-only SAS of a source VHD in the customer's storage account"
     ),

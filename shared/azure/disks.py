@@ -45,6 +45,11 @@ class Snapshot:
     completion_percent: float | None
     copy_error: str | None
     time_created: datetime | None
+    access_state: str | None = None
+    security_type: str | None = None
+    hyper_v_generation: str | None = None
+    os_type: str | None = None
+    tags: Mapping[str, str] | None = None
 
     @property
     def copied(self) -> bool:
@@ -90,6 +95,11 @@ def parse_snapshot(body: Mapping[str, Any]) -> Snapshot:
             else None
         ),
         time_created=_time(props.get("timeCreated")),
+        access_state=props.get("snapshotAccessState"),
+        security_type=(props.get("securityProfile") or {}).get("securityType"),
+        hyper_v_generation=props.get("hyperVGeneration"),
+        os_type=props.get("osType"),
+        tags={str(k): str(v) for k, v in (body.get("tags") or {}).items()},
     )
 
 
@@ -117,12 +127,17 @@ def get_disk(clients: AzureClients, disk: ResourceId) -> Disk | None:
 
 
 def create_incremental_snapshot(
-    clients: AzureClients, snapshot: ResourceId, location: str, source_disk: ResourceId
+    clients: AzureClients,
+    snapshot: ResourceId,
+    location: str,
+    source_disk: ResourceId,
+    tags: Mapping[str, str] | None = None,
 ) -> Snapshot:
     """Create (or confirm) an incremental snapshot of a disk in its region; return it."""
     ops = clients.compute(snapshot.subscription).snapshots
     body = {
         "location": location,
+        "tags": dict(tags or {}),
         "properties": {
             "creationData": {"createOption": "Copy", "sourceResourceId": str(source_disk)},
             "incremental": True,
@@ -135,7 +150,11 @@ def create_incremental_snapshot(
 
 
 def begin_copy_snapshot(
-    clients: AzureClients, snapshot: ResourceId, location: str, source: ResourceId
+    clients: AzureClients,
+    snapshot: ResourceId,
+    location: str,
+    source: ResourceId,
+    tags: Mapping[str, str] | None = None,
 ) -> None:
     """Start a cross-region CopyStart of an incremental snapshot; do not wait.
 
@@ -146,6 +165,7 @@ def begin_copy_snapshot(
     ops = clients.compute(snapshot.subscription).snapshots
     body = {
         "location": location,
+        "tags": dict(tags or {}),
         "properties": {
             "creationData": {"createOption": "CopyStart", "sourceResourceId": str(source)},
             "incremental": True,
@@ -205,3 +225,11 @@ def delete_snapshot(clients: AzureClients, snapshot: ResourceId) -> None:
     """Delete the snapshot and wait; already gone is success."""
     ops = clients.compute(snapshot.subscription).snapshots
     missing_is_none(lambda: ops.begin_delete(rg(snapshot), snapshot.name).result())
+
+
+def get_disk_owner(clients: AzureClients, disk: ResourceId) -> str | None:
+    """Return the id of the VM a disk is attached to (`managedBy`), or None."""
+    ops = clients.compute(disk.subscription).disks
+    body = missing_is_none(lambda: as_json(ops.get(rg(disk), disk.name)))
+    owner = (body or {}).get("managedBy")
+    return str(owner) if owner else None

@@ -58,6 +58,7 @@ class SnapshotDisk(WriteAction):
     """Take an incremental snapshot of a source disk in its own region (CopyStart needs one)."""
 
     source: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class CopySnapshot(WriteAction):
     """CopyStart an incremental snapshot into the DR region."""
 
     source: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,16 @@ class DeleteSnapshot(WriteAction):
     """Delete a staging snapshot once its DR copy is complete."""
 
     cleanup: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class PowerOffVm(WriteAction):
+    """Shut a VM down for a clean copy (it stays allocated: Trusted Launch keeps its vTPM)."""
+
+
+@dataclass(frozen=True)
+class StartVm(WriteAction):
+    """Start a VM that a clean copy stopped."""
 
 
 @dataclass(frozen=True)

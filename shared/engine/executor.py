@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId, version_id_of
-from shared.azure import blobs, disks, galleries, managed_images
+from shared.azure import blobs, disks, galleries, managed_images, vms
 from shared.config import Settings
 from shared.engine.actions import (
     AddTargetRegion,
@@ -23,8 +23,10 @@ from shared.engine.actions import (
     DeleteDisk,
     DeleteGalleryItem,
     DeleteSnapshot,
+    PowerOffVm,
     PublishImage,
     SnapshotDisk,
+    StartVm,
     WriteAction,
 )
 
@@ -72,11 +74,22 @@ def _delete_gallery_item(clients: AzureClients, _: Settings, action: DeleteGalle
 
 def _snapshot_disk(clients: AzureClients, _: Settings, action: SnapshotDisk) -> Result:
     target, source = _id(action.target), _id(action.source)
-    return disks.create_incremental_snapshot(clients, target, action.region, source)
+    return disks.create_incremental_snapshot(clients, target, action.region, source, action.tags)
 
 
 def _copy_snapshot(clients: AzureClients, _: Settings, action: CopySnapshot) -> Result:
-    disks.begin_copy_snapshot(clients, _id(action.target), action.region, _id(action.source))
+    target, source = _id(action.target), _id(action.source)
+    disks.begin_copy_snapshot(clients, target, action.region, source, action.tags)
+    return None
+
+
+def _power_off_vm(clients: AzureClients, _: Settings, action: PowerOffVm) -> Result:
+    vms.begin_power_off(clients, _id(action.target))
+    return None
+
+
+def _start_vm(clients: AzureClients, _: Settings, action: StartVm) -> Result:
+    vms.begin_start(clients, _id(action.target))
     return None
 
 
@@ -124,6 +137,8 @@ HANDLERS: Mapping[type[WriteAction], Handler] = MappingProxyType(
         SnapshotDisk: _snapshot_disk,
         CopySnapshot: _copy_snapshot,
         DeleteSnapshot: _delete_snapshot,
+        PowerOffVm: _power_off_vm,
+        StartVm: _start_vm,
         CreateDisk: _create_disk,
         DeleteDisk: _delete_disk,
         CreateImage: _create_image,

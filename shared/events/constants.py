@@ -39,6 +39,8 @@ class Operation:
     IMAGE_TEMPLATE_WRITE: Final = "Microsoft.VirtualMachineImages/imageTemplates/write"
     IMAGE_TEMPLATE_DELETE: Final = "Microsoft.VirtualMachineImages/imageTemplates/delete"
     GALLERY_IMAGE_VERSION_WRITE: Final = "Microsoft.Compute/galleries/images/versions/write"
+    VM_WRITE: Final = "Microsoft.Compute/virtualMachines/write"
+    DISK_WRITE: Final = "Microsoft.Compute/disks/write"
 
     SERVICE_HEALTH_INCIDENT: Final = "Microsoft.ServiceHealth/incident/action"
     SERVICE_HEALTH_MAINTENANCE: Final = "Microsoft.ServiceHealth/maintenance/action"

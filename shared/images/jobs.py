@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
-from shared.jobs.registry import Registry, StepContext, StepFn, StepResult
+from shared.engine.steps import azure_step
+from shared.jobs.registry import Registry, StepContext, StepResult
 
 if TYPE_CHECKING:
     from shared.engine.established import Established
@@ -172,23 +173,10 @@ def _record(ctx: StepContext) -> StepResult:
     return StepResult.done()
 
 
-def _azure_step(step: StepFn) -> StepFn:
-    """Throttling that outlasted the SDK waits; a 409 from a concurrent request is retried."""
-
-    def run(ctx: StepContext) -> StepResult:
-        from shared.azure.arm_calls import throttling_waits, transient_conflicts
-
-        with throttling_waits(), transient_conflicts():
-            return step(ctx)
-
-    run.__doc__ = step.__doc__
-    return run
-
-
-await_build = _azure_step(_await_build)
-dispatch = _azure_step(_dispatch)
-protect = _azure_step(_protect)
-record = _azure_step(_record)
+await_build = azure_step(_await_build)
+dispatch = azure_step(_dispatch)
+protect = azure_step(_protect)
+record = azure_step(_record)
 
 
 def register(registry: Registry) -> None:

@@ -105,7 +105,9 @@ def test_poller_requests_count_only_for_lros_app_code_started() -> None:
 def test_the_declared_roles_split_reads_from_dr_group_writes() -> None:
     roles = Roles.declared()
     assert "microsoft.compute/snapshots/read" in roles.subscription
-    assert "microsoft.compute/snapshots/write" in roles.dr_group
+    assert "microsoft.compute/images/write" in roles.dr_group
+    # VM protection snapshots disks in the VM's own resource group: a subscription-wide write.
+    assert "microsoft.compute/snapshots/write" in roles.subscription
     assert not roles.subscription & roles.dr_group
     assert roles.subscription == {a.lower() for a in SUBSCRIPTION_ACTIONS}
     assert roles.dr_group == {a.lower() for a in DR_GROUP_ACTIONS}
@@ -141,10 +143,10 @@ def test_app_code_calling_an_undeclared_action_fails_the_audit(lifeboat_env: Lif
     compute = lifeboat_env.clients.compute(SUBSCRIPTION)
     with recording(lifeboat_env.arm.endpoint, THIS_FILE_IS_APP) as recorder:
         with pytest.raises(ResourceNotFoundError):
-            compute.virtual_machines.get("rg", "vm1")
+            compute.availability_sets.get("rg", "as1")
         compute.galleries.begin_create_or_update("rg", "g1", {"location": "eastus"}).result()
     problems = violations(recorder.calls, Roles.declared(), "lifeboat-dr")
-    assert any("virtualMachines/read is not declared" in p for p in problems), problems
+    assert any("availabilitySets/read is not declared" in p for p in problems), problems
     assert any("galleries/write is held only on the DR resource group" in p for p in problems)
     assert {c.origin for c in recorder.calls} == {"app", "poller"}, "the LRO polled in a thread"
 

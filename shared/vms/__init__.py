@@ -1,0 +1,1 @@
+"""Stateless VM protection: the pure decision core (tags, schedules, sets, copies, retention)."""

@@ -1,0 +1,122 @@
+"""The VM sweep (reconcile timer): discovery, scheduled sets, retention, stopped-VM healing."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from shared.vms.inventory import Inventory, discover, rpo_of
+from shared.vms.records import list_sets, write_inventory
+from shared.vms.schedule import decide
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Deps
+
+logger = logging.getLogger(__name__)
+
+
+def _latest(deps: Deps) -> dict[str, datetime]:
+    newest: dict[str, datetime] = {}
+    for summary in list_sets(deps.records):
+        newest[summary.vm_id.lower()] = summary.captured_at
+    return newest
+
+
+def _inventory_json(inventory: Inventory, next_runs: dict[str, str]) -> dict[str, Any]:
+    return {
+        "protected": [
+            {
+                "vm_id": vm.vm_id,
+                "name": vm.name,
+                "location": vm.location,
+                "mode": policy.mode.value,
+                "schedule": policy.schedule.text,
+                "group": policy.group,
+                "tier": policy.tier,
+                "rpo_seconds": rpo_of(policy).total_seconds(),
+                "next_run": next_runs.get(vm.vm_id.lower()),
+            }
+            for vm, policy in inventory.protected
+        ],
+        "refused": [
+            {"vm_id": vm.vm_id, "findings": [f.to_dict() for f in findings]}
+            for vm, findings in inventory.refused
+        ],
+    }
+
+
+def sweep_vms(deps: Deps, now: datetime) -> dict[str, Any]:
+    """Start every set the schedules make due (a missed window caught up once), apply
+    retention, restart VMs a crashed clean copy left stopped; return what was done."""
+    from shared.vms.service import submit_set
+
+    inventory = discover(deps.clients, deps.settings)
+    latest = _latest(deps)
+    started, next_runs = [], {}
+    for vm, policy in inventory.protected:
+        last = latest.get(vm.vm_id.lower())
+        decision = decide(policy.schedule, last, now)
+        next_runs[vm.vm_id.lower()] = decision.next_run.isoformat()
+        if decision.due and decision.slot is not None:
+            deadline = decision.slot if last is None else last + rpo_of(policy)
+            job = submit_set(
+                deps, vm.vm_id, policy, decision.slot, "schedule", rpo_deadline=deadline
+            )
+            if job.created:
+                started.append(job.job_id)
+    write_inventory(deps.records, _inventory_json(inventory, next_runs))
+    restarted = heal_stopped_vms(deps)
+    retention = apply_retention(deps, inventory, now)
+    return {
+        "protected": len(inventory.protected),
+        "refused": len(inventory.refused),
+        "started": started,
+        "restarted": restarted,
+        **retention,
+    }
+
+
+def heal_stopped_vms(deps: Deps) -> list[str]:
+    """Start VMs whose clean-copy job died after Lifeboat stopped them (never a VM left off)."""
+    from shared.arm_id import ResourceId
+    from shared.azure.vms import begin_start, get_power_state
+    from shared.vms.clean_copy import JournalStep, PowerState
+    from shared.vms.jobs import PROTECTION_KIND
+    from shared.vms.protect import journal_of
+
+    restarted = []
+    for job in deps.jobs.list(kind=PROTECTION_KIND, state="failed"):
+        journal = journal_of(job.data)
+        if journal is None or not journal.stopped_by_lifeboat or journal.step is JournalStep.DONE:
+            continue
+        vm = ResourceId.parse(journal.vm_id, "vm_id")
+        if get_power_state(deps.clients, vm) in (PowerState.STOPPED, PowerState.DEALLOCATED):
+            begin_start(deps.clients, vm)
+            restarted.append(journal.vm_id)
+    return restarted
+
+
+def apply_retention(deps: Deps, inventory: Inventory, now: datetime) -> dict[str, Any]:
+    """Delete expired and orphaned sets in both regions (retention.py decides)."""
+    from shared.azure.copy_ledger import CopyLedger
+    from shared.vms.retention import Keep, plan_retention
+    from shared.vms.stored import delete_snapshots, stored_sets
+
+    settings = deps.settings
+    complete = {s.set_id for s in list_sets(deps.records)}
+    sets = stored_sets(deps.clients, settings, complete)
+    flying = [r.source for r in CopyLedger(deps.clients, settings.copies_table).all_rows()]
+    keep = {
+        vm.vm_id.lower(): Keep(policy.keep_primary, policy.keep_dr)
+        for vm, policy in inventory.protected
+    }
+    grace = timedelta(hours=settings.vms_orphan_grace_hours)
+    default = Keep(settings.vms_keep_primary, settings.vms_keep_dr)
+    plan = plan_retention(sets, now, grace, copies_in_flight=flying, keep=keep, default=default)
+    deleted, findings = delete_snapshots(deps.clients, settings, plan.deletions)
+    by_reason: dict[str, int] = defaultdict(int)
+    for guarded in plan.guarded:
+        by_reason[guarded.reason.value] += 1
+    return {"deleted": deleted, "guarded": dict(by_reason), "retention_findings": findings}

@@ -1,0 +1,88 @@
+"""Helpers for the VM protection tests (no tests here): tagged VMs, the HTTP route, the driver."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from functions.vms import vms_protect
+from shared.jobs import Registry, StepContext, StepResult
+from tests.event_samples import http_post
+from tests.plugins.arm import SUBSCRIPTION, arm_id, vm_resource
+
+if TYPE_CHECKING:
+    from emulator.server import ArmEmulator
+
+SUB = SUBSCRIPTION
+DR_RG = f"/subscriptions/{SUB}/resourceGroups/lifeboat-dr"
+SNAPSHOTS = "Microsoft.Compute/snapshots"
+
+
+def tagged_vm(name: str, mode: str = "snapshot", data_disks: int = 2, **tags: str) -> Any:
+    """A running VM in eastus with `data_disks` data disks, opted in with `mode`."""
+    vm = vm_resource(name, tags={"lifeboat-protect": "true", "lifeboat-mode": mode, **tags})
+    vm["properties"]["storageProfile"]["dataDisks"] = [
+        {"lun": lun, "name": f"{name}-data{lun}", "diskSizeGB": 64} for lun in range(data_disks)
+    ]
+    return vm
+
+
+def vm_id(name: str) -> str:
+    """The id of test VM `name`."""
+    return arm_id("virtualMachines", name)
+
+
+def post(body: Any) -> tuple[int, Any]:
+    """POST /api/vms/protect through the real function."""
+    response = vms_protect(http_post(body, "vms/protect"))
+    return response.status_code, json.loads(response.get_body() or b"null")
+
+
+def dr_snapshots(arm: ArmEmulator) -> list[Any]:
+    """Every snapshot in the DR resource group."""
+    return list(arm.state.list(SNAPSHOTS, DR_RG))
+
+
+def power(arm: ArmEmulator, name: str) -> str:
+    """The emulated VM's power state."""
+    return str(arm.state.meta(vm_id(name)).get("power") or "running")
+
+
+def writes(arm: ArmEmulator) -> int:
+    """Successful ARM writes (PUT/PATCH/POST/DELETE; Resource Graph queries are POST reads)."""
+    return sum(
+        1
+        for e in arm.log.entries()
+        if e.method != "GET" and e.status < 300 and "resourcegraph" not in e.path.lower()
+    )
+
+
+class Killed(KeyboardInterrupt):
+    """Stands for the worker process dying (nothing in the app catches a BaseException)."""
+
+
+def killing_registry(
+    when: Callable[[StepResult], bool], times: int = 1
+) -> tuple[Registry, list[str]]:
+    """The VM kinds, with the worker killed after a capture step whose result matches `when`
+    (its writes done, before the backbone recorded the result), `times` times."""
+    from shared.features import job_registry
+    from shared.vms.jobs import PROTECTION_KIND
+
+    killed: list[str] = []
+    kind = job_registry().get(PROTECTION_KIND)
+
+    def wrap(name: str, run: Callable[[StepContext], StepResult]) -> Any:
+        def step(ctx: StepContext) -> StepResult:
+            result = run(ctx)
+            if name == "capture" and len(killed) < times and when(result):
+                killed.append(result.reason)
+                raise Killed(result.reason)
+            return result
+
+        return step
+
+    registry = Registry()
+    registry.register(PROTECTION_KIND, [(s.name, wrap(s.name, s.run)) for s in kind.steps])
+    return registry, killed
