@@ -256,7 +256,8 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
 
 def _vm_groups(builder: _Builder, vms: tuple[ProtectedVm, ...]) -> list[PlanGroup]:
     by_group: dict[str | None, list[PlanItem]] = {}
-    for vm in vms:
+    # Sorted by id, so static addresses and names never depend on the order items arrived in.
+    for vm in sorted(vms, key=lambda v: v.vm_id.lower()):
         by_group.setdefault(vm.group(builder.settings.tag_names), []).append(builder.vm_item(vm))
     named = sorted((g for g in by_group if g is not None), key=_natural)
     out = [PlanGroup(f"vms:{g}", ItemKind.VM, tuple(by_group[g])) for g in named]
@@ -302,9 +303,22 @@ def build_plan(
     builder = _Builder(settings, facts, as_of or now, drill)
     groups = [
         PlanGroup(
-            "templates", ItemKind.TEMPLATE, tuple(map(builder.template_item, exposure.templates))
+            "templates",
+            ItemKind.TEMPLATE,
+            tuple(
+                map(
+                    builder.template_item,
+                    sorted(exposure.templates, key=lambda t: t.template_id.lower()),
+                )
+            ),
         ),
-        PlanGroup("images", ItemKind.IMAGE, tuple(map(builder.image_item, exposure.images))),
+        PlanGroup(
+            "images",
+            ItemKind.IMAGE,
+            tuple(
+                map(builder.image_item, sorted(exposure.images, key=lambda i: i.image_id.lower()))
+            ),
+        ),
         *_vm_groups(builder, exposure.vms),
     ]
     groups = [g for g in groups if g.items]
