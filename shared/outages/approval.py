@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, ConfigDict, TypeAdapter, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import AwareDatetime, TypeAdapter
 from pydantic.dataclasses import dataclass as model
 
 from shared.errors import InvalidInput
+from shared.outages.documents import DOCUMENT_CONFIG, read_document
 from shared.outages.errors import (
     DamagedPlan,
     DrillRefused,
@@ -27,7 +27,6 @@ from shared.outages.errors import (
 from shared.outages.plan_model import PlanKind
 
 STATUS_VERSION: Literal[1] = 1
-_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
 
 
 class Response(StrEnum):
@@ -108,7 +107,7 @@ FINAL = frozenset(
 )
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class PlanStatus:
     """The mutable side of a plan, kept beside it: state, revision, who approved and when."""
 
@@ -135,12 +134,7 @@ class PlanStatus:
     @classmethod
     def from_json(cls, text: str | bytes) -> PlanStatus:
         """Return the status in `text`; raise DamagedPlan naming the first bad field."""
-        try:
-            return _ADAPTER.validate_json(text)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "status"
-            raise DamagedPlan(where, str(first.get("msg", "invalid"))) from None
+        return read_document(_ADAPTER, text, DamagedPlan, "status")
 
 
 _ADAPTER = TypeAdapter(PlanStatus)

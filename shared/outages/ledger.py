@@ -8,16 +8,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, ConfigDict, TypeAdapter, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import AwareDatetime, TypeAdapter
 from pydantic.dataclasses import dataclass as model
 
 from shared.events.constants import Stage
+from shared.outages.documents import DOCUMENT_CONFIG, read_document
 from shared.outages.errors import DamagedPlan
 from shared.outages.notification import Channel, Notification, RegionImpact, RegionStatus
 
 LEDGER_VERSION: Literal[1] = 1
-_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
 # At one event time, a later lifecycle stage wins (Active → Resolved → RCA).
 _STAGE_RANK = {Stage.ACTIVE: 0, Stage.RESOLVED: 1, Stage.RCA: 2}
 
@@ -26,7 +25,7 @@ class DamagedLedgerEntry(DamagedPlan):
     """A persisted ledger entry that cannot be read back."""
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class IncidentView:
     """What the newest communication of an incident says (by event time, then stage)."""
 
@@ -67,7 +66,7 @@ class IncidentView:
         return tuple(sorted({i.service for i in self.impacts}))
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class LedgerEntry:
     """One incident (keyed by trackingId) and every communication seen for it.
 
@@ -92,12 +91,7 @@ class LedgerEntry:
     @classmethod
     def from_json(cls, text: str | bytes) -> LedgerEntry:
         """Return the entry in `text`; raise DamagedLedgerEntry naming the first bad field."""
-        try:
-            return _ADAPTER.validate_json(text)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "entry"
-            raise DamagedLedgerEntry(where, str(first.get("msg", "invalid"))) from None
+        return read_document(_ADAPTER, text, DamagedLedgerEntry, "entry")
 
 
 _ADAPTER = TypeAdapter(LedgerEntry)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, ConfigDict, TypeAdapter, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import AwareDatetime, TypeAdapter
 from pydantic.dataclasses import dataclass as model
 
+from shared.outages.documents import DOCUMENT_CONFIG, read_document
 from shared.outages.errors import DamagedPlan
 from shared.outages.matching import ItemKind
 
 PLAN_VERSION: Literal[1] = 1
-_CONFIG = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True)
 
 
 class PlanKind(StrEnum):
@@ -39,7 +38,7 @@ class FindingCode(StrEnum):
     IMAGE_NOT_IN_DR = "image_not_in_dr"
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class PlanFinding:
     """One preflight finding; a blocking one keeps its item from executing."""
 
@@ -49,7 +48,7 @@ class PlanFinding:
     blocking: bool
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class PlannedDisk:
     """A managed disk recovery creates from a DR copy (createOption Copy / restore point)."""
 
@@ -64,7 +63,7 @@ class PlannedDisk:
     zone: str | None = None
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class PlannedNic:
     """A NIC recovery creates in the mapped DR subnet."""
 
@@ -78,7 +77,7 @@ class PlannedNic:
     accelerated_networking: bool = False
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class PlannedVm:
     """The VM recovery creates, attaching the planned disks and NICs."""
 
@@ -92,7 +91,7 @@ class PlannedVm:
     zone: str | None = None
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class VmRecovery:
     """How one VM is recovered: from which capture set, into which resources."""
 
@@ -103,7 +102,7 @@ class VmRecovery:
     vm: PlannedVm
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class TemplateRecovery:
     """An image template recreated in the DR region from its backup."""
 
@@ -112,14 +111,14 @@ class TemplateRecovery:
     resource_id: str
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class ImageRecovery:
     """An image made available from the DR gallery (checked, not written)."""
 
     dr_image_version_id: str | None
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class PlanItem:
     """One protected item of a plan: its source, achieved RPO, expected duration, findings."""
 
@@ -149,7 +148,7 @@ class PlanItem:
         return any(f.blocking for f in self.findings)
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class PlanGroup:
     """One ordered group: every item of group N is done before group N+1 starts."""
 
@@ -158,7 +157,7 @@ class PlanGroup:
     items: tuple[PlanItem, ...]
 
 
-@model(frozen=True, config=_CONFIG)
+@model(frozen=True, config=DOCUMENT_CONFIG)
 class DrPlan:
     """A DR plan for one incident and scope: pure data, persisted as JSON."""
 
@@ -191,12 +190,7 @@ class DrPlan:
     @classmethod
     def from_json(cls, text: str | bytes) -> DrPlan:
         """Return the plan in `text`; raise DamagedPlan naming the first bad field."""
-        try:
-            return _ADAPTER.validate_json(text)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "plan"
-            raise DamagedPlan(where, str(first.get("msg", "invalid"))) from None
+        return read_document(_ADAPTER, text, DamagedPlan, "plan")
 
 
 _ADAPTER = TypeAdapter(DrPlan)
