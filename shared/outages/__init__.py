@@ -1,0 +1,1 @@
+"""Outage response: the pure decision core (ledger, matching, DR plans, approval, ordering)."""
