@@ -33,6 +33,8 @@ class Operation:
     status: str = "InProgress"
     ended: datetime | None = None
     output: Any = None
+    # True once a client polled the operation to its end (not settled by emulated time).
+    polled: bool = False
     error: errors.ArmError | None = None
 
     @property
@@ -161,6 +163,7 @@ class Operations:
             )
         if op.status == "InProgress":
             if op.polls_left <= 0:
+                op.polled = True
                 op.complete(self._clock.now())
             op.polls_left -= 1
         if (req.arg("monitor") or "").lower() == "true":

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from emulator.core import errors
+from emulator.core.lro import Operation
 from emulator.core.router import Request, Response
 from emulator.providers import gallery_replication as replication
 from emulator.providers import gallery_versions as versions
@@ -121,9 +122,11 @@ class ImageVersions:
         stored = self.save(rid, self.build(rid, body, existing, home), existing)
         if existing is None:
             self.core.store.meta(rid)["content_id"] = self._content_of(stored)
+        ops: list[Operation] = []
         op = self.core.lro.begin(
-            req, home, segment="capsOperations", polls=1, on_done=self._finished(rid)
+            req, home, segment="capsOperations", polls=1, on_done=self._finished(rid, ops)
         )
+        ops.append(op)
         # Azure sends Retry-After: 60 here; the core emits it only when told to (real sleeps).
         headers = op.headers(aao=True, location=False, retry_after=60)
         return Response(200 if existing else 201, stored, headers)
@@ -163,24 +166,37 @@ class ImageVersions:
             **({"tags": patch["tags"]} if "tags" in patch else {}),
         }
         stored = self.save(rid, self.build(rid, body, existing, existing["location"]), existing)
+        ops: list[Operation] = []
         op = self.core.lro.begin(
             req, existing["location"], segment="capsOperations", polls=1,
-            on_done=self._finished(rid),
+            on_done=self._finished(rid, ops),
         )  # fmt: skip
+        ops.append(op)
         return Response.ok(stored, op.headers(aao=True, location=False))
 
-    def _finished(self, rid: str) -> Any:
-        """Return the op's on_done: the version is Succeeded once its LRO is over.
+    def _finished(self, rid: str, ops: list[Operation]) -> Any:
+        """Return the op's on_done, which models Azure: the version stays Creating/Updating,
+        and its LRO runs, until every replica is done.
 
-        In Azure the LRO itself lasts until every replica is done; here it ends after a poll
-        (a poller never waits on the frozen clock), so replication progress lives only in
-        replicationStatus and never shows as Creating/Updating after the LRO.
+        A client that reads the version instead of polling (Lifeboat: polling=False) sees
+        replication advance on the emulated clock (`refresh`), and an op that ends by emulated
+        time changes nothing. A client that polls cannot move that clock, so its poll ends the
+        LRO after one InProgress answer and, as in Azure, the LRO ends with every replica done
+        (a replica in a down region stays pending, and the version with it).
         """
 
         def done() -> None:
             body = self.core.store.get(rid)
-            props = (body or {}).get("properties") or {}
-            if body is not None and props.get("provisioningState") in {"Creating", "Updating"}:
+            if body is None or not (ops and ops[0].polled):
+                return
+            meta = self.core.store.meta(rid)
+            for region, state in meta.get("replication", {}).items():
+                if not self.core.faults.is_region_down(region):
+                    state["elapsed"] = state["needed"]
+            props = body.get("properties") or {}
+            if props.get("provisioningState") in {"Creating", "Updating"} and (
+                replication.all_completed(meta)
+            ):
                 props["provisioningState"] = "Succeeded"
                 self.core.store.put(body)
 

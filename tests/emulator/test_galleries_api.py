@@ -48,10 +48,12 @@ def version_body(source: str, *regions: str, location: str = "eastus") -> dict[s
 
 
 def create_version(
-    env: LifeboatEnv, body: dict[str, Any], gal: str = "gal", v: str = "1.0.0"
+    env: LifeboatEnv, body: dict[str, Any], gal: str = "gal", v: str = "1.0.0", poll: bool = False
 ) -> Any:
+    """PUT a version; without `poll` the client reads the resource instead (as Lifeboat does)."""
     compute = env.clients.compute(env.subscription)
-    return compute.gallery_image_versions.begin_create_or_update("rg", gal, "img", v, body).result()
+    ops = compute.gallery_image_versions
+    return ops.begin_create_or_update("rg", gal, "img", v, body, polling=poll).result()
 
 
 def replication(env: LifeboatEnv, gal: str = "gal", v: str = "1.0.0") -> dict[str, Any]:
@@ -114,7 +116,7 @@ def test_version_target_regions_come_back_as_display_names(lifeboat_env: Lifeboa
     body["properties"]["publishingProfile"]["targetRegions"][0].update(
         regionalReplicaCount=2, storageAccountType="Standard_ZRS"
     )
-    version = create_version(lifeboat_env, body)
+    version = create_version(lifeboat_env, body, poll=True)
     region = version.publishing_profile.target_regions[0]
     assert (region.name, region.regional_replica_count, region.storage_account_type) == (
         "East US 2",
@@ -123,8 +125,9 @@ def test_version_target_regions_come_back_as_display_names(lifeboat_env: Lifeboa
     )
     assert version.storage_profile.os_disk_image.size_in_gb == 64
     assert version.location == "eastus2"
-    # The LRO is over: Succeeded, as Azure answers after it; replication is replicationStatus.
+    # Polled to its end, the LRO is over only when (as in Azure) every replica is done.
     assert version.provisioning_state == "Succeeded"
+    assert replication(lifeboat_env)["aggregated"] == "Completed"
 
 
 def test_zone_redundant_storage_is_refused_where_there_are_no_zones(
@@ -145,12 +148,13 @@ def test_replication_advances_with_the_clock(lifeboat_env: LifeboatEnv) -> None:
     gallery(lifeboat_env)
     create_version(lifeboat_env, version_body(snapshot(lifeboat_env), "eastus", "westus2"))
     before = replication(lifeboat_env)
-    assert (before["state"], before["aggregated"]) == ("Succeeded", "InProgress")
+    # As in Azure (the recorded targetRegions update): Creating until every replica is done.
+    assert (before["state"], before["aggregated"]) == ("Creating", "InProgress")
     assert before["regions"] == {"East US": ("Replicating", 0), "West US 2": ("Replicating", 0)}
     lifeboat_env.arm.clock.advance(450)
     middle = replication(lifeboat_env)
     assert middle["regions"] == {"East US": ("Completed", 100), "West US 2": ("Replicating", 50)}
-    assert middle["aggregated"] == "InProgress"
+    assert (middle["state"], middle["aggregated"]) == ("Creating", "InProgress")
     lifeboat_env.arm.clock.advance(450)
     done = replication(lifeboat_env)
     assert (done["state"], done["aggregated"]) == ("Succeeded", "Completed")
@@ -167,15 +171,17 @@ def test_patch_adds_a_region_and_replicates_it(lifeboat_env: LifeboatEnv) -> Non
             "publishingProfile": {"targetRegions": [{"name": "eastus"}, {"name": "westus"}]}
         }
     }
-    patched = compute.gallery_image_versions.begin_update("rg", "gal", "img", "1.0.0", update)
+    ops = compute.gallery_image_versions
+    patched = ops.begin_update("rg", "gal", "img", "1.0.0", update, polling=False)
     assert [t.name for t in patched.result().publishing_profile.target_regions] == [
         "East US",
         "West US",
     ]
     assert replication(lifeboat_env)["regions"]["West US"] == ("Replicating", 0)
-    assert replication(lifeboat_env)["state"] == "Succeeded"
+    assert replication(lifeboat_env)["state"] == "Updating"
     lifeboat_env.arm.clock.advance(900)
-    assert replication(lifeboat_env)["aggregated"] == "Completed"
+    done = replication(lifeboat_env)
+    assert (done["state"], done["aggregated"]) == ("Succeeded", "Completed")
 
 
 def test_version_is_creating_until_its_operation_completes(lifeboat_env: LifeboatEnv) -> None:
@@ -187,8 +193,11 @@ def test_version_is_creating_until_its_operation_completes(lifeboat_env: Lifeboa
     )
     assert replication(lifeboat_env)["state"] == "Creating"
     lifeboat_env.arm.settle()
+    # An operation nobody polled, ended by emulated time, changes nothing: still replicating.
     after = replication(lifeboat_env)
-    assert (after["state"], after["aggregated"]) == ("Succeeded", "InProgress")
+    assert (after["state"], after["aggregated"]) == ("Creating", "InProgress")
+    lifeboat_env.arm.clock.advance(900)
+    assert replication(lifeboat_env)["state"] == "Succeeded"
 
 
 def test_removing_a_replicated_region_needs_the_safety_flag(lifeboat_env: LifeboatEnv) -> None:
