@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
@@ -13,6 +14,9 @@ from shared.templates.errors import (
     RestoreRejected,
     TemplateNotFound,
 )
+
+if TYPE_CHECKING:
+    from shared.jobs.accepted import Accepted
 
 logger = logging.getLogger(__name__)
 
@@ -30,36 +34,51 @@ _STATUS: ErrorStatus = (
 @bp.function_name("templates_backup")
 @bp.route(route="templates/backup", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_backup(req: func.HttpRequest) -> func.HttpResponse:
-    """Back up one template (`{"templateId"}`) or all (`{"all": true}`); 200 with the outcome."""
+    """Back up one template (`{"templateId"}`: 200 with the outcome) or all (`{"all": true}`:
+    202 with the job)."""
     return answer("templates/backup", lambda: _backup(req), _STATUS)
 
 
 def _backup(req: func.HttpRequest) -> func.HttpResponse:
     from shared.bootstrap import get_deps
+    from shared.templates.jobs import start_backup_all
     from shared.templates.requests import parse_backup_request
-    from shared.templates.service import backup_on_request
+    from shared.templates.service import backup_template
 
-    result = backup_on_request(parse_backup_request(req.get_body()), get_deps())
+    request, deps = parse_backup_request(req.get_body()), get_deps()
+    if request.template_id is None:
+        return _accepted("templates/backup", start_backup_all(deps))
+    # One template is one ARM read and at most one blob write: answered at once.
+    result = backup_template(request.template_id, deps, require_known=True)
     return json_response(200, result.to_dict())
 
 
 @bp.function_name("templates_restore")
 @bp.route(route="templates/restore", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def templates_restore(req: func.HttpRequest) -> func.HttpResponse:
-    """Recreate a template in its DR region: 201 created, 200 unchanged or dry run."""
+    """Recreate a template in its DR region: 202 with the job; 200 with the plan (dry run)."""
     return answer("templates/restore", lambda: _restore(req), _STATUS)
 
 
 def _restore(req: func.HttpRequest) -> func.HttpResponse:
     from shared.bootstrap import get_deps
-    from shared.templates.recovery import RestoreOutcome, restore_template
+    from shared.templates.jobs import start_restore
+    from shared.templates.recovery import restore_template
     from shared.templates.requests import parse_restore_request
 
-    result = restore_template(parse_restore_request(req.get_body()), get_deps())
+    request, deps = parse_restore_request(req.get_body()), get_deps()
+    if request.dry_run or deps.settings.dry_run:
+        # A dry run writes nothing and waits on nothing: answered at once.
+        return json_response(200, restore_template(request, deps).to_dict())
+    return _accepted("templates/restore", start_restore(request, deps))
+
+
+def _accepted(route: str, accepted: Accepted) -> func.HttpResponse:
     logger.info(
-        "template restore %s: %s",
-        result.target_id,
-        result.outcome,
-        extra={"template_id": result.template_id, "target_id": result.target_id},
+        "%s -> job %s (created %s)",
+        route,
+        accepted.job_id,
+        accepted.created,
+        extra={"job_id": accepted.job_id, "action": route},
     )
-    return json_response(201 if result.outcome == RestoreOutcome.CREATED else 200, result.to_dict())
+    return json_response(202, accepted.to_json(), {"Location": accepted.status_url})

@@ -44,6 +44,12 @@ def _image_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _template_kinds() -> Callable[[Registry], None]:
+    from shared.templates.jobs import register
+
+    return register
+
+
 def _vm_kinds() -> Callable[[Registry], None]:
     from shared.vms.jobs import register
 
@@ -52,12 +58,15 @@ def _vm_kinds() -> Callable[[Registry], None]:
 
 KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
+_TEMPLATE_KINDS: KindLoader = Lazy("shared.templates.jobs.register", _template_kinds)
 _VM_KINDS: KindLoader = Lazy("shared.vms.jobs.register", _vm_kinds)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
         "image_build": _IMAGES_KINDS,
         "image_replication": _IMAGES_KINDS,
+        "template_backup_all": _TEMPLATE_KINDS,
+        "template_restore": _TEMPLATE_KINDS,
         "vm_protection": _VM_KINDS,
     }
 )

@@ -179,6 +179,24 @@ def restore_spec_for(request: RestoreRequest, deps: Deps) -> tuple[str, RestoreS
     return digest, replace(plan, attention=plan.attention + extra)
 
 
+def pin_backup(request: RestoreRequest, deps: Deps) -> tuple[str, str]:
+    """Return (the backup's content hash, the DR region) a restore of `request` works from.
+
+    "latest" is resolved now, so a restore job restores the backup that was latest when it
+    was asked for. Reads DR storage only. Raises InvalidInput("templateId") outside
+    Settings.subscriptions, BackupNotFound / BackupDamaged / InvalidInput for unknown or
+    unreadable backups, ConfigurationError when the template's region has no DR region.
+    """
+    require_in_scope(request.template_id, deps.settings.subscriptions, "templateId")
+    digest, backup = _load(request, deps)
+    try:
+        primary = normalize_region(backup.get("location"), "backup.location")
+    except InvalidInput as exc:
+        message = f"backup {digest} of {request.template_id} is damaged ({exc})"
+        raise BackupDamaged("backup", message) from exc
+    return digest, deps.settings.dr_region(primary)
+
+
 def restore_template(request: RestoreRequest, deps: Deps) -> RestoreResult:
     """Recreate the template in its DR region from its latest (or chosen) backup.
 

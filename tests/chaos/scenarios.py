@@ -277,10 +277,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         one_backup,
     ),
     Scenario(
+        "template-backup-all-http",
+        _template_exists,
+        backup(lambda s: {"all": True}),
+        one_backup,
+        {"template_backup_all": 1},
+    ),
+    Scenario(
         "template-restore-http",
         _backed_up,
         restore(lambda s: {"templateId": s.notes["template"]}),
         one_restored_template,
+        {"template_restore": 1},
     ),
 )
 BY_NAME = {s.name: s for s in SCENARIOS}

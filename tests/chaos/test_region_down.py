@@ -74,8 +74,9 @@ def test_template_restore_recreates_from_dr_backup_while_the_primary_is_down(
     restore = BY_NAME["template-restore-http"]
 
     answer = start_once(stage, restore)
+    drive(stage)
 
-    assert answer == 201
+    assert answer == 202
     restore.check(stage)
     assert primary_data_reads(stage) == []
     tally("scenarios")
