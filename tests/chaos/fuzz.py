@@ -24,6 +24,8 @@ IN_SCOPE = images.SUB
 RG = f"/subscriptions/{IN_SCOPE}/resourceGroups/images"
 TEMPLATE = f"{RG}/providers/Microsoft.VirtualMachineImages/imageTemplates/web"
 VERSION = f"{RG}/providers/Microsoft.Compute/galleries/golden/images/web/versions/1.0.0"
+# A VM id in scope that the fuzz estate does not hold: no case may start a job or write.
+VM = f"{RG}/providers/Microsoft.Compute/virtualMachines/fuzz-vm"
 MANAGED = f"{RG}/providers/Microsoft.Compute/images/web-managed"
 SURROGATES = ("\ud800", "\udfff", "\udbff", "\udc00")
 NASTY = ("", " ", "/", "//", "..", "%2F", "\x00", "\n", "\\", "'", '"', "\u202e", "\ufeff", "😀")
@@ -211,6 +213,12 @@ def replicate_seeds() -> tuple[dict[str, Any], ...]:
 
 
 TARGETS: dict[str, Target] = {
+    "vms-protect": Target(
+        "vms-protect",
+        ({"vmId": VM}, {"vmId": VM, "dryRun": True}, {"tag": "tier=gold", "dryRun": True}),
+        ("vmId",),
+        ("junk", "mutations", "out_of_scope", "surrogates"),
+    ),
     "images-replicate": Target(
         "images-replicate",
         replicate_seeds(),

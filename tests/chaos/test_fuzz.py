@@ -21,6 +21,7 @@ from functions.resource_events import on_resource_event
 from functions.service_health import service_health
 from functions.status import status
 from functions.templates import templates_backup, templates_restore
+from functions.vms import vms_protect
 from shared.bootstrap import get_deps
 from tests.chaos import fuzz
 from tests.chaos.scenarios import Stage
@@ -37,6 +38,7 @@ POSTS: dict[str, tuple[Callable[[func.HttpRequest], func.HttpResponse], str]] = 
     "templates-backup": (templates_backup, "templates/backup"),
     "templates-restore": (templates_restore, "templates/restore"),
     "service-health": (service_health, "service-health"),
+    "vms-protect": (vms_protect, "vms/protect"),
 }
 # Routes whose every fuzz case is a request that must be refused (4xx).
 REFUSED = ("images-replicate", "templates-backup", "templates-restore", "jobs")
