@@ -59,17 +59,15 @@ class DryRun:
 
 
 def _submit(deps: Deps, kind: str, key: str, data: dict[str, Any], retry_failed: bool) -> Started:
-    """Submit the job; with `retry_failed`, a job that failed before is restarted."""
-    from shared.jobs import JobState
+    """Submit the job; with `retry_failed`, a job that failed before is restarted (its done
+    steps stay done; a failed replication cleaned up after itself, images.cleanup)."""
+    from shared.jobs.accepted import accept
 
-    service = deps.jobs
-    submission = service.submit(kind, key, data)
-    job = submission.job
-    if retry_failed and not submission.created and job.state is JobState.FAILED:
-        # Done steps stay done; a failed replication cleaned up after itself (images.cleanup).
-        job = service.retry(job.id)
-        return Started(job.id, False, key, retried=True)
-    return Started(job.id, submission.created, key)
+    if retry_failed:
+        accepted = accept(deps.jobs, kind, key, data)
+        return Started(accepted.job_id, accepted.created, key, retried=accepted.retried)
+    submission = deps.jobs.submit(kind, key, data)
+    return Started(submission.job.id, submission.created, key)
 
 
 def start_build(
