@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,7 @@ class Snapshot:
     hyper_v_generation: str | None = None
     os_type: str | None = None
     tags: Mapping[str, str] | None = None
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def copied(self) -> bool:
@@ -66,6 +67,7 @@ class Disk:
     id: ResourceId
     location: str
     provisioning_state: str
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _time(value: Any) -> datetime | None:
@@ -100,6 +102,7 @@ def parse_snapshot(body: Mapping[str, Any]) -> Snapshot:
         hyper_v_generation=props.get("hyperVGeneration"),
         os_type=props.get("osType"),
         tags={str(k): str(v) for k, v in (body.get("tags") or {}).items()},
+        body=dict(body),
     )
 
 
@@ -109,6 +112,7 @@ def parse_disk(body: Mapping[str, Any]) -> Disk:
         ResourceId.parse(body.get("id"), "disk.id"),
         region_of(body.get("location")),
         str(props_of(body).get("provisioningState") or "Succeeded"),
+        dict(body),
     )
 
 

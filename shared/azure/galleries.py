@@ -90,6 +90,7 @@ class ImageVersion:
     target_regions: tuple[TargetRegion, ...] = ()
     replication: Mapping[str, RegionReplication] = field(default_factory=dict)
     source_id: str | None = None
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def targets(self, region: str) -> bool:
         """True when `region` is one of the version's target regions."""
@@ -165,6 +166,7 @@ def parse_image_version(body: Mapping[str, Any]) -> ImageVersion:
         target_regions=targets,
         replication=replication,
         source_id=source,
+        body=dict(body),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
@@ -48,6 +48,7 @@ class ManagedImage:
     hyper_v_generation: str | None
     os_disk: ImageDisk
     data_disks: tuple[ImageDisk, ...] = ()
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def disks(self) -> tuple[ImageDisk, ...]:
@@ -82,6 +83,7 @@ def parse_image(body: Mapping[str, Any]) -> ManagedImage:
         data_disks=tuple(
             _image_disk(d, int(d.get("lun", 0))) for d in profile.get("dataDisks") or ()
         ),
+        body=dict(body),
     )
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from shared.arm_id import ResourceId
 from shared.azure import blobs, disks, galleries, managed_images
 from shared.azure.disks import Disk, Snapshot
-from shared.azure.galleries import Gallery, ImageDefinition
+from shared.azure.galleries import Gallery, ImageDefinition, ImageVersion
 from shared.azure.managed_images import ImageDisk, ManagedImage
 from shared.config import Settings
 from shared.engine import names as naming
@@ -77,15 +77,24 @@ def _gallery(clients: AzureClients, known: Established, gallery: ResourceId) -> 
     return known.read(gallery, read, galleries.parse_gallery)
 
 
+def _version(
+    clients: AzureClients, known: Established, version: ResourceId, *, own: bool = False
+) -> ImageVersion | None:
+    # A version is Succeeded only once every replica is done: settled, re-read no more.
+    read = partial(galleries.get_image_version, clients, version)
+    return known.read(version, read, galleries.parse_image_version, own=own)
+
+
 def gallery_facts(
     clients: AzureClients, settings: Settings, artifact: Artifact, known: Established
 ) -> GalleryFacts:
     """Return the facts about a gallery image version and its DR replica and DR copy.
 
-    The versions are read on every pass; galleries and definitions once Succeeded (`known`).
+    Galleries, definitions and versions are read again only until Succeeded (`known`): while
+    a version replicates, a pass reads that version alone.
     """
     source = version_id_of(artifact.source)
-    version = galleries.get_image_version(clients, source)
+    version = _version(clients, known, source)
     definition = _definition(clients, known, source.parent()) if version else None
     region, _ = dr_region_for(version.location if version else artifact.region, settings)
     gallery = _gallery(clients, known, naming.dr_gallery_id(settings, source.subscription))
@@ -93,7 +102,7 @@ def gallery_facts(
     if gallery is not None:
         dr_def = _definition(clients, known, naming.dr_definition_id(settings, source))
     if dr_def is not None:
-        dr_version = galleries.get_image_version(clients, naming.dr_version_id(settings, source))
+        dr_version = _version(clients, known, naming.dr_version_id(settings, source), own=True)
     zonal = dr_zonal(clients, source.subscription, region)
     return GalleryFacts(version, definition, gallery, dr_def, dr_version, zonal)
 
@@ -116,15 +125,27 @@ class _DiskFacts:
     temp_disks: dict[str, Disk] = field(default_factory=dict)
 
 
-def _disk_facts(clients: AzureClients, names: ImageNames, image: ManagedImage) -> _DiskFacts:
+def _copied(snapshot: Snapshot) -> bool:
+    return snapshot.copied
+
+
+def _own_snapshot(clients: AzureClients, known: Established, target: ResourceId) -> Snapshot | None:
+    # Settled once its data is complete: a CopyStart in progress is read on every pass.
+    read = partial(disks.get_snapshot, clients, target)
+    return known.read(target, read, disks.parse_snapshot, _copied, own=True)
+
+
+def _disk_facts(
+    clients: AzureClients, names: ImageNames, image: ManagedImage, known: Established
+) -> _DiskFacts:
     found = _DiskFacts()
     for disk in image.disks:
         label = disk.label
-        copy = disks.get_snapshot(clients, names.dr_snapshot(label))
+        copy = _own_snapshot(clients, known, names.dr_snapshot(label))
         if copy is not None:
             found.copies[label] = copy
         found.sources[label] = _source(clients, disk)
-        staging = disks.get_snapshot(clients, names.staging_snapshot(label))
+        staging = _own_snapshot(clients, known, names.staging_snapshot(label))
         if staging is not None:
             found.staging[label] = staging
     return found
@@ -140,14 +161,16 @@ def _staging_facts(
     """The staging gallery, definition, version and temporary disks of the staged route."""
     home = image.location
     for disk in image.disks:
-        temp = disks.get_disk(clients, names.temp_disk(disk.label))
+        target = names.temp_disk(disk.label)
+        read = partial(disks.get_disk, clients, target)
+        temp = known.read(target, read, disks.parse_disk, own=True)
         if temp is not None:
             found.temp_disks[disk.label] = temp
     gallery = _gallery(clients, known, names.staging_gallery(home))
     definition_id = names.staging_definition(home)
     definition = _definition(clients, known, definition_id) if gallery else None
     version_id = names.staging_version(home)
-    version = galleries.get_image_version(clients, version_id) if definition else None
+    version = _version(clients, known, version_id, own=True) if definition else None
     return {
         "staging_gallery": gallery,
         "staging_definition": definition,
@@ -159,20 +182,28 @@ def _staging_facts(
 def image_facts(
     clients: AzureClients, settings: Settings, artifact: Artifact, known: Established
 ) -> ImageFacts:
-    """Return the facts about a managed image, its disks' sources, staging and DR copies."""
+    """Return the facts about a managed image, its disks' sources, staging and DR copies.
+
+    The source image and the DR image are read until Succeeded (`known`); the job's own
+    targets (DR copies, staging snapshots, temporary disks) are read until seen, then while
+    they exist: a miss stays a miss until the job writes that target.
+    """
     source = ResourceId.parse(artifact.source, "artifact_id")
-    image = managed_images.get_image(clients, source)
+    parse = managed_images.parse_image
+    image = known.read(source, partial(managed_images.get_image, clients, source), parse)
     if image is None:
         return ImageFacts(None)
     region, _ = dr_region_for(image.location, settings)
     names = ImageNames(settings, image.id, artifact.generation)
-    found = _disk_facts(clients, names, image)
+    found = _disk_facts(clients, names, image, known)
+    dr_image = names.dr_image()
+    read_dr = partial(managed_images.get_image, clients, dr_image)
     facts = ImageFacts(
         image=image,
         sources=found.sources,
         staging=found.staging,
         dr_snapshots=found.copies,
-        dr_image=managed_images.get_image(clients, names.dr_image()),
+        dr_image=known.read(dr_image, read_dr, parse, own=True),
         dr_zonal=dr_zonal(clients, source.subscription, region),
     )
     if not staged_route(image, facts):

@@ -79,7 +79,6 @@ def _dispatch(ctx: StepContext) -> StepResult:
 def _protect(ctx: StepContext) -> StepResult:
     """Advance the artifact's protection; wait on copies and replication, never sleep."""
     from shared.azure.disks import CopyLimitReached
-    from shared.engine.established import Established
     from shared.images.model import Artifact, ArtifactState
     from shared.images.protect import protect_pass
     from shared.images.records import plan_record, write_artifact
@@ -87,13 +86,13 @@ def _protect(ctx: StepContext) -> StepResult:
 
     artifact = Artifact.from_json(ctx.data["artifact"])
     check_artifact(artifact.source, ctx.settings, "artifact")
-    known = Established(ctx.data.get("established"))
+    known = _established(ctx)
     try:
         now, failure = ctx.now(), _gave_up(ctx)
         done = protect_pass(ctx.app.clients, ctx.settings, artifact, now, failure, known=known)
     except CopyLimitReached as exc:
         refusals = int(ctx.data.get("copy_refusals") or 0) + 1
-        data = {"copy_refusals": refusals, "refused": str(exc)[:300]}
+        data = {"copy_refusals": refusals, "refused": str(exc)[:300], **_keep(ctx, known)}
         return StepResult.wait(exc.wait_seconds or 0.0, str(exc), data)
     plan = done.protection
     if ctx.settings.dry_run:
@@ -112,6 +111,25 @@ def _protect(ctx: StepContext) -> StepResult:
     if plan.state is ArtifactState.SKIPPED:
         return StepResult.skip(plan.skipped or "out of scope", {"plan": record, "established": {}})
     return StepResult.fail(plan.failure or "protection failed", {"plan": record, "established": {}})
+
+
+def _established(ctx: StepContext) -> Established:
+    """The facts the previous pass established, if that pass was this step's last attempt.
+
+    An attempt that raised (a transient error, a dead worker) may have written after its
+    facts were saved: the attempt after it starts from a fresh read instead.
+    """
+    from shared.engine.established import Established
+
+    by = ctx.data.get("established_by")
+    if not isinstance(by, int) or by != ctx.attempt - 1:
+        return Established()
+    return Established(ctx.data.get("established"))
+
+
+def _keep(ctx: StepContext, known: Established) -> dict[str, Any]:
+    """Job data that hands `known` to the next attempt of this step."""
+    return {"established": known.to_json(), "established_by": ctx.attempt}
 
 
 def _planned_only(plan: Any) -> StepResult:
@@ -139,6 +157,7 @@ def _gave_up(ctx: StepContext) -> str | None:
 def _wait(ctx: StepContext, done: Any, known: Established | None = None) -> StepResult:
     """Wait the estimated time left (a copy's, or a replication's from its rate between looks);
     without one, a poll that doubles while the progress stays the same."""
+    from shared.engine.established import Established
     from shared.images.model import ActionStatus
     from shared.images.policy import backoff_wait, observe
 
@@ -155,7 +174,7 @@ def _wait(ctx: StepContext, done: Any, known: Established | None = None) -> Step
         "progress": progress,
         "seen": seen,
         "copy_refusals": 0,
-        "established": known.to_json() if known is not None else {},
+        **_keep(ctx, known or Established()),
     }
     return StepResult.wait(wait, progress, data)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from shared.config import Settings
 from shared.engine.actions import WriteAction
-from shared.engine.established import Established
+from shared.engine.established import Established, Settled
 from shared.engine.executor import GONE, execute
 from shared.engine.loop import Pass, run_pass
 from shared.images.absorb import absorb
@@ -40,12 +40,18 @@ class ArtifactProtector:
 
     def absorb(self, facts: Facts, action: WriteAction, result: object) -> Facts | None:
         """Return `facts` after `action`, or None when Azure must be read again."""
-        self.known.forget(action.target)  # written or deleted: its memory is stale
         return absorb(facts, action, result, GONE)
 
     def execute(self, action: WriteAction) -> object:
-        """Issue one write through the engine's executor."""
-        return execute(self.clients, self.settings, action)
+        """Issue one write through the engine's executor; keep what it settled in `known`."""
+        result = execute(self.clients, self.settings, action)
+        if result is GONE:
+            self.known.gone(action.target)
+        elif isinstance(result, Settled):
+            self.known.remember(action.target, result)
+        else:  # started, not finished (a copy, a replication): the next read tells
+            self.known.forget(action.target)
+        return result
 
 
 def dry_run_protection(
