@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from shared.config import Settings
 from shared.errors import ConfigurationError
@@ -26,6 +27,43 @@ StorageRole = Literal["state", "dr"]
 # invocations at once (at most 32 by default); requests' default of 10 made the rest open,
 # handshake and discard a connection per call.
 POOL_CONNECTIONS = 32
+
+
+T = TypeVar("T")
+
+
+class SingleFlight:
+    """Per-key single flight with a short memory, for first-time creations many jobs race to.
+
+    Concurrent callers of `run(key, ...)` share one call: the first makes it, the others wait
+    and get its result; a result `keep` accepts is handed out for `ttl` seconds more, so the
+    jobs of one worker that all missed the DR gallery PUT it once. After `ttl` the next caller
+    makes the call again (something deleted meanwhile is created again). Per worker process:
+    each instance may still make its own (idempotent) call.
+    """
+
+    def __init__(self, ttl: float = 300.0) -> None:
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._flights: dict[str, threading.Lock] = {}
+        self._kept: dict[str, tuple[float, Any]] = {}
+
+    def run(self, key: str, call: Callable[[], T], keep: Callable[[T], bool]) -> T:
+        """Return `call()`'s result, made once however many threads ask for `key` at once."""
+        name = key.lower()
+        with self._lock:
+            flight = self._flights.setdefault(name, threading.Lock())
+        with flight:
+            kept = self._kept.get(name)
+            if kept is not None and time.monotonic() - kept[0] < self._ttl:
+                result: T = kept[1]
+                return result
+            result = call()
+            if keep(result):
+                self._kept[name] = (time.monotonic(), result)
+            else:
+                self._kept.pop(name, None)
+            return result
 
 
 class EmulatorCredential:
@@ -57,6 +95,7 @@ class AzureClients:
         self._lock = threading.Lock()
         self._session: Any = None
         self._session_lock = threading.Lock()  # _get holds _lock while a client is built
+        self.creations = SingleFlight()  # first-time creations jobs race to (the DR gallery)
 
     @property
     def credential(self) -> TokenCredential:

@@ -199,13 +199,23 @@ def get_gallery(clients: AzureClients, gallery: ResourceId) -> Gallery | None:
 
 
 def create_gallery(clients: AzureClients, gallery: ResourceId, location: str) -> Gallery:
-    """Create (or confirm) the gallery in `location`; return it once provisioned."""
+    """Create (or confirm) the gallery in `location`; return it once provisioned.
+
+    Every job of a subscription shares its DR gallery: concurrent first jobs of a worker PUT
+    it once and share the result (`clients.creations`).
+    """
     ops = clients.compute(gallery.subscription).galleries
     body = {"location": location, "properties": {"description": "Lifeboat DR copies"}}
     from azure.mgmt.compute.models import Gallery as GalleryModel
 
-    poller = ops.begin_create_or_update(rg(gallery), gallery.name, GalleryModel(body))
-    return parse_gallery(as_json(poller.result()))
+    def put() -> Gallery:
+        poller = ops.begin_create_or_update(rg(gallery), gallery.name, GalleryModel(body))
+        return parse_gallery(as_json(poller.result()))
+
+    def settled(found: Gallery) -> bool:
+        return found.provisioning_state.lower() == "succeeded"
+
+    return clients.creations.run(f"gallery:{gallery}", put, settled)
 
 
 def get_image_definition(clients: AzureClients, image: ResourceId) -> ImageDefinition | None:
