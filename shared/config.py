@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     subnet_map: StrMap = Field(default_factory=dict, description="source subnet id=DR subnet id")
     identity_map: StrMap = Field(default_factory=dict, description="source identity id=DR id")
 
+    # HTTP connections per host (shared/azure/clients.py): one per concurrent invocation
+    worker_threads: int = Field(
+        default=32,
+        ge=1,
+        le=256,
+        validation_alias=AliasChoices("PYTHON_THREADPOOL_THREAD_COUNT", "LIFEBOAT_WORKER_THREADS"),
+        description="Invocations a worker runs at once; the HTTP pool keeps as many connections.",
+    )
+
     # Storage: job state (the Function App's own account) and the DR-region account
     state_storage_connection_string: SecretStr | None = Field(
         default=None,

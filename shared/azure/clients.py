@@ -23,10 +23,9 @@ if TYPE_CHECKING:
 
 StorageRole = Literal["state", "dr"]
 
-# Connections kept per host. A Python worker runs at most PYTHON_THREADPOOL_THREAD_COUNT
-# invocations at once (at most 32 by default); requests' default of 10 made the rest open,
-# handshake and discard a connection per call.
-POOL_CONNECTIONS = 32
+# Connections kept per host: Settings.worker_threads, the invocations a Python worker runs at
+# once (PYTHON_THREADPOOL_THREAD_COUNT); requests' default of 10 made the rest open, handshake
+# and discard a connection per call.
 
 
 T = TypeVar("T")
@@ -118,7 +117,8 @@ class AzureClients:
         with self._session_lock:
             if self._session is None:
                 session = requests.Session()
-                adapter = HTTPAdapter(pool_connections=8, pool_maxsize=POOL_CONNECTIONS)
+                size = self._settings.worker_threads
+                adapter = HTTPAdapter(pool_connections=8, pool_maxsize=size)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._session = session

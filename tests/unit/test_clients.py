@@ -73,3 +73,20 @@ def test_every_client_sends_through_an_injected_transport() -> None:
         pipeline = client._pipeline
         inner = getattr(pipeline._transport, "_transport", pipeline._transport)
         assert inner is transport, type(client).__name__
+
+
+@pytest.mark.parametrize(("threads", "expected"), [(None, 32), ("24", 24), ("64", 64)])
+def test_the_connection_pool_follows_the_worker_concurrency(
+    monkeypatch: pytest.MonkeyPatch, threads: str | None, expected: int
+) -> None:
+    from shared.config import load_settings
+
+    if threads is None:
+        monkeypatch.delenv("PYTHON_THREADPOOL_THREAD_COUNT", raising=False)
+    else:
+        monkeypatch.setenv("PYTHON_THREADPOOL_THREAD_COUNT", threads)
+    clients = AzureClients(load_settings())
+    compute = clients.compute(SUB)
+    session = compute._client._pipeline._transport.session  # the wire every ARM call takes
+    adapter = session.get_adapter("https://management.azure.com/")
+    assert adapter._pool_maxsize == expected
