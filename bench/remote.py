@@ -22,12 +22,6 @@ from emulator.azurite import Azurite
 from emulator.stack import SUBSCRIPTION, app_environment, app_settings
 
 
-def _shape(path: str) -> str:
-    """An ARM path with its names blanked: `/subscriptions/*/resourceGroups/*/.../images/*`."""
-    parts = path.rstrip("/").split("/")
-    return "/".join("*" if i % 2 == 0 and i > 1 else p for i, p in enumerate(parts))
-
-
 class _Emulator:
     """Lives in the child process: the real ArmEmulator and the calls the bench makes on it."""
 
@@ -56,12 +50,6 @@ class _Emulator:
 
     def entries(self) -> list[tuple[str, int]]:
         return [(str(e.op_type), e.status) for e in self._arm.log.entries()]
-
-    def shapes(self) -> Counter[str]:
-        return Counter(f"{e.method} {_shape(e.path)}" for e in self._arm.log.entries())
-
-    def requests(self) -> list[tuple[str, str, int]]:
-        return [(e.method, e.path, e.status) for e in self._arm.log.entries()]
 
     def latency(self, seconds: float, jitter: float = 0.0) -> None:
         self._arm.faults.latency(seconds, jitter)
@@ -118,16 +106,6 @@ class _Log:
 
     def entries(self) -> list[Entry]:
         return [Entry(op, status) for op, status in self._remote.entries()]
-
-    def shapes(self) -> Counter[str]:
-        """ARM calls by method and path shape (names blanked) since the last clear."""
-        shapes: Counter[str] = self._remote.shapes()
-        return shapes
-
-    def requests(self) -> list[tuple[str, str, int]]:
-        """(method, path, status) of every logged request, oldest first."""
-        found: list[tuple[str, str, int]] = self._remote.requests()
-        return found
 
 
 class _Faults:
