@@ -82,6 +82,7 @@ class Established:
         """Keep `resource` (a write's result, or a read) as the fact `key` once it is settled."""
         name = str(key).lower()
         self._absent.discard(name)
+        self._bodies.pop(name, None)
         if resource.body and settled(resource):
             # JSON-safe, as job data must be (the SDK leaves datetimes in some bodies).
             self._bodies[name] = json.loads(json.dumps(dict(resource.body), default=str))

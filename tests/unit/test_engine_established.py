@@ -56,3 +56,36 @@ def test_a_forgotten_resource_is_read_again() -> None:
     known.forget(GALLERY_ID)
     known.read(GALLERY_ID, reads, parse_gallery)
     assert reads.count == 2
+
+
+def test_a_miss_of_the_jobs_own_target_is_remembered_until_the_job_writes_it() -> None:
+    known, reads = Established(), Reads()
+    assert known.read(GALLERY_ID, reads, parse_gallery, own=True) is None
+    stored = json.loads(json.dumps(known.to_json()))
+    assert stored == {GALLERY_ID.lower(): None}
+
+    again = Established(stored)
+    assert again.read(GALLERY_ID, reads, parse_gallery, own=True) is None
+    assert reads.count == 1, "the miss came from the job data, not from Azure"
+
+    again.forget(GALLERY_ID)  # the job wrote it: read it again
+    reads.states.append("Creating")
+    found = again.read(GALLERY_ID, reads, parse_gallery, own=True)
+    assert found is not None and reads.count == 2
+
+
+def test_a_shared_resource_that_is_missing_is_read_every_time() -> None:
+    known, reads = Established(), Reads()
+    known.read(GALLERY_ID, reads, parse_gallery)
+    known.read(GALLERY_ID, reads, parse_gallery)
+    assert reads.count == 2 and known.to_json() == {}
+
+
+def test_a_write_result_is_remembered_and_a_delete_remembered_as_gone() -> None:
+    known, reads = Established(), Reads("Succeeded")
+    known.remember(GALLERY_ID, parse_gallery(_body("Succeeded")))
+    assert known.read(GALLERY_ID, reads, parse_gallery) is not None
+    known.remember(GALLERY_ID, parse_gallery(_body("Updating")))  # not settled: not kept
+    assert known.read(GALLERY_ID, reads, parse_gallery) is not None and reads.count == 1
+    known.gone(GALLERY_ID)
+    assert known.read(GALLERY_ID, reads, parse_gallery) is None and reads.count == 1
