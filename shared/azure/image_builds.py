@@ -131,6 +131,27 @@ def parse_run_output(body: Mapping[str, Any]) -> RunOutput:
     )
 
 
+def run_json(run: BuildRun) -> dict[str, Any]:
+    """Return the ARM JSON parse_build reads back as `run` (id, location, run status, distribute)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    status = {
+        "runState": run.run_state,
+        "runSubState": run.run_sub_state,
+        "message": run.message,
+        "startTime": iso(run.start_time),
+        "endTime": iso(run.end_time),
+    }
+    distribute = [{"type": d.kind, "runOutputName": d.run_output_name} for d in run.distribute]
+    return {
+        "id": str(run.template_id),
+        "location": run.location,
+        "properties": {"lastRunStatus": status, "distribute": distribute},
+    }
+
+
 def get_build(clients: AzureClients, template_id: ResourceId) -> BuildRun | None:
     """Return the template's latest build, or None when the template does not exist."""
     body = image_templates.get_image_template(clients, template_id)

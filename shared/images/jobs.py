@@ -27,7 +27,12 @@ def _await_build(ctx: StepContext) -> StepResult:
     require_in_scope(template, ctx.settings.subscriptions, "template_id")
     clients = ctx.app.clients
     expected = image_builds.parse_time(ctx.data.get("start_time"))
-    run = image_builds.get_build(clients, template)
+    seen = ctx.data.get("finished_run")
+    # The run read at the event had ended: an ended run does not change (its start time names it).
+    if ctx.attempt <= 1 and isinstance(seen, dict):
+        run: image_builds.BuildRun | None = image_builds.parse_build(seen)
+    else:
+        run = image_builds.get_build(clients, template)
     outputs: tuple[image_builds.RunOutput, ...] = ()
     current = run is not None and run.start_time == expected
     if current and run is not None and run.run_state in _PROTECTED_STATES:

@@ -81,7 +81,7 @@ def start_build(
     azure.core errors when ARM cannot be read, TransientError when the failed job changed
     while being restarted.
     """
-    from shared.azure.image_builds import get_build
+    from shared.azure.image_builds import get_build, run_json
     from shared.images.build_decision import run_key
 
     require_in_scope(template_id, deps.settings.subscriptions, "template_id")
@@ -90,7 +90,9 @@ def start_build(
         return Started(None, reason="template not found or never run")
     key = run_key(str(template_id), run.start_time)
     start = run.start_time.isoformat() if run.start_time else None
-    data = {"template_id": str(template_id), "start_time": start}
+    data: dict[str, Any] = {"template_id": str(template_id), "start_time": start}
+    if run.finished:  # a run that ended stays as it ended: await_build need not read it again
+        data["finished_run"] = run_json(run)
     return _submit(deps, jobs.BUILD_KIND, key, data, retry_failed)
 
 

@@ -26,6 +26,7 @@ def test_a_managed_image_protection_reads_its_source_and_misses_once(
     arm = lifeboat_env.arm
     arm.seed(estate(template("app", ("ManagedImage",))))
     start_run(lifeboat_env, "app")
+    arm.clock.advance(3600)  # the build has ended when its event arrives
     arm.log.clear()
 
     with driver(arm) as d:
@@ -46,5 +47,7 @@ def test_a_managed_image_protection_reads_its_source_and_misses_once(
     assert [reads[p] for p in source] == [1]
     # the DR image: one miss, then the create's own final read (no re-read on every pass)
     assert [reads[p] for p in dr_image] == [2]
+    # the template once: the run read at the event had ended, so await_build does not re-read it
+    assert reads["microsoft.virtualmachineimages/imagetemplates/app"] == 1
     dr_copies = [p for p in reads if "/snapshots/" in p and "-dr-" in p]
     assert dr_copies and all(reads[p] < passes + 2 for p in dr_copies)
