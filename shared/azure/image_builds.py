@@ -132,7 +132,7 @@ def parse_run_output(body: Mapping[str, Any]) -> RunOutput:
 
 
 def run_json(run: BuildRun) -> dict[str, Any]:
-    """Return the ARM JSON parse_build reads back as `run` (id, location, run status, distribute)."""
+    """Return the ARM JSON that parse_build reads back as `run` (its status, distribute)."""
 
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
