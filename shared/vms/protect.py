@@ -42,12 +42,18 @@ def _read_vm(ctx: StepContext) -> VmSnapshot | None:
 
 def _take_snapshots(ctx: StepContext, disks: Sequence[SetDisk], region: str) -> dict[str, str]:
     """Snapshot every disk of the set, one after another; return label → capture time."""
-    from shared.azure.disks import Snapshot
+    from shared.azure.disks import Snapshot, get_snapshot
 
     captured: dict[str, str] = {}
     for disk in disks:
-        action = SnapshotDisk(disk.source_snapshot, region, source=disk.disk_id, tags=disk.tags)
-        snap = _execute(ctx, action)
+        # A snapshot taken before the worker died is the set's: taking it again would move its
+        # point in time (and, in a clean copy, might capture a VM started since).
+        snap: object = get_snapshot(
+            ctx.app.clients, ResourceId.parse(disk.source_snapshot, "source_snapshot")
+        )
+        if not isinstance(snap, Snapshot) or snap.provisioning_state.lower() != "succeeded":
+            action = SnapshotDisk(disk.source_snapshot, region, source=disk.disk_id, tags=disk.tags)
+            snap = _execute(ctx, action)
         moment = snap.time_created if isinstance(snap, Snapshot) else None
         captured[disk.label] = iso(moment or ctx.now())
     return captured

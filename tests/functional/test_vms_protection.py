@@ -129,6 +129,26 @@ def test_three_identical_requests_make_one_job(lifeboat_env: Any) -> None:
     assert [a["created"] for a in answers] == [True, False, False]
 
 
+def test_a_request_within_the_minimum_interval_joins_the_set_a_later_one_starts_a_new_one(
+    lifeboat_env: Any,
+) -> None:
+    arm = lifeboat_env.arm
+    arm.seed({"resources": [tagged_vm("web1", data_disks=0)]})
+    first = post({"vmId": vm_id("web1")})[1]["jobs"][0]
+    with driver(arm) as d:
+        assert d.run() is True
+        # The set is done (its copies took a few emulated minutes): inside its 15-minute window.
+        arm.clock.advance(60)
+        again = post({"vmId": vm_id("web1")})[1]["jobs"][0]
+        assert (again["job_id"], again["created"]) == (first["job_id"], False)
+        arm.clock.advance(15 * 60)
+        later = post({"vmId": vm_id("web1")})[1]["jobs"][0]
+        assert later["created"] is True and later["set_id"] != first["set_id"]
+        assert d.run() is True
+    assert sorted(j.state for j in _jobs()) == [JobState.SUCCEEDED] * 2
+    assert len({s["tags"]["lifeboat-set"] for s in dr_snapshots(arm)}) == 2
+
+
 def test_tag_request_protects_each_matching_vm(lifeboat_env: Any) -> None:
     arm = lifeboat_env.arm
     arm.seed(
