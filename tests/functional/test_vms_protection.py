@@ -55,6 +55,10 @@ def test_snapshot_mode_copies_every_disk_as_one_set_and_writes_a_manifest(
     assert manifest.consistency.skew_seconds is not None
     assert all(d.copy_completed_at is not None for d in manifest.disks)
     assert power(arm, "web1") == "running"
+    ready = _jobs()[0].data["set_ready"]
+    assert (ready["vm_id"], ready["set_id"]) == (manifest.vm_id, job["set_id"])
+    assert ready["consistency"] == "per-disk"
+    assert ready["achieved_rpo_seconds"] > 0  # the copies took emulated minutes
 
 
 def test_manifest_stays_readable_with_the_primary_region_down(lifeboat_env: Any) -> None:
