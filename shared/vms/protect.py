@@ -76,11 +76,24 @@ def _plan(ctx: StepContext, vm: VmSnapshot) -> dict[str, Any]:
     slot = parse_time(ctx.data["slot"])
     plan = plan_capture(vm.facts, Mode(ctx.data["mode"]), slot)
     data = plan_json(plan, vm.facts.location, ctx.settings)
-    data["vm"] = _vm_record(vm)
+    data["vm"] = _vm_record(vm, _nic_records(ctx, vm))
     return data
 
 
-def _vm_record(vm: VmSnapshot) -> dict[str, Any]:
+def _nic_records(ctx: StepContext, vm: VmSnapshot) -> list[dict[str, Any]]:
+    """Each NIC as the manifest records it (a NIC gone since the VM was read is left out)."""
+    from dataclasses import asdict
+
+    from shared.azure.network import get_nic
+
+    found = (get_nic(ctx.app.clients, ResourceId.parse(n, "nic_id")) for n in vm.nics)
+    nics = [asdict(n) for n in found if n is not None]
+    if nics and not any(n["primary"] for n in nics):
+        nics[0]["primary"] = True  # a VM with one NIC: Azure leaves `primary` unset
+    return nics
+
+
+def _vm_record(vm: VmSnapshot, nics: list[dict[str, Any]]) -> dict[str, Any]:
     facts = vm.facts
     return {
         "name": facts.name,
@@ -94,6 +107,7 @@ def _vm_record(vm: VmSnapshot) -> dict[str, Any]:
             "vtpm_enabled": facts.security.vtpm_enabled,
         },
         "tags": dict(vm.tags),
+        "nics": nics,
         "extensions": list(vm.extensions),
         "image_reference": dict(vm.image_reference),
     }

@@ -212,3 +212,46 @@ def test_vm_deleted_before_capture_ends_the_job_cleanly(lifeboat_env: Any) -> No
     assert job.state is JobState.SUCCEEDED
     assert "deleted" in job.data["ended"]
     assert dr_snapshots(arm) == []
+
+
+def test_manifest_records_each_nic_subnet_address_allocation_and_nsg(lifeboat_env: Any) -> None:
+    net = vm_id("x").split("/providers/")[0] + "/providers/Microsoft.Network"
+    subnet = f"{net}/virtualNetworks/vnet/subnets/app"
+    vnet = {
+        "id": f"{net}/virtualNetworks/vnet",
+        "location": "eastus",
+        "properties": {
+            "addressSpace": {"addressPrefixes": ["10.20.0.0/16"]},
+            "subnets": [{"name": "app", "properties": {"addressPrefix": "10.20.1.0/24"}}],
+        },
+    }
+    nsg = {"id": f"{net}/networkSecurityGroups/web-nsg", "location": "eastus", "properties": {}}
+    ip = {"subnet": {"id": subnet}, "privateIPAllocationMethod": "Static",
+          "privateIPAddress": "10.20.1.7"}  # fmt: skip
+    nic = {
+        "id": f"{net}/networkInterfaces/web1-nic",
+        "location": "eastus",
+        "properties": {
+            "ipConfigurations": [{"name": "ipconfig1", "properties": ip}],
+            "enableAcceleratedNetworking": True,
+            "networkSecurityGroup": {"id": nsg["id"]},
+        },
+    }
+    vm = tagged_vm("web1", data_disks=0)
+    vm["properties"]["networkProfile"] = {"networkInterfaces": [{"id": nic["id"]}]}
+    arm = lifeboat_env.arm
+    arm.seed({"resources": [vnet, nsg, nic, vm]})
+
+    post({"vmId": vm_id("web1")})
+    with driver(arm) as d:
+        assert d.run() is True
+
+    manifest = latest_manifest(get_deps().records, vm_id("web1"))
+    assert manifest is not None
+    (recorded,) = manifest.nics
+    assert recorded.nic_id.lower() == nic["id"].lower()
+    assert recorded.subnet_id.lower() == subnet.lower()
+    assert (recorded.private_ip, recorded.allocation) == ("10.20.1.7", "Static")
+    assert recorded.accelerated_networking is True
+    assert (recorded.nsg_id or "").lower() == nsg["id"].lower()
+    assert recorded.primary is True
