@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart
+from bench import vms as vms_bench
 from bench.images import RunResult, quota_floor, run_builds, second_sweep
 from bench.remote import remote_azure
 
@@ -51,6 +52,9 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--rate-limits", action="store_true", help="also run N builds under ARM's token buckets"
     )
+    parser.add_argument("--vms", type=int, default=200, help="VMs (x 3 disks) of the VM section")
+    parser.add_argument("--vm-subscriptions", type=int, default=4)
+    parser.add_argument("--vm-copy-cap", type=int, default=20, help="LIFEBOAT_COPY_CONCURRENCY")
     parser.add_argument(
         "--json", type=Path, default=DEFAULT_JSON, help=f"figures as JSON (default {DEFAULT_JSON})"
     )
@@ -220,11 +224,27 @@ def images_section(args: argparse.Namespace) -> Figures:
     return figures
 
 
+def vms_section(args: argparse.Namespace) -> Figures:
+    """VM protection on the emulator: N VMs at once, copies under the cap, against the bound."""
+    lines, figures = vms_bench.section(
+        args.vms, args.workers, args.vm_subscriptions, args.vm_copy_cap
+    )
+    print("\n".join(lines))
+    result: Figures = figures
+    return result
+
+
 # Each section prints its part of the report and returns its figures (prefixed keys). A feature
 # adds its own section here (`vms_*`, `outage_*`, `drill_*`); `failed` reads the merged figures.
 Section = Callable[[argparse.Namespace], Figures]
-SECTIONS: tuple[Section, ...] = (coldstart_section, images_section)
-FAILURE_KEYS = ("jobs_failed", "paced_jobs_failed", "second_sweep_writes")
+SECTIONS: tuple[Section, ...] = (coldstart_section, images_section, vms_section)
+FAILURE_KEYS = (
+    "jobs_failed",
+    "paced_jobs_failed",
+    "second_sweep_writes",
+    "vms_failed_jobs",
+    "vms_refused_copies",
+)
 
 
 def write_json(path: Path, figures: Figures) -> None:

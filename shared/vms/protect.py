@@ -42,12 +42,18 @@ def _read_vm(ctx: StepContext) -> VmSnapshot | None:
 
 def _take_snapshots(ctx: StepContext, disks: Sequence[SetDisk], region: str) -> dict[str, str]:
     """Snapshot every disk of the set, one after another; return label → capture time."""
-    from shared.azure.disks import Snapshot
+    from shared.azure.disks import Snapshot, get_snapshot
 
     captured: dict[str, str] = {}
     for disk in disks:
-        action = SnapshotDisk(disk.source_snapshot, region, source=disk.disk_id, tags=disk.tags)
-        snap = _execute(ctx, action)
+        # A snapshot taken before the worker died is the set's: taking it again would move its
+        # point in time (and, in a clean copy, might capture a VM started since).
+        snap: object = get_snapshot(
+            ctx.app.clients, ResourceId.parse(disk.source_snapshot, "source_snapshot")
+        )
+        if not isinstance(snap, Snapshot) or snap.provisioning_state.lower() != "succeeded":
+            action = SnapshotDisk(disk.source_snapshot, region, source=disk.disk_id, tags=disk.tags)
+            snap = _execute(ctx, action)
         moment = snap.time_created if isinstance(snap, Snapshot) else None
         captured[disk.label] = iso(moment or ctx.now())
     return captured
@@ -70,11 +76,24 @@ def _plan(ctx: StepContext, vm: VmSnapshot) -> dict[str, Any]:
     slot = parse_time(ctx.data["slot"])
     plan = plan_capture(vm.facts, Mode(ctx.data["mode"]), slot)
     data = plan_json(plan, vm.facts.location, ctx.settings)
-    data["vm"] = _vm_record(vm)
+    data["vm"] = _vm_record(vm, _nic_records(ctx, vm))
     return data
 
 
-def _vm_record(vm: VmSnapshot) -> dict[str, Any]:
+def _nic_records(ctx: StepContext, vm: VmSnapshot) -> list[dict[str, Any]]:
+    """Each NIC as the manifest records it (a NIC gone since the VM was read is left out)."""
+    from dataclasses import asdict
+
+    from shared.azure.network import get_nic
+
+    found = (get_nic(ctx.app.clients, ResourceId.parse(n, "nic_id")) for n in vm.nics)
+    nics = [asdict(n) for n in found if n is not None]
+    if nics and not any(n["primary"] for n in nics):
+        nics[0]["primary"] = True  # a VM with one NIC: Azure leaves `primary` unset
+    return nics
+
+
+def _vm_record(vm: VmSnapshot, nics: list[dict[str, Any]]) -> dict[str, Any]:
     facts = vm.facts
     return {
         "name": facts.name,
@@ -88,6 +107,7 @@ def _vm_record(vm: VmSnapshot) -> dict[str, Any]:
             "vtpm_enabled": facts.security.vtpm_enabled,
         },
         "tags": dict(vm.tags),
+        "nics": nics,
         "extensions": list(vm.extensions),
         "image_reference": dict(vm.image_reference),
     }

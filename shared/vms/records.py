@@ -19,6 +19,7 @@ from shared.vms.manifest import (
     ImageReference,
     ManifestConsistency,
     ManifestDisk,
+    ManifestNic,
     ManifestSecurity,
     RecoveryManifest,
 )
@@ -81,6 +82,7 @@ def build_manifest(data: Mapping[str, Any]) -> RecoveryManifest:
         hyper_v_generation=generation if generation in ("V1", "V2") else None,
         security=ManifestSecurity(**vm["security"]),
         tags=dict(vm.get("tags") or {}),
+        nics=tuple(ManifestNic(**n) for n in vm.get("nics") or ()),
         extensions=tuple(vm.get("extensions") or ()),
         image_reference=_image(vm.get("image_reference") or {}),
     )

@@ -181,7 +181,18 @@ def manifest(ctx: StepContext) -> StepResult:
         return StepResult.skip(str(ctx.data["ended"]))
     document = build_manifest(ctx.data)
     write_manifest(ctx.app.records, document)
-    return StepResult.done({"complete_at": iso(ctx.now())})
+    now = ctx.now()
+    # What a `Lifeboat.Vm.SetReady` event carries; the achieved RPO is the age of the set's
+    # data when it became recoverable in the DR region.
+    ready = {
+        "vm_id": document.vm_id,
+        "set_id": document.set_id,
+        "consistency": document.consistency.kind,
+        "captured_at": iso(document.captured_at),
+        "complete_at": iso(now),
+        "achieved_rpo_seconds": max(0.0, (now - document.captured_at).total_seconds()),
+    }
+    return StepResult.done({"complete_at": iso(now), "set_ready": ready})
 
 
 def rpo_deadline(last_complete: datetime | None, rpo: timedelta, slot: datetime) -> datetime:

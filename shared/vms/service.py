@@ -16,7 +16,7 @@ from shared.vms.capture import plan_capture
 from shared.vms.inventory import policy_for, tag_names
 from shared.vms.jobs import PROTECTION_KIND
 from shared.vms.naming import set_id
-from shared.vms.policy import ProtectionPolicy
+from shared.vms.policy import PolicyDefaults, ProtectionPolicy
 from shared.vms.sets import plan_json
 
 if TYPE_CHECKING:
@@ -150,14 +150,42 @@ def _has_tag(vm: TaggedVm, key: str, value: str) -> bool:
     return any(k.lower() == key.lower() and v == value for k, v in vm.tags.items())
 
 
+def manual_slot(deps: Deps, vm_id: str, now: datetime) -> datetime:
+    """Return the slot a manual request for `vm_id` at `now` joins.
+
+    A VM gets at most one set per `PolicyDefaults.min_interval` (the shortest schedule gap
+    allowed): a request joins the newest set of that window whose job is in flight or
+    succeeded, so a client's retry, a duplicate request or a second click finds one job; a
+    failed set is not joined (the request starts a new one). Otherwise the slot is `now`.
+    """
+    from shared.jobs import JobState
+    from shared.jobs.model import job_id_for
+
+    latest = minute(now)
+    window = int(PolicyDefaults().min_interval.total_seconds() // 60)
+    for back in range(window):
+        slot = latest - timedelta(minutes=back)
+        job = deps.jobs.get(job_id_for(PROTECTION_KIND, set_id(vm_id, slot)))
+        if job is not None and (not job.terminal or job.state is JobState.SUCCEEDED):
+            return slot
+    return latest
+
+
 def protect(deps: Deps, request: ProtectRequest) -> dict[str, Any]:
     """Run the request: the exact set plans (dry run, no writes) or a job per VM."""
-    slot = minute(deps.clock())
+    now = deps.clock()
+    slot = minute(now)
     targets = _targets(deps, request)
     if request.dry_run:
         return {"dry_run": True, "plans": [_dry_plan(deps, vm_id, slot) for vm_id, _ in targets]}
     started = [
-        submit_set(deps, vm_id, _forced_policy(deps, vm_id, tags), slot, "manual")
+        submit_set(
+            deps,
+            vm_id,
+            _forced_policy(deps, vm_id, tags),
+            manual_slot(deps, vm_id, now),
+            "manual",
+        )
         for vm_id, tags in targets
     ]
     return {"dry_run": False, "jobs": [s.to_json() for s in started]}

@@ -21,9 +21,11 @@ import azure.functions as func
 from functions.images import images_replicate
 from functions.resource_events import on_resource_event
 from functions.templates import templates_backup, templates_restore
+from functions.vms import vms_protect
 from tests.event_samples import http_post
 from tests.plugins.chaos import tally
 from tests.support import images, templates
+from tests.support import vms as vm_support
 
 if TYPE_CHECKING:
     from devtools.local_driver import LocalDriver
@@ -224,6 +226,30 @@ def one_restored_template(stage: Stage) -> None:
     one_backup(stage)
 
 
+# ---- VM protection -------------------------------------------------------------------------
+protect = post(vms_protect, "vms/protect")
+
+
+def _tagged_vm(mode: str, data_disks: int) -> Callable[[Stage], None]:
+    """A running VM opted in with `mode`, its disks present."""
+
+    def prepare(stage: Stage) -> None:
+        stage.arm.seed({"resources": [vm_support.tagged_vm("web1", mode, data_disks)]})
+        stage.notes["vm"] = vm_support.vm_id("web1")
+
+    return prepare
+
+
+def one_disk_set(disks: int) -> Callable[[Stage], None]:
+    """The check of VM scenarios: one set of `disks` DR copies and one source snapshot per disk,
+    the manifest naming that set, and the VM running (a clean copy never leaves it stopped)."""
+
+    def check(stage: Stage) -> None:
+        vm_support.check_one_set(stage.arm, stage.notes["vm"], disks)
+
+    return check
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     # The artifact scenarios below kill every replication write; a build adds its own record
     # and its submissions (Table and queue), so only those are its kill points.
@@ -289,6 +315,22 @@ SCENARIOS: tuple[Scenario, ...] = (
         restore(lambda s: {"templateId": s.notes["template"]}),
         one_restored_template,
         {"template_restore": 1},
+    ),
+    # VM protection: every write of a snapshot-mode set (two disks) and of a clean copy (stop,
+    # snapshot, start), so a worker dies between the VM's stop and its start too.
+    Scenario(
+        "vm-protect-snapshot-http",
+        _tagged_vm("snapshot", data_disks=1),
+        protect(lambda s: {"vmId": s.notes["vm"]}),
+        one_disk_set(2),
+        {"vm_protection": 1},
+    ),
+    Scenario(
+        "vm-protect-clean-http",
+        _tagged_vm("clean", data_disks=1),
+        protect(lambda s: {"vmId": s.notes["vm"]}),
+        one_disk_set(2),
+        {"vm_protection": 1},
     ),
 )
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -55,6 +55,10 @@ def test_snapshot_mode_copies_every_disk_as_one_set_and_writes_a_manifest(
     assert manifest.consistency.skew_seconds is not None
     assert all(d.copy_completed_at is not None for d in manifest.disks)
     assert power(arm, "web1") == "running"
+    ready = _jobs()[0].data["set_ready"]
+    assert (ready["vm_id"], ready["set_id"]) == (manifest.vm_id, job["set_id"])
+    assert ready["consistency"] == "per-disk"
+    assert ready["achieved_rpo_seconds"] > 0  # the copies took emulated minutes
 
 
 def test_manifest_stays_readable_with_the_primary_region_down(lifeboat_env: Any) -> None:
@@ -129,6 +133,26 @@ def test_three_identical_requests_make_one_job(lifeboat_env: Any) -> None:
     assert [a["created"] for a in answers] == [True, False, False]
 
 
+def test_a_request_within_the_minimum_interval_joins_the_set_a_later_one_starts_a_new_one(
+    lifeboat_env: Any,
+) -> None:
+    arm = lifeboat_env.arm
+    arm.seed({"resources": [tagged_vm("web1", data_disks=0)]})
+    first = post({"vmId": vm_id("web1")})[1]["jobs"][0]
+    with driver(arm) as d:
+        assert d.run() is True
+        # The set is done (its copies took a few emulated minutes): inside its 15-minute window.
+        arm.clock.advance(60)
+        again = post({"vmId": vm_id("web1")})[1]["jobs"][0]
+        assert (again["job_id"], again["created"]) == (first["job_id"], False)
+        arm.clock.advance(15 * 60)
+        later = post({"vmId": vm_id("web1")})[1]["jobs"][0]
+        assert later["created"] is True and later["set_id"] != first["set_id"]
+        assert d.run() is True
+    assert sorted(j.state for j in _jobs()) == [JobState.SUCCEEDED] * 2
+    assert len({s["tags"]["lifeboat-set"] for s in dr_snapshots(arm)}) == 2
+
+
 def test_tag_request_protects_each_matching_vm(lifeboat_env: Any) -> None:
     arm = lifeboat_env.arm
     arm.seed(
@@ -188,3 +212,46 @@ def test_vm_deleted_before_capture_ends_the_job_cleanly(lifeboat_env: Any) -> No
     assert job.state is JobState.SUCCEEDED
     assert "deleted" in job.data["ended"]
     assert dr_snapshots(arm) == []
+
+
+def test_manifest_records_each_nic_subnet_address_allocation_and_nsg(lifeboat_env: Any) -> None:
+    net = vm_id("x").split("/providers/")[0] + "/providers/Microsoft.Network"
+    subnet = f"{net}/virtualNetworks/vnet/subnets/app"
+    vnet = {
+        "id": f"{net}/virtualNetworks/vnet",
+        "location": "eastus",
+        "properties": {
+            "addressSpace": {"addressPrefixes": ["10.20.0.0/16"]},
+            "subnets": [{"name": "app", "properties": {"addressPrefix": "10.20.1.0/24"}}],
+        },
+    }
+    nsg = {"id": f"{net}/networkSecurityGroups/web-nsg", "location": "eastus", "properties": {}}
+    ip = {"subnet": {"id": subnet}, "privateIPAllocationMethod": "Static",
+          "privateIPAddress": "10.20.1.7"}  # fmt: skip
+    nic = {
+        "id": f"{net}/networkInterfaces/web1-nic",
+        "location": "eastus",
+        "properties": {
+            "ipConfigurations": [{"name": "ipconfig1", "properties": ip}],
+            "enableAcceleratedNetworking": True,
+            "networkSecurityGroup": {"id": nsg["id"]},
+        },
+    }
+    vm = tagged_vm("web1", data_disks=0)
+    vm["properties"]["networkProfile"] = {"networkInterfaces": [{"id": nic["id"]}]}
+    arm = lifeboat_env.arm
+    arm.seed({"resources": [vnet, nsg, nic, vm]})
+
+    post({"vmId": vm_id("web1")})
+    with driver(arm) as d:
+        assert d.run() is True
+
+    manifest = latest_manifest(get_deps().records, vm_id("web1"))
+    assert manifest is not None
+    (recorded,) = manifest.nics
+    assert recorded.nic_id.lower() == nic["id"].lower()
+    assert recorded.subnet_id.lower() == subnet.lower()
+    assert (recorded.private_ip, recorded.allocation) == ("10.20.1.7", "Static")
+    assert recorded.accelerated_networking is True
+    assert (recorded.nsg_id or "").lower() == nsg["id"].lower()
+    assert recorded.primary is True

@@ -49,6 +49,9 @@ def power(arm: ArmEmulator, name: str) -> str:
     return str(arm.state.meta(vm_id(name)).get("power") or "running")
 
 
+power_of = power
+
+
 def writes(arm: ArmEmulator) -> int:
     """Successful ARM writes (PUT/PATCH/POST/DELETE; Resource Graph queries are POST reads)."""
     return sum(
@@ -86,3 +89,34 @@ def killing_registry(
     registry = Registry()
     registry.register(PROTECTION_KIND, [(s.name, wrap(s.name, s.run)) for s in kind.steps])
     return registry, killed
+
+
+def snapshots_by_region(arm: ArmEmulator) -> dict[str, list[Any]]:
+    """Every snapshot of the test subscription, by region."""
+    found: dict[str, list[Any]] = {}
+    for snap in arm.state.list(SNAPSHOTS, f"/subscriptions/{SUB}"):
+        found.setdefault(str(snap["location"]), []).append(snap)
+    return found
+
+
+def check_one_set(arm: ArmEmulator, vm: str, disks: int, power: str = "running") -> None:
+    """One complete set of `vm`: `disks` source snapshots in the VM's region and `disks` DR
+    copies in the DR region, all tagged with one set id, a manifest of that set with every copy
+    complete, and the VM in `power` (running, unless its owner had stopped it)."""
+    from shared.bootstrap import get_deps
+    from shared.vms.records import latest_manifest
+
+    regions = snapshots_by_region(arm)
+    assert sorted(regions) == ["eastus", "westus"], f"snapshot regions: {sorted(regions)}"
+    sources, copies = regions["eastus"], regions["westus"]
+    assert len(sources) == disks, f"source snapshots: {[s['name'] for s in sources]}"
+    assert len(copies) == disks, f"DR copies: {[s['name'] for s in copies]}"
+    sets = {s["tags"]["lifeboat-set"] for s in sources + copies}
+    assert len(sets) == 1, f"sets: {sets}"
+    manifest = latest_manifest(get_deps().records, vm)
+    assert manifest is not None, "no manifest"
+    assert manifest.set_id in sets, (manifest.set_id, sets)
+    assert len(manifest.disks) == disks
+    assert all(d.copy_completed_at is not None for d in manifest.disks), "incomplete copies"
+    name = vm.rsplit("/", 1)[-1]
+    assert power_of(arm, name) == power, f"the VM is left {power_of(arm, name)}"
