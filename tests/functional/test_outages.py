@@ -200,3 +200,70 @@ def test_dry_run_returns_the_plan_and_writes_nothing(lifeboat_env: Any) -> None:
     assert status == 200 and body["dryRun"] is True
     assert body["plan"]["items"] == 1
     assert get_deps().ledger.list() == [] and get_deps().plans.list() == []
+
+
+def test_the_reconcile_poll_heals_a_missed_webhook_and_a_late_webhook_is_a_duplicate(
+    lifeboat_env: Any,
+) -> None:
+    from azure.functions.timer import TimerRequest
+
+    from functions.reconcile import reconcile
+
+    env = lifeboat_env
+    _protected_estate(env, "web1")
+    env.arm.faults.region_down("eastus")
+    _declare(env)
+
+    reconcile(TimerRequest(past_due=True))
+
+    deps = get_deps()
+    (entry,) = deps.ledger.list()
+    assert entry.tracking_id == "LB1-OUT" and [c.value for c in entry.channels] == [
+        "resource-graph"
+    ]
+    (stored,) = deps.plans.list()
+    assert stored.status.state.value == "awaiting_approval"
+
+    reconcile(TimerRequest(past_due=True))  # the same row again: nothing new
+    assert len(get_deps().plans.list()) == 1
+
+    status, body = _alert(_webhook(env))  # the webhook arrives late: same communication
+    assert (status, body["ledger"]["change"], body["plan"]["planId"]) == (
+        200,
+        "duplicate",
+        stored.plan_id,
+    )
+    (entry,) = get_deps().ledger.list()
+    assert len(entry.content_hashes) == 1 and len(entry.channels) == 2
+
+
+def test_status_lists_open_plans_and_pending_approvals(lifeboat_env: Any) -> None:
+    from shared.features import STATUS_SECTIONS
+
+    env = lifeboat_env
+    _protected_estate(env, "web1")
+    env.arm.faults.region_down("eastus")
+    _declare(env)
+    _, body = _alert(_webhook(env))
+    (section,) = [s for s in STATUS_SECTIONS if s.name == "outages"]
+    report = section.contribute(get_deps(), get_deps().clock())
+    assert report["pending_approvals"] == [body["plan"]["planId"]]
+    assert [p["action"] for p in report["open_plans"]] == ["awaiting_approval"]
+    assert report["incidents"] == ["LB1-OUT"]
+
+
+def test_a_failing_webhook_receiver_never_blocks_the_plan(
+    lifeboat_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import bootstrap
+
+    env = lifeboat_env
+    _protected_estate(env, "web1")
+    env.arm.faults.region_down("eastus")
+    # Nothing listens there: the post fails, is logged, and the plan is still made.
+    monkeypatch.setenv("LIFEBOAT_OUTAGE_WEBHOOK_URL", "https://127.0.0.1:9/hook")
+    monkeypatch.setenv("LIFEBOAT_PUBLIC_BASE_URL", "https://lifeboat.example.net")
+    bootstrap.reset()
+    _declare(env)
+    status, body = _alert(_webhook(env))
+    assert (status, body["action"]) == (200, "awaiting_approval")
