@@ -56,10 +56,19 @@ def _vm_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _outage_execution_kinds() -> Callable[[Registry], None]:
+    from shared.outages.execute_jobs import register
+
+    return register
+
+
 KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
 _TEMPLATE_KINDS: KindLoader = Lazy("shared.templates.jobs.register", _template_kinds)
 _VM_KINDS: KindLoader = Lazy("shared.vms.jobs.register", _vm_kinds)
+_OUTAGE_EXECUTION_KINDS: KindLoader = Lazy(
+    "shared.outages.execute_jobs.register", _outage_execution_kinds
+)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
@@ -68,6 +77,7 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "template_backup_all": _TEMPLATE_KINDS,
         "template_restore": _TEMPLATE_KINDS,
         "vm_protection": _VM_KINDS,
+        "plan_execution": _OUTAGE_EXECUTION_KINDS,
     }
 )
 

@@ -56,7 +56,7 @@ _STATE_ACTION: Final = {
     PlanState.FAILED: Action.DONE,
 }
 # When several plans answer one alert, the one furthest along speaks for them.
-_ORDER: Final = (
+ACTION_ORDER: Final = (
     Action.NONE,
     Action.PLANNED,
     Action.AWAITING_APPROVAL,
@@ -86,7 +86,7 @@ class IngestResult:
         if self.entry.latest.finished:
             return Action.RESOLVED
         actions = [plan_action(p.status) for p in self.plans]
-        return max(actions, key=_ORDER.index, default=Action.NONE)
+        return max(actions, key=ACTION_ORDER.index, default=Action.NONE)
 
 
 def tier_policy(settings: Settings) -> TierPolicy:

@@ -6,7 +6,6 @@ one execution; the other answers PlanAlreadyRunning (409).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,23 +18,17 @@ from shared.outages.store import StoredPlan
 
 if TYPE_CHECKING:
     from shared.bootstrap import Deps
+    from shared.outages.run import ExecutionView
 
 logger = logging.getLogger(__name__)
 _ATTEMPTS = 25
 
 
-def _run_module() -> Any:
-    """The execution job's module (shared/outages/run.py), or None while it is not installed."""
-    try:
-        return importlib.import_module("shared.outages.run")
-    except ModuleNotFoundError:
-        return None
+def execution_of(deps: Deps, plan_id: str) -> ExecutionView | None:
+    """The plan's ExecutionView (progress, RTO), or None before it was submitted."""
+    from shared.outages.run import execution_view
 
-
-def execution_of(deps: Deps, plan_id: str) -> Any:
-    """The plan's ExecutionView, or None when it has none (or execution is not installed)."""
-    run = _run_module()
-    return None if run is None else run.execution_view(deps, plan_id)
+    return execution_view(deps, plan_id)
 
 
 def _received_at(deps: Deps, stored: StoredPlan) -> datetime | None:
@@ -45,13 +38,11 @@ def _received_at(deps: Deps, stored: StoredPlan) -> datetime | None:
 
 def start_if_approved(deps: Deps, stored: StoredPlan, alert_received_at: datetime | None) -> bool:
     """Submit the plan's execution when it is approved (idempotent per plan and revision)."""
+    from shared.outages.run import submit_execution
+
     if stored.status.state is not PlanState.APPROVED:
         return False
-    run = _run_module()
-    if run is None:
-        logger.warning("plan %s approved; execution is not installed", stored.plan_id)
-        return False
-    job_id = run.submit_execution(
+    job_id = submit_execution(
         deps, stored.plan, revision=stored.status.revision, alert_received_at=alert_received_at
     )
     logger.info("plan %s execution %s", stored.plan_id, job_id, extra={"job_id": job_id})
@@ -161,7 +152,7 @@ class PlanView:
     """A plan as the API shows it: the document, its status and its execution (when any)."""
 
     stored: StoredPlan
-    execution: Any = None
+    execution: ExecutionView | None = None
 
     @property
     def action(self) -> str:
@@ -169,7 +160,7 @@ class PlanView:
         from shared.outages.ingest import Action, plan_action
 
         if self.execution is not None:
-            state = str(getattr(self.execution, "state", ""))
+            state = self.execution.state
             return Action.DONE if state in {"succeeded", "failed"} else Action.EXECUTING
         return plan_action(self.stored.status)
 

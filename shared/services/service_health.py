@@ -39,6 +39,8 @@ class AlertAssessment:
     """An AlertResponse value."""
     outcome: IngestResult | None = None
     """The ledger entry and plans, when the alert is a Service Health incident that matters."""
+    plans: tuple[dict[str, Any], ...] = ()
+    """The plans' summaries (with their execution's state), in plan id order."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the /api/service-health response body."""
@@ -55,17 +57,14 @@ class AlertAssessment:
             "action": self.action,
         }
         if self.outcome is not None:
-            body.update(_outcome_json(self.outcome))
+            body.update(_outcome_json(self.outcome, list(self.plans)))
         return body
 
 
-def _outcome_json(outcome: IngestResult) -> dict[str, Any]:
+def _outcome_json(outcome: IngestResult, plans: list[dict[str, Any]]) -> dict[str, Any]:
     import json
 
-    from shared.outages.service import PlanView
-
     entry, change = outcome.entry, outcome.change
-    plans = [PlanView(p).summary() for p in outcome.plans]
     return {
         "ledger": {
             "trackingId": entry.tracking_id,
@@ -124,12 +123,18 @@ def respond_to_alert(
 ) -> AlertAssessment:
     """Assess `alert` and, for a Service Health incident in (or resolving in) a protected
     region, ingest it: ledger entry, then the plan made, re-planned or closed."""
-    from shared.outages.ingest import ingest
+    from shared.outages.ingest import ACTION_ORDER, ingest
     from shared.outages.notification import Channel, notification_from_alert
+    from shared.outages.service import PlanView, view
 
     assessment = assess_alert(alert, deps.settings)
     if not opens_incident(alert) or not assessment.affects_protected_region:
         return assessment
     note = notification_from_alert(alert, Channel.WEBHOOK)
     outcome = ingest(deps, note, source="webhook", dry_run=dry_run)
-    return AlertAssessment(alert, assessment.affects_protected_region, outcome.action, outcome)
+    views = [PlanView(p) if outcome.dry_run else view(deps, p) for p in outcome.plans]
+    action = outcome.action
+    if action != AlertResponse.RESOLVED and views:
+        action = max((v.action for v in views), key=ACTION_ORDER.index)
+    summaries = tuple(v.summary() for v in views)
+    return AlertAssessment(alert, assessment.affects_protected_region, action, outcome, summaries)

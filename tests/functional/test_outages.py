@@ -267,3 +267,44 @@ def test_a_failing_webhook_receiver_never_blocks_the_plan(
     _declare(env)
     status, body = _alert(_webhook(env))
     assert (status, body["action"]) == (200, "awaiting_approval")
+
+
+def test_an_approved_plan_executes_once_and_its_vms_run_in_the_dr_region(
+    lifeboat_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import bootstrap
+    from shared.vms.records import write_manifest
+    from tests.support.recovery import _manifest, seed_dr, vms_in
+    from tests.unit.outage_builders import DR_SUBNET, SRC_SUBNET
+
+    env = lifeboat_env
+    monkeypatch.setenv("LIFEBOAT_SUBNET_MAP", f"{SRC_SUBNET}={DR_SUBNET}")
+    bootstrap.reset()
+    # The DR region as protection left it: DR snapshots, the mapped subnet, the manifests.
+    seed_dr(env.arm, ["web1", "web2"])
+    for index, name in enumerate(("web1", "web2")):
+        write_manifest(get_deps().records, _manifest(name, index, 1, static=True))
+    env.arm.faults.region_down("eastus")
+    _declare(env)
+    _, body = _alert(_webhook(env))
+    plan_id = body["plan"]["planId"]
+    assert body["plan"]["blocked"] == 0, body
+
+    answers = _concurrently(
+        3,
+        lambda: _route(plans_approve, "POST", "x", plan_id, {"approvedBy": "ops@x"}),
+    )
+    assert sorted(s for s, _ in answers) == [200, 409, 409]
+    assert len(get_deps().jobs.list(kind="plan_execution")) == 1
+    with driver(env.arm) as d:
+        assert d.run() is True
+
+    status, one = _route(plans_get, "GET", "x", plan_id)
+    assert status == 200 and one["action"] == "done"
+    assert one["execution"]["state"] == "succeeded"
+    assert one["execution"]["rtoSeconds"] is not None
+    assert sorted(vm["name"] for vm in vms_in(env.arm)) == sorted(
+        i["vm"]["vm"]["name"] for g in one["plan"]["groups"] for i in g["items"]
+    )
+    assert _alert(_webhook(env))[1]["action"] == "done"
+    assert len(get_deps().jobs.list(kind="plan_execution")) == 1
