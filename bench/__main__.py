@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, outage_rto
+from bench import coldstart, outage, outage_rto
 from bench.images import RunResult, quota_floor, run_builds, second_sweep
 from bench.remote import remote_azure
 
@@ -226,10 +226,20 @@ def outage_section(args: argparse.Namespace) -> Figures:
     return outage_rto.section(args)
 
 
+def outage_plan_section(args: argparse.Namespace) -> Figures:
+    """Outage planning: webhook to stored plan for 100 VMs, duplicates (bench/outage.py)."""
+    return outage.section(args)
+
+
 # Each section prints its part of the report and returns its figures (prefixed keys). A feature
 # adds its own section here (`vms_*`, `outage_*`, `drill_*`); `failed` reads the merged figures.
 Section = Callable[[argparse.Namespace], Figures]
-SECTIONS: tuple[Section, ...] = (coldstart_section, images_section, outage_section)
+SECTIONS: tuple[Section, ...] = (
+    coldstart_section,
+    images_section,
+    outage_plan_section,
+    outage_section,
+)
 FAILURE_KEYS = (
     "jobs_failed",
     "paced_jobs_failed",
