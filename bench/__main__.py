@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart
+from bench import coldstart, outage, outage_rto
 from bench import vms as vms_bench
 from bench.images import RunResult, quota_floor, run_builds, second_sweep
 from bench.remote import remote_azure
@@ -49,6 +49,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
         help="builds of the one-at-a-time baseline (fewer than --builds: scaled, an estimate)",
     )
     parser.add_argument("--coldstart-runs", type=int, default=7)
+    parser.add_argument("--outage-vms", type=int, default=100, help="VMs of the outage plan")
     parser.add_argument(
         "--rate-limits", action="store_true", help="also run N builds under ARM's token buckets"
     )
@@ -234,16 +235,33 @@ def vms_section(args: argparse.Namespace) -> Figures:
     return result
 
 
+def outage_section(args: argparse.Namespace) -> Figures:
+    """Outage RTO: a 100-VM DR plan executed on the emulator (bench/outage_rto.py)."""
+    return outage_rto.section(args)
+
+
+def outage_plan_section(args: argparse.Namespace) -> Figures:
+    """Outage planning: webhook to stored plan for 100 VMs, duplicates (bench/outage.py)."""
+    return outage.section(args)
+
+
 # Each section prints its part of the report and returns its figures (prefixed keys). A feature
 # adds its own section here (`vms_*`, `outage_*`, `drill_*`); `failed` reads the merged figures.
 Section = Callable[[argparse.Namespace], Figures]
-SECTIONS: tuple[Section, ...] = (coldstart_section, images_section, vms_section)
+SECTIONS: tuple[Section, ...] = (
+    coldstart_section,
+    images_section,
+    vms_section,
+    outage_plan_section,
+    outage_section,
+)
 FAILURE_KEYS = (
     "jobs_failed",
     "paced_jobs_failed",
     "second_sweep_writes",
     "vms_failed_jobs",
     "vms_refused_copies",
+    "outage_items_failed",
 )
 
 

@@ -56,10 +56,19 @@ def _vm_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _outage_execution_kinds() -> Callable[[Registry], None]:
+    from shared.outages.execute_jobs import register
+
+    return register
+
+
 KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
 _TEMPLATE_KINDS: KindLoader = Lazy("shared.templates.jobs.register", _template_kinds)
 _VM_KINDS: KindLoader = Lazy("shared.vms.jobs.register", _vm_kinds)
+_OUTAGE_EXECUTION_KINDS: KindLoader = Lazy(
+    "shared.outages.execute_jobs.register", _outage_execution_kinds
+)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
@@ -68,6 +77,7 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "template_backup_all": _TEMPLATE_KINDS,
         "template_restore": _TEMPLATE_KINDS,
         "vm_protection": _VM_KINDS,
+        "plan_execution": _OUTAGE_EXECUTION_KINDS,
     }
 )
 
@@ -159,10 +169,17 @@ class StatusSection:
     """True: the section's keys go at the top level of the report (builds, summary, ...)."""
 
 
+def _outage_status(deps: Deps, now: datetime) -> dict[str, Any]:
+    from shared.outages.status import outage_status
+
+    return outage_status(deps)
+
+
 STATUS_SECTIONS: tuple[StatusSection, ...] = (
     StatusSection("images", _image_status, merge=True),
     StatusSection("templates", _template_status, optional=True),
     StatusSection("vms", _vm_status, optional=True),
+    StatusSection("outages", _outage_status, optional=True),
 )
 
 
@@ -199,8 +216,15 @@ def _sweep_vms(deps: Deps, now: datetime, force: bool) -> SweepResult:
     return sweep_vms(deps, now), None
 
 
+def _sweep_outages(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.outages.poll import poll_service_health
+
+    return poll_service_health(deps), None
+
+
 SWEEPS: tuple[Sweep, ...] = (
     Sweep("images", _sweep_images),
     Sweep("templates", _sweep_templates),
     Sweep("vms", _sweep_vms),
+    Sweep("outages", _sweep_outages),
 )

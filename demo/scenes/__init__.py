@@ -11,4 +11,5 @@ SCENES: tuple[str, ...] = (
     "demo.scenes.images",
     "demo.scenes.templates",
     "demo.scenes.vms",
+    "demo.scenes.outage",
 )

@@ -47,10 +47,13 @@ def run(say: Say) -> bool:
 
     regions = ", ".join(get_deps().settings.primary_regions) or "(none)"
     say(f"Protected regions (LIFEBOAT_PRIMARY_REGIONS, set by the demo): {regions}")
-    say("\nPOST /api/service-health")
-    alerts_ok = all([_post_alert(label, body, say) for label, body in _alerts()])
-    say("\nEvent Grid → on_resource_event (the local ARM emulator and Azurite stand in for Azure)")
-    with _local_estate():
+    with _local_estate():  # incidents in a protected region go to the DR-region ledger
+        say("\nPOST /api/service-health")
+        alerts_ok = all([_post_alert(label, body, say) for label, body in _alerts()])
+        say(
+            "\nEvent Grid → on_resource_event (the local ARM emulator and Azurite stand in for "
+            "Azure)"
+        )
         events_ok = all([_deliver(label, raw, say) for label, raw in _events()])
     return alerts_ok and events_ok
 

@@ -48,3 +48,24 @@ def test_scene_three_reads_the_generations_from_image_metadata(
     text = "\n".join(lines)
     assert ok, text
     assert "legacy-web: hyperv_gen1" in text and "ubuntu-web: hyperv" not in text
+
+
+def test_the_outage_scene_plans_approves_and_runs_the_vms_in_the_dr_region(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from demo.scenes import outage
+
+    for key, value in DEMO_ENVIRONMENT.items():
+        monkeypatch.setenv(key, value)
+    bootstrap.reset()
+    lines: list[str] = []
+
+    try:
+        ok = outage.run(lines.append)
+    finally:
+        bootstrap.reset()
+
+    text = "\n".join(lines)
+    assert ok, text
+    assert "ledger new_incident" in text and "ledger duplicate" in text
+    assert "a second approval → 409" in text and "Execution succeeded: 3 VM(s)" in text
