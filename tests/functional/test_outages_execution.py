@@ -252,3 +252,20 @@ def test_clean_up_deletes_are_idempotent_and_gone_is_success(lifeboat_env: Any) 
     for action in actions * 2:  # the second time everything is already gone
         assert execute(deps.clients, deps.settings, action) is GONE
     assert vms_in(arm) == [] and resources_in(arm, DISKS) == [] and resources_in(arm, NICS) == []
+
+
+def test_with_the_dr_region_down_too_the_execution_gives_up_and_names_every_item(
+    lifeboat_env: Any,
+) -> None:
+    arm = lifeboat_env.arm
+    seed_dr(arm, ["web1"])
+    arm.faults.region_down("westus")
+    plan = plan_for(["web1"])
+    submit_execution(get_deps(), plan, revision=1, alert_received_at=ALERT)
+    with driver(arm) as d:
+        assert d.run() is True
+    view = execution_view(get_deps(), plan.plan_id)
+    assert view is not None and view.state == "failed"
+    (item,) = view.items
+    assert item.state == "failed" and "gave up after 12 attempts" in (item.error or "")
+    assert vms_in(arm) == []
