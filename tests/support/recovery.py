@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.bootstrap import get_deps
 from shared.outages.dr_facts import VmSku
 from shared.outages.inventory import TemplateBackup, protected_vm
 from shared.outages.matching import Exposure
@@ -132,10 +131,3 @@ def resources_in(arm: ArmEmulator, type_: str, rg: str = DR_RG) -> list[Any]:
     """Every resource of `type_` in resource group `rg`."""
     return list(arm.state.list(type_, f"{RG}/{rg}"))
 
-
-def deps() -> Any:
-    """The app's composition root."""
-    return get_deps()
-
-
-__all__ = ["ALERT", "DR_SUBNET", "SUB", "plan_for", "seed_dr", "vms_in"]
