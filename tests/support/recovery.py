@@ -14,11 +14,9 @@ from shared.outages.plan import DrillTarget, build_plan
 from shared.outages.plan_model import DrPlan
 from shared.vms.manifest import ManifestDisk, ManifestNic
 from tests.unit.outage_builders import (
-    DR_SUBNET,
     DRILL_SUBNET,
     RG,
     SRC_SUBNET,
-    SUB,
     T0,
     facts,
     manifest,
@@ -130,4 +128,3 @@ def vms_in(arm: ArmEmulator, rg: str = DR_RG) -> list[Any]:
 def resources_in(arm: ArmEmulator, type_: str, rg: str = DR_RG) -> list[Any]:
     """Every resource of `type_` in resource group `rg`."""
     return list(arm.state.list(type_, f"{RG}/{rg}"))
-

@@ -23,7 +23,8 @@ from shared.outages.run import (
     submit_execution,
 )
 from tests.support.fakes import InMemoryJobQueue, InMemoryJobStore, InMemoryRecordStore
-from tests.support.recovery import ALERT, SUB, plan_for
+from tests.support.recovery import ALERT, plan_for
+from tests.unit.outage_builders import SUB
 
 OTHER_SUB = "11111111-1111-1111-1111-111111111111"
 
