@@ -56,6 +56,8 @@ ASYNC_OPERATION_ACTIONS: Final[tuple[str, ...]] = (
     "Microsoft.Compute/locations/operations/read",
     "Microsoft.Compute/locations/diskOperations/read",
     "Microsoft.Compute/locations/capsOperations/read",
+    # Network NIC create/delete: .../providers/Microsoft.Network/locations/{l}/operations/{id}.
+    "Microsoft.Network/locations/operations/read",
 )
 
 SUBSCRIPTION_WIDE: Final[Mapping[str, str]] = {

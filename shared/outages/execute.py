@@ -160,7 +160,10 @@ class _Pass:
             self._fail_item(target, failure.message)
             return
         if _status(exc) == 429:
+            # Waiting for quota is no failed attempt: Compute's Retry-After paces the creates.
             self.throttled = max(self.throttled or 0.0, failure.delay or POLL_SECONDS)
+            self.progress.attempts[key] = max(0, self.progress.attempts.get(key, 0) - 1)
+            return
         if self.progress.attempts.get(key, 0) >= MAX_WRITE_ATTEMPTS:
             self._fail_item(
                 target, f"gave up after {MAX_WRITE_ATTEMPTS} attempts: {failure.message}"
@@ -186,6 +189,9 @@ class _Pass:
             else:
                 found = recovery.get_vm(clients, rid)
         except Exception as exc:  # classified: retry, wait or fail the item
+            # A read that keeps failing (the DR region down) uses up the write's attempts too.
+            key = target.intent.key
+            self.progress.attempts[key] = self.progress.attempts.get(key, 0) + 1
             self._error(target, exc)
             return
         if found is None:

@@ -16,6 +16,7 @@ from shared.outages.run import (
 )
 from tests.support.images import driver
 from tests.support.recovery import ALERT, SNAPSHOTS, plan_for, resources_in, seed_dr, vms_in
+from tests.unit.outage_builders import DRILL_SUBNET
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
@@ -145,6 +146,9 @@ def test_a_new_revision_is_a_new_execution_and_the_view_shows_the_newest(
     view = execution_view(get_deps(), plan.plan_id)
     assert view is not None and view.revision == 2 and view.state == "succeeded"
     assert len(vms_in(arm)) == 1  # the same names: revision 2 found revision 1's resources
+    puts = [e for e in arm.log.entries() if e.method == "PUT"]
+    vm_puts = [e.status for e in puts if "/virtualMachines/" in e.path]
+    assert vm_puts == [201, 412], "If-None-Match: * kept the second create from writing"
     assert execution_view(get_deps(), "plan-unknown") is None
 
 
@@ -173,3 +177,95 @@ def test_templates_are_recreated_through_the_template_restore_job(lifeboat_env: 
     assert restore.state is JobState.SUCCEEDED
     restored = resources_in(arm, "Microsoft.VirtualMachineImages/imageTemplates")
     assert [r["id"].lower() for r in restored] == [plan.items[0].template.resource_id.lower()]
+
+
+def test_compute_throttling_on_vm_creates_waits_for_quota_and_completes(lifeboat_env: Any) -> None:
+    arm = lifeboat_env.arm
+    seed_dr(arm, ["web1", "web2"])
+    arm.faults.throttle(1.0, methods=("PUT",), path_contains="/virtualMachines/", count=4)
+    plan = plan_for(["web1", "web2"])
+    submit_execution(get_deps(), plan, revision=1, alert_received_at=ALERT)
+    with driver(arm) as d:
+        assert d.run() is True
+    view = execution_view(get_deps(), plan.plan_id)
+    assert view is not None and view.state == "succeeded", view.to_dict()
+    throttled = [e for e in arm.log.entries() if e.status == 429]
+    assert throttled, "the throttle answered"
+    assert len(vms_in(arm)) == 2
+
+
+def test_a_planned_name_taken_by_another_nic_fails_that_item_and_writes_nothing_over_it(
+    lifeboat_env: Any,
+) -> None:
+    arm = lifeboat_env.arm
+    seed_dr(arm, ["web1"])
+    plan = plan_for(["web1"])
+    (item,) = plan.items
+    assert item.vm is not None
+    nic_id = item.vm.nics[0].resource_id
+    other = DRILL_SUBNET
+    arm.seed(
+        {
+            "resources": [
+                {
+                    "id": nic_id,
+                    "location": "westus",
+                    "properties": {
+                        "ipConfigurations": [
+                            {"name": "ipconfig1", "properties": {"subnet": {"id": other}}}
+                        ]
+                    },
+                }
+            ]
+        }
+    )
+    submit_execution(get_deps(), plan, revision=1, alert_received_at=ALERT)
+    with driver(arm) as d:
+        assert d.run() is True
+    view = execution_view(get_deps(), plan.plan_id)
+    assert view is not None and view.state == "failed"
+    assert "another subnet" in view.errors[0]
+    assert vms_in(arm) == []
+    assert not [
+        e for e in arm.log.entries() if e.method == "PUT" and e.path.lower() == nic_id.lower()
+    ]
+
+
+def test_clean_up_deletes_are_idempotent_and_gone_is_success(lifeboat_env: Any) -> None:
+    from shared.engine.actions import DeleteDisk, DeleteNic, DeleteVm
+    from shared.engine.executor import GONE, execute
+
+    arm = lifeboat_env.arm
+    seed_dr(arm, ["web1"])
+    plan = plan_for(["web1"])
+    submit_execution(get_deps(), plan, revision=1, alert_received_at=ALERT)
+    with driver(arm) as d:
+        assert d.run() is True
+    (item,) = plan.items
+    assert item.vm is not None
+    deps = get_deps()
+    actions = [
+        DeleteVm(item.vm.vm.resource_id, "westus"),
+        *(DeleteDisk(disk.resource_id, "westus") for disk in item.vm.disks),
+        *(DeleteNic(nic.resource_id, "westus") for nic in item.vm.nics),
+    ]
+    for action in actions * 2:  # the second time everything is already gone
+        assert execute(deps.clients, deps.settings, action) is GONE
+    assert vms_in(arm) == [] and resources_in(arm, DISKS) == [] and resources_in(arm, NICS) == []
+
+
+def test_with_the_dr_region_down_too_the_execution_gives_up_and_names_every_item(
+    lifeboat_env: Any,
+) -> None:
+    arm = lifeboat_env.arm
+    seed_dr(arm, ["web1"])
+    arm.faults.region_down("westus")
+    plan = plan_for(["web1"])
+    submit_execution(get_deps(), plan, revision=1, alert_received_at=ALERT)
+    with driver(arm) as d:
+        assert d.run() is True
+    view = execution_view(get_deps(), plan.plan_id)
+    assert view is not None and view.state == "failed"
+    (item,) = view.items
+    assert item.state == "failed" and "gave up after 12 attempts" in (item.error or "")
+    assert vms_in(arm) == []

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.bootstrap import get_deps
 from shared.outages.dr_facts import VmSku
 from shared.outages.inventory import TemplateBackup, protected_vm
 from shared.outages.matching import Exposure
@@ -15,11 +14,9 @@ from shared.outages.plan import DrillTarget, build_plan
 from shared.outages.plan_model import DrPlan
 from shared.vms.manifest import ManifestDisk, ManifestNic
 from tests.unit.outage_builders import (
-    DR_SUBNET,
     DRILL_SUBNET,
     RG,
     SRC_SUBNET,
-    SUB,
     T0,
     facts,
     manifest,
@@ -131,11 +128,3 @@ def vms_in(arm: ArmEmulator, rg: str = DR_RG) -> list[Any]:
 def resources_in(arm: ArmEmulator, type_: str, rg: str = DR_RG) -> list[Any]:
     """Every resource of `type_` in resource group `rg`."""
     return list(arm.state.list(type_, f"{RG}/{rg}"))
-
-
-def deps() -> Any:
-    """The app's composition root."""
-    return get_deps()
-
-
-__all__ = ["ALERT", "DR_SUBNET", "SUB", "plan_for", "seed_dr", "vms_in"]
