@@ -56,10 +56,17 @@ def _vm_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _drill_kinds() -> Callable[[Registry], None]:
+    from shared.drills.jobs import register
+
+    return register
+
+
 KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
 _TEMPLATE_KINDS: KindLoader = Lazy("shared.templates.jobs.register", _template_kinds)
 _VM_KINDS: KindLoader = Lazy("shared.vms.jobs.register", _vm_kinds)
+_DRILL_KINDS: KindLoader = Lazy("shared.drills.jobs.register", _drill_kinds)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
@@ -68,6 +75,7 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "template_backup_all": _TEMPLATE_KINDS,
         "template_restore": _TEMPLATE_KINDS,
         "vm_protection": _VM_KINDS,
+        "drill_cleanup": _DRILL_KINDS,
     }
 )
 
