@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 ACTIONS: tuple[str, ...] = (
     "Microsoft.Compute/virtualMachines/read",
     "Microsoft.Compute/virtualMachines/instanceView/read",
-    # GET {vm}/providers/Microsoft.ResourceHealth/availabilityStatuses/current, as ARM names it
-    # on the VM (Microsoft.ResourceHealth/availabilityStatuses/read in the provider's list).
+    # GET {vm}/providers/Microsoft.ResourceHealth/availabilityStatuses/current: the provider's
+    # operation, and the same read as the request audit attributes it to the VM.
+    "Microsoft.ResourceHealth/availabilityStatuses/read",
     "Microsoft.Compute/virtualMachines/providers/availabilityStatuses/read",
 )
 
