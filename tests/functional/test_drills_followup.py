@@ -105,7 +105,7 @@ def test_resources_already_gone_are_success(lifeboat_env: Any, compute: Any, net
     assert _left(arm, ("web1",)) == []
 
 
-def test_a_network_that_cannot_be_deleted_is_reported_as_left(lifeboat_env: Any) -> None:
+def test_a_deletion_azure_refuses_is_reported_with_what_is_left(lifeboat_env: Any) -> None:
     arm = lifeboat_env.arm
     seed_drill(arm, ("web1",))
     with driver(arm) as d:
@@ -114,11 +114,11 @@ def test_a_network_that_cannot_be_deleted_is_reported_as_left(lifeboat_env: Any)
     doc = get_deps().records.get(record_name(DRILL))
     assert doc is not None
     assert _left(arm, ("web1",)) == []
-    if arm.state.get(VNET_ID) is None:
-        assert doc["cleanup"]["complete"] is True
-    else:
-        assert doc["cleanup"]["complete"] is False
-        assert list(doc["cleanup"]["left"]) == [VNET_ID]
+    # The emulator serves no DELETE of a vnet (405): the refusal Azure could give, kept apart.
+    assert arm.state.get(VNET_ID) is not None, "the emulator now deletes vnets: update this test"
+    assert doc["cleanup"]["complete"] is False
+    assert list(doc["cleanup"]["left"]) == [VNET_ID]
+    assert "405" in doc["cleanup"]["left"][VNET_ID]
 
 
 def test_submitting_the_same_drill_twice_is_one_job(lifeboat_env: Any) -> None:
