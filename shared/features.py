@@ -56,6 +56,12 @@ def _vm_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _outage_execution_kinds() -> Callable[[Registry], None]:
+    from shared.outages.execute_jobs import register
+
+    return register
+
+
 def _drill_kinds() -> Callable[[Registry], None]:
     from shared.drills.jobs import register
 
@@ -66,6 +72,9 @@ KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
 _TEMPLATE_KINDS: KindLoader = Lazy("shared.templates.jobs.register", _template_kinds)
 _VM_KINDS: KindLoader = Lazy("shared.vms.jobs.register", _vm_kinds)
+_OUTAGE_EXECUTION_KINDS: KindLoader = Lazy(
+    "shared.outages.execute_jobs.register", _outage_execution_kinds
+)
 _DRILL_KINDS: KindLoader = Lazy("shared.drills.jobs.register", _drill_kinds)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
@@ -75,6 +84,7 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "template_backup_all": _TEMPLATE_KINDS,
         "template_restore": _TEMPLATE_KINDS,
         "vm_protection": _VM_KINDS,
+        "plan_execution": _OUTAGE_EXECUTION_KINDS,
         "drill_cleanup": _DRILL_KINDS,
     }
 )

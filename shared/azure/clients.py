@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from azure.data.tables import TableServiceClient
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.imagebuilder import ImageBuilderClient
+    from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.resource.subscriptions import SubscriptionClient
     from azure.mgmt.resourcegraph import ResourceGraphClient
     from azure.storage.blob import BlobServiceClient
@@ -128,6 +129,17 @@ class AzureClients:
             return ImageBuilderClient(self.credential, subscription, **self._arm_kwargs())
 
         client: ImageBuilderClient = self._get(("imagebuilder", subscription.lower()), build)
+        return client
+
+    def network(self, subscription: str) -> NetworkManagementClient:
+        """Return the Network client for `subscription` (DR NICs)."""
+
+        def build() -> NetworkManagementClient:
+            from azure.mgmt.network import NetworkManagementClient
+
+            return NetworkManagementClient(self.credential, subscription, **self._arm_kwargs())
+
+        client: NetworkManagementClient = self._get(("network", subscription.lower()), build)
         return client
 
     def resource_graph(self) -> ResourceGraphClient:

@@ -140,3 +140,58 @@ class DeleteBlob(WriteAction):
     blob: str = ""
 
     cleanup: ClassVar[bool] = True
+
+
+# ---- recovery in the DR region (shared/outages/execute.py issues these) ----
+
+
+@dataclass(frozen=True)
+class CreateDiskFromSnapshot(WriteAction):
+    """Create a DR managed disk (createOption Copy) from a DR snapshot or disk restore point."""
+
+    source: str = ""
+    sku: str = "Premium_LRS"
+    zone: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class CreateNic(WriteAction):
+    """Create a DR NIC in its mapped DR subnet (static or dynamic address)."""
+
+    subnet: str = ""
+    allocation: str = "Dynamic"
+    private_ip: str | None = None
+    accelerated_networking: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class CreateVm(WriteAction):
+    """Create a DR VM (`If-None-Match: *`) attaching recovered disks and NICs."""
+
+    size: str = ""
+    os_type: str = "Linux"
+    disks: tuple[tuple[str, int | None, str], ...] = ()
+    """(disk id, LUN or None for the OS disk, caching)."""
+    nics: tuple[tuple[str, bool], ...] = ()
+    """(NIC id, primary)."""
+    security_type: str = ""
+    secure_boot_enabled: bool | None = None
+    vtpm_enabled: bool | None = None
+    zone: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class DeleteVm(WriteAction):
+    """Delete a recovered VM (a drill's clean-up, or a failed execution's)."""
+
+    cleanup: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class DeleteNic(WriteAction):
+    """Delete a recovered NIC once no VM uses it."""
+
+    cleanup: ClassVar[bool] = True

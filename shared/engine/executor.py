@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId, version_id_of
-from shared.azure import blobs, disks, galleries, managed_images, vms
+from shared.azure import blobs, disks, galleries, managed_images, nics, recovery, vms
 from shared.config import Settings
 from shared.engine.actions import (
     AddTargetRegion,
@@ -16,13 +16,18 @@ from shared.engine.actions import (
     CopyImageVersion,
     CopySnapshot,
     CreateDisk,
+    CreateDiskFromSnapshot,
     CreateGallery,
     CreateImage,
     CreateImageDefinition,
+    CreateNic,
+    CreateVm,
     DeleteBlob,
     DeleteDisk,
     DeleteGalleryItem,
+    DeleteNic,
     DeleteSnapshot,
+    DeleteVm,
     PowerOffVm,
     PublishImage,
     SnapshotDisk,
@@ -124,6 +129,56 @@ def _delete_blob(clients: AzureClients, _: Settings, action: DeleteBlob) -> Resu
     return GONE
 
 
+def _create_recovered_disk(
+    clients: AzureClients, _: Settings, action: CreateDiskFromSnapshot
+) -> Result:
+    return recovery.begin_create_disk(
+        clients,
+        _id(action.target),
+        action.region,
+        action.source,
+        sku=action.sku,
+        zone=action.zone,
+        tags=action.tags,
+    )
+
+
+def _create_nic(clients: AzureClients, _: Settings, action: CreateNic) -> Result:
+    spec = nics.NicSpec(
+        action.subnet,
+        action.allocation,
+        action.private_ip,
+        action.accelerated_networking,
+        tuple(sorted(action.tags.items())),
+    )
+    return nics.begin_create_nic(clients, _id(action.target), action.region, spec)
+
+
+def _create_vm(clients: AzureClients, _: Settings, action: CreateVm) -> Result:
+    spec = recovery.VmSpec(
+        size=action.size,
+        os_type=action.os_type,
+        disks=tuple(recovery.AttachedDisk(d, lun, c) for d, lun, c in action.disks),
+        nics=action.nics,
+        security_type=action.security_type,
+        secure_boot_enabled=action.secure_boot_enabled,
+        vtpm_enabled=action.vtpm_enabled,
+        zone=action.zone,
+        tags=action.tags,
+    )
+    return recovery.begin_create_vm(clients, _id(action.target), action.region, spec)
+
+
+def _delete_vm(clients: AzureClients, _: Settings, action: DeleteVm) -> Result:
+    recovery.delete_vm(clients, _id(action.target))
+    return GONE
+
+
+def _delete_nic(clients: AzureClients, _: Settings, action: DeleteNic) -> Result:
+    nics.delete_nic(clients, _id(action.target))
+    return GONE
+
+
 # The one place an action type meets its write: a new action type adds its handler here
 # (tests/unit/test_engine_executor.py proves every WriteAction subclass has one).
 HANDLERS: Mapping[type[WriteAction], Handler] = MappingProxyType(
@@ -144,6 +199,11 @@ HANDLERS: Mapping[type[WriteAction], Handler] = MappingProxyType(
         CreateImage: _create_image,
         CopyBlob: _copy_blob,
         DeleteBlob: _delete_blob,
+        CreateDiskFromSnapshot: _create_recovered_disk,
+        CreateNic: _create_nic,
+        CreateVm: _create_vm,
+        DeleteVm: _delete_vm,
+        DeleteNic: _delete_nic,
     }
 )
 
