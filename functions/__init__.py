@@ -10,6 +10,7 @@ import azure.functions as func
 
 from functions.images import bp as images
 from functions.jobs import bp as jobs
+from functions.plans import bp as plans
 from functions.reconcile import bp as reconcile
 from functions.resource_events import bp as resource_events
 from functions.service_health import bp as service_health
@@ -26,4 +27,5 @@ BLUEPRINTS: tuple[func.Blueprint, ...] = (
     vms,
     status,
     reconcile,
+    plans,
 )

@@ -110,6 +110,7 @@ def read_alert(ctx: Json, base: str, envelope: Envelope) -> HealthAlert:
         monitor_condition=envelope.monitor_condition,
         resource_health=None if is_service else _resource_health(props, pbase),
         synthetic=_flag(props.get("IsSynthetic")),
+        communication_id=optional_str(props, "communicationId", pbase) if is_service else None,
     )
 
 

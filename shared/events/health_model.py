@@ -75,6 +75,9 @@ class HealthAlert:
     """Resource Health specifics; None for Service Health."""
     synthetic: bool
     """True for action-group test notifications (`IsSynthetic: "True"`)."""
+    communication_id: str | None = None
+    """Service Health `properties.communicationId`: one id per communication (update) of an
+    incident; None for Resource Health and payloads without one."""
 
     @property
     def services(self) -> tuple[str, ...]:

@@ -93,3 +93,7 @@ class RecoveryNames:
     def subscription(self) -> str:
         """The subscription recovery writes into: the protected VM's own."""
         return ResourceId.parse(self.vm_id, "vmId").subscription
+
+
+PLAN_ID = re.compile(r"plan-[0-9a-f]{20}")
+"""What plan_id() returns: routes refuse anything else before reading storage."""

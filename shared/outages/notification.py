@@ -111,7 +111,7 @@ def notification_from_alert(
         event_time=alert.time,
         impacts=impacts,
         channel=channel,
-        communication_id=communication_id,
+        communication_id=communication_id or alert.communication_id,
         title=alert.title,
         subscription_id=alert.subscription_id,
     )

@@ -22,16 +22,33 @@ from tests.event_samples import (
     http_post,
     load,
 )
+from tests.support.fakes import (
+    InMemoryBackupStore,
+    InMemoryLedgerStore,
+    InMemoryPlanStore,
+    InMemoryRecordStore,
+)
 from tests.unit.test_events_fuzz import json_values, mutated
 
 SAMPLES = alert_samples()
+
+
+def _fresh() -> None:
+    """Re-read settings; the ledger, plans and records are in-memory and empty (nothing is
+    protected, so an incident is recorded and plans nothing)."""
+    bootstrap.configure(
+        ledger=InMemoryLedgerStore(),
+        plans=InMemoryPlanStore(),
+        records=InMemoryRecordStore(),
+        backups=InMemoryBackupStore(),
+    )
 
 
 @pytest.fixture(autouse=True)
 def primary_eastus(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Protect eastus (the maintenance sample's region), nothing in Australia or the UK."""
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "eastus")
-    bootstrap.reset()
+    _fresh()
     yield
     bootstrap.reset()
 
@@ -124,7 +141,7 @@ def test_global_incident_affects_every_protected_region() -> None:
 
 def test_nothing_is_affected_when_no_region_is_protected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIFEBOAT_PRIMARY_REGIONS")
-    bootstrap.reset()
+    _fresh()
 
     status, body = _post(SAMPLES["alert-common-schema_servicehealth_maintenance_alertContext"])
 
@@ -135,7 +152,7 @@ def test_display_name_in_settings_matches_programmatic_region(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "Australia East, westeurope")
-    bootstrap.reset()
+    _fresh()
 
     _, body = _post(SAMPLES["legacy-activitylog-webhook_servicehealth_incident"])
 
@@ -187,7 +204,7 @@ def test_malformed_alert_answers_400_naming_the_nested_field() -> None:
 
 def test_bad_input_is_400_even_when_settings_are_broken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "not a region!")
-    bootstrap.reset()
+    _fresh()
 
     assert _post(b"{}")[0] == 400
 
@@ -196,7 +213,7 @@ def test_settings_error_is_500_with_the_setting_in_the_log(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "not a region!")
-    bootstrap.reset()
+    _fresh()
 
     with caplog.at_level(logging.ERROR, logger="functions.http"):
         status, body = _post(SAMPLES["legacy-activitylog-webhook_servicehealth_incident"])
