@@ -166,6 +166,12 @@ def _vm_status(deps: Deps, now: datetime) -> dict[str, Any]:
     return vm_status(deps, now)
 
 
+def _drill_status(deps: Deps, now: datetime) -> dict[str, Any]:
+    from shared.drills.status import drill_status
+
+    return drill_status(deps, now)
+
+
 @dataclass(frozen=True)
 class StatusSection:
     """One feature's part of GET /api/status; `optional` sections may be left out by query."""
@@ -181,6 +187,7 @@ STATUS_SECTIONS: tuple[StatusSection, ...] = (
     StatusSection("images", _image_status, merge=True),
     StatusSection("templates", _template_status, optional=True),
     StatusSection("vms", _vm_status, optional=True),
+    StatusSection("drills", _drill_status, optional=True),
 )
 
 

@@ -151,3 +151,21 @@ def test_worker_killed_at_any_step_leaves_nothing_behind(lifeboat_env: Any, at: 
     assert _left(arm, names) == []
     doc = get_deps().records.get(record_name(DRILL))
     assert doc is not None and doc["cleanup"]["complete"] is True
+
+
+def test_status_shows_the_last_drills_and_an_unfinished_cleanup(lifeboat_env: Any) -> None:
+    from tests.functions.test_status_endpoint import get
+
+    arm = lifeboat_env.arm
+    seed_drill(arm, ("web1",))
+    with driver(arm) as d:
+        submit_followup(get_deps(), followup(arm, ("web1",), network=True))
+        assert d.run() is True
+    code, body = get()
+    assert code == 200
+    (drill,) = body["drills"]["scopes"]["all"]
+    assert drill["drill_id"] == DRILL
+    assert drill["passed"] is True
+    assert drill["cleanup_complete"] is False  # the emulator's vnet is left (see above)
+    assert drill["evidence"] == record_name(DRILL)
+    assert body["drills"]["cleanup_incomplete"] == [DRILL]
