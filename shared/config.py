@@ -198,6 +198,19 @@ class Settings(BaseSettings):
         default_factory=dict, description="size=fallback|fallback, tried when a size is missing."
     )
 
+    @field_validator("outage_webhook_url", "public_base_url")
+    @classmethod
+    def _https_only(cls, value: str | None) -> str | None:
+        # SSRF: the app only ever posts to, or links, an https host named here, credential-free.
+        if value is None or not value.strip():
+            return None
+        parts = urlparse(value.strip())
+        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+            raise ValueError("expected an https URL without credentials")
+        if parts.query or parts.fragment:
+            raise ValueError("must carry no query or fragment (no keys in URLs)")
+        return value.strip()
+
     @field_validator("subscriptions", mode="before")
     @classmethod
     def _subscriptions(cls, value: Any) -> Any:

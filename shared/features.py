@@ -183,10 +183,17 @@ class StatusSection:
     """True: the section's keys go at the top level of the report (builds, summary, ...)."""
 
 
+def _outage_status(deps: Deps, now: datetime) -> dict[str, Any]:
+    from shared.outages.status import outage_status
+
+    return outage_status(deps)
+
+
 STATUS_SECTIONS: tuple[StatusSection, ...] = (
     StatusSection("images", _image_status, merge=True),
     StatusSection("templates", _template_status, optional=True),
     StatusSection("vms", _vm_status, optional=True),
+    StatusSection("outages", _outage_status, optional=True),
     StatusSection("drills", _drill_status, optional=True),
 )
 
@@ -224,8 +231,15 @@ def _sweep_vms(deps: Deps, now: datetime, force: bool) -> SweepResult:
     return sweep_vms(deps, now), None
 
 
+def _sweep_outages(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.outages.poll import poll_service_health
+
+    return poll_service_health(deps), None
+
+
 SWEEPS: tuple[Sweep, ...] = (
     Sweep("images", _sweep_images),
     Sweep("templates", _sweep_templates),
     Sweep("vms", _sweep_vms),
+    Sweep("outages", _sweep_outages),
 )

@@ -18,6 +18,6 @@ def list_vm_skus(clients: AzureClients, subscription: str, region: str) -> list[
     compute = clients.compute(subscription)
     for sku in compute.resource_skus.list(filter=f"location eq '{region}'"):
         if str(sku.resource_type or "").lower() == "virtualmachines":
-            raw: dict[str, Any] = sku.serialize(keep_readonly=True)  # type: ignore[attr-defined]
+            raw: dict[str, Any] = sku.as_dict()
             out.append(raw)
     return out

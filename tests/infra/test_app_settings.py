@@ -17,6 +17,15 @@ PARAMETERS = INFRA / "main.parameters.json"
 
 # Settings fields the infra leaves at their defaults, each with the reason that is safe in Azure.
 DEFAULTS_ARE_SAFE = {
+    # Outage response: every default is the cautious one (nothing runs unapproved, no posts).
+    "ledger_table": "A table the code creates in the DR-region account.",
+    "plans_container": "A container the code creates in the DR-region account.",
+    "outage_tiers": "Empty: every tier takes outage_default_response (approve).",
+    "outage_default_response": "approve: no plan executes without a person approving it.",
+    "plan_ttl_minutes": "Four hours to approve a plan before it expires; an update re-plans it.",
+    "outage_webhook_url": "Unset: no notification is posted; the plan is still made and listed.",
+    "public_base_url": "Only for the approval link in webhook notifications (with the webhook).",
+    "fallback_sizes": "Empty: a size missing in the DR region is a finding, not a guess.",
     "protect_tag": "Tag names are a documented contract; override only for a tagging policy.",
     "mode_tag": "Tag name, as protect_tag.",
     "schedule_tag": "Tag name, as protect_tag.",
