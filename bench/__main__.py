@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart
+from bench import coldstart, outage_rto
 from bench.images import RunResult, quota_floor, run_builds, second_sweep
 from bench.remote import remote_azure
 
@@ -48,6 +48,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
         help="builds of the one-at-a-time baseline (fewer than --builds: scaled, an estimate)",
     )
     parser.add_argument("--coldstart-runs", type=int, default=7)
+    parser.add_argument("--outage-vms", type=int, default=100, help="VMs of the outage plan")
     parser.add_argument(
         "--rate-limits", action="store_true", help="also run N builds under ARM's token buckets"
     )
@@ -220,11 +221,21 @@ def images_section(args: argparse.Namespace) -> Figures:
     return figures
 
 
+def outage_section(args: argparse.Namespace) -> Figures:
+    """Outage RTO: a 100-VM DR plan executed on the emulator (bench/outage_rto.py)."""
+    return outage_rto.section(args)
+
+
 # Each section prints its part of the report and returns its figures (prefixed keys). A feature
 # adds its own section here (`vms_*`, `outage_*`, `drill_*`); `failed` reads the merged figures.
 Section = Callable[[argparse.Namespace], Figures]
-SECTIONS: tuple[Section, ...] = (coldstart_section, images_section)
-FAILURE_KEYS = ("jobs_failed", "paced_jobs_failed", "second_sweep_writes")
+SECTIONS: tuple[Section, ...] = (coldstart_section, images_section, outage_section)
+FAILURE_KEYS = (
+    "jobs_failed",
+    "paced_jobs_failed",
+    "second_sweep_writes",
+    "outage_items_failed",
+)
 
 
 def write_json(path: Path, figures: Figures) -> None:

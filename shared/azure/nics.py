@@ -82,12 +82,23 @@ def begin_create_nic(
 ) -> Recovered:
     """PUT the NIC and return ARM's first answer; do not wait.
 
-    The NIC API has no `If-None-Match`: a repeated PUT of the same body changes nothing, and
-    a 409 is verified by reading the NIC (ours when it sits in the same subnet).
+    The NIC API has no `If-None-Match`, so the NIC is read first: one that exists is returned
+    as it stands (never written twice), and a 409 is verified by reading the NIC. Either is
+    ours only when it sits in `spec.subnet_id`; another NIC under the name raises
+    InvalidInput("resourceId"). Raises azure.core errors.
     """
     from azure.core.exceptions import ResourceExistsError
     from azure.mgmt.network.models import NetworkInterface
 
+    existing = get_nic(clients, nic)
+    if existing is not None:
+        if (existing.source or "").lower() != spec.subnet_id.lower():
+            from shared.errors import InvalidInput
+
+            raise InvalidInput(
+                "resourceId", f"NIC {existing.id} exists in another subnet ({existing.source})"
+            )
+        return existing
     ops = clients.network(nic.subscription).network_interfaces
     body = nic_body(location, spec)
     try:

@@ -129,13 +129,17 @@ def begin_create_disk(
 ) -> Recovered:
     """PUT the disk (createOption Copy of `source`) and return ARM's first answer; do not wait.
 
-    The Disks API has no `If-None-Match`: a repeated PUT with the same source is an update
-    that changes nothing, and a 409 is verified by reading the disk (ours if its source is
-    `source`). Raises azure.core errors otherwise.
+    The Disks API has no `If-None-Match`, so the disk is read first: one that exists is
+    returned as it stands (never written twice: an attached disk must not be updated), and a
+    409 is verified by reading the disk. Either is ours only when its source is `source`;
+    another disk under the name raises InvalidInput("resourceId"). Raises azure.core errors.
     """
     from azure.core.exceptions import ResourceExistsError
     from azure.mgmt.compute.models import Disk as DiskModel
 
+    existing = get_disk(clients, disk)
+    if existing is not None:
+        return _ours(existing, source, "disk")
     ops = clients.compute(disk.subscription).disks
     body = disk_body(location, source, sku, zone, tags or {})
     try:
@@ -146,6 +150,17 @@ def begin_create_disk(
         if found is None or (found.source or "").lower() != source.lower():
             raise
         return found
+
+
+def _ours(found: Recovered, source: str, what: str) -> Recovered:
+    """Return `found` when it was made from `source`; raise InvalidInput otherwise."""
+    if (found.source or "").lower() == source.lower():
+        return found
+    from shared.errors import InvalidInput
+
+    raise InvalidInput(
+        "resourceId", f"{what} {found.id} exists with another source ({found.source})"
+    )
 
 
 def get_vm(clients: AzureClients, vm: ResourceId) -> Recovered | None:

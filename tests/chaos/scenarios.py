@@ -224,6 +224,41 @@ def one_restored_template(stage: Stage) -> None:
     one_backup(stage)
 
 
+# ---- DR plan execution ---------------------------------------------------------------------
+def _plan(stage: Stage) -> Any:
+    from tests.support.recovery import plan_for
+
+    return plan_for(["web1"], data_disks=1)
+
+
+def _dr_seeded(stage: Stage) -> None:
+    from tests.support.recovery import seed_dr
+
+    seed_dr(stage.arm, ["web1"], data_disks=1)
+    stage.arm.faults.region_down(PRIMARY)  # the outage: execution never needs the primary
+
+
+def _execute_plan(stage: Stage) -> None:
+    """The interface the outage and drill routes call once a plan is approved."""
+    from shared.bootstrap import get_deps
+    from shared.outages.run import submit_execution
+    from tests.support.recovery import ALERT
+
+    submit_execution(get_deps(), _plan(stage), revision=1, alert_received_at=ALERT)
+
+
+def one_recovered_vm(stage: Stage) -> None:
+    """One VM in the DR group attaching its two recovered disks and its NIC; nothing else."""
+    from tests.support.recovery import resources_in, vms_in
+
+    (vm,) = vms_in(stage.arm)
+    disks = resources_in(stage.arm, "Microsoft.Compute/disks")
+    nics = resources_in(stage.arm, "Microsoft.Network/networkInterfaces")
+    assert len(disks) == 2 and len(nics) == 1, f"disks {len(disks)}, nics {len(nics)}"
+    assert {d.get("managedBy", "").lower() for d in disks} == {vm["id"].lower()}
+    assert vm["properties"]["provisioningState"] == "Succeeded"
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     # The artifact scenarios below kill every replication write; a build adds its own record
     # and its submissions (Table and queue), so only those are its kill points.
@@ -289,6 +324,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         restore(lambda s: {"templateId": s.notes["template"]}),
         one_restored_template,
         {"template_restore": 1},
+    ),
+    Scenario(
+        "plan-execution",
+        _dr_seeded,
+        _execute_plan,
+        one_recovered_vm,
+        {"plan_execution": 1},
+        # Only ARM writes and the execution's own records: the job backbone's Table and
+        # queue writes are covered write by write elsewhere.
+        kills=lambda w: w.service == "arm" or "executions/" in w.path,
     ),
 )
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.bootstrap import get_deps
 from shared.outages.dr_facts import VmSku
-from shared.outages.inventory import protected_vm
+from shared.outages.inventory import TemplateBackup, protected_vm
 from shared.outages.matching import Exposure
 from shared.outages.plan import DrillTarget, build_plan
 from shared.outages.plan_model import DrPlan
@@ -102,7 +102,11 @@ def _manifest(name: str, index: int, data_disks: int, static: bool) -> Any:
 
 
 def plan_for(
-    names: Sequence[str], data_disks: int = 1, static: bool = True, drill: str | None = None
+    names: Sequence[str],
+    data_disks: int = 1,
+    static: bool = True,
+    drill: str | None = None,
+    templates: Sequence[TemplateBackup] = (),
 ) -> DrPlan:
     """The plan the pure planner builds for VMs `names` recovering into westus (DR group)."""
     vms = tuple(protected_vm((_manifest(n, i, data_disks, static),)) for i, n in enumerate(names))
@@ -110,7 +114,7 @@ def plan_for(
     return build_plan(
         "AB-123",
         "all",
-        Exposure(vms, (), (), (), ()),
+        Exposure(vms, tuple(templates), (), (), ()),
         facts(ZONELESS),
         settings(resource_group=DR_RG),
         now=NOW,
