@@ -86,6 +86,7 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "vm_protection": _VM_KINDS,
         "plan_execution": _OUTAGE_EXECUTION_KINDS,
         "drill_cleanup": _DRILL_KINDS,
+        "drill_run": _DRILL_KINDS,
     }
 )
 
