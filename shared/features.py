@@ -238,9 +238,16 @@ def _sweep_outages(deps: Deps, now: datetime, force: bool) -> SweepResult:
     return poll_service_health(deps), None
 
 
+def _sweep_drills(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.drills.schedule import sweep_drills
+
+    return sweep_drills(deps, now, force)
+
+
 SWEEPS: tuple[Sweep, ...] = (
     Sweep("images", _sweep_images),
     Sweep("templates", _sweep_templates),
     Sweep("vms", _sweep_vms),
     Sweep("outages", _sweep_outages),
+    Sweep("drills", _sweep_drills),
 )

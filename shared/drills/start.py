@@ -155,8 +155,13 @@ def check_allowed(deps: Deps) -> None:
             raise DrillRefused(view.plan_id, "a real outage plan is executing; drills wait")
 
 
-def plan_drill(deps: Deps, scope: DrillScope, now: datetime) -> tuple[DrPlan, NetworkPlan]:
-    """Return the drill plan and its network (pure apart from DR-region reads)."""
+def plan_drill(
+    deps: Deps, scope: DrillScope, now: datetime, at: datetime | None = None
+) -> tuple[DrPlan, NetworkPlan]:
+    """Return the drill plan and its network (pure apart from DR-region reads).
+
+    The drill id derives from the scope and `at` (default `now`) to the minute.
+    """
     from shared.outages.ingest import plan_settings
     from shared.outages.protected import load_dr_facts
 
@@ -165,7 +170,8 @@ def plan_drill(deps: Deps, scope: DrillScope, now: datetime) -> tuple[DrPlan, Ne
     dr_region = _one({v.newest_complete.dr_region.lower() for v in vms if v.newest_complete}, "DR")
     subscription = _one({ResourceId.parse(v.vm_id, "vm").subscription for v in vms}, "subs")
     # A retried request in the same minute is the same drill (same id, same plan, same jobs).
-    key = drill_id(scope.label, now.replace(second=0, microsecond=0).isoformat())
+    moment = at or now
+    key = drill_id(scope.label, moment.replace(second=0, microsecond=0).isoformat())
     choice = NetworkChoice(settings.drill_vnet_id, settings.drill_address_space)
     network = plan_network(
         key,
@@ -187,7 +193,9 @@ def plan_drill(deps: Deps, scope: DrillScope, now: datetime) -> tuple[DrPlan, Ne
     return plan, network
 
 
-def start_drill(deps: Deps, scope: DrillScope, *, dry_run: bool = False) -> DrillStart:
+def start_drill(
+    deps: Deps, scope: DrillScope, *, dry_run: bool = False, at: datetime | None = None
+) -> DrillStart:
     """Start a drill of `scope` (or, dry run, return its plan); idempotent per drill id.
 
     Raises DrillRefused (409) while a real outage plan executes, InvalidInput naming the
@@ -198,7 +206,7 @@ def start_drill(deps: Deps, scope: DrillScope, *, dry_run: bool = False) -> Dril
 
     now = deps.clock()
     check_allowed(deps)
-    plan, network = plan_drill(deps, scope, now)
+    plan, network = plan_drill(deps, scope, now, at)
     if dry_run:
         return DrillStart(plan, network, now)
     ensure_network(deps.clients, network)

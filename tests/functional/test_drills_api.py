@@ -162,3 +162,46 @@ def test_refused_while_a_real_outage_plan_executes(lifeboat_env: Any, monkeypatc
     with driver(env.arm) as d:
         assert d.run() is True
     assert _post({"dryRun": True})[0] == 200
+
+
+def test_the_schedule_starts_a_drill_when_due_and_catches_up_a_missed_window_once(
+    lifeboat_env: Any, monkeypatch: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared import bootstrap
+    from shared.features import SWEEPS
+    from shared.services.reconcile import reconcile
+
+    env = lifeboat_env
+    _protected(env, monkeypatch, "web1")
+    monkeypatch.setenv("LIFEBOAT_DRILL_SCHEDULE", "0 3 * * *")  # daily at 03:00 UTC
+    bootstrap.reset()
+    drills = [s for s in SWEEPS if s.name == "drills"]
+    day = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    first = reconcile(get_deps(), day, sweeps=drills)
+    assert first.errors == {} and first.results["drills"]["started"] is None  # baseline
+    later = reconcile(get_deps(), day + timedelta(hours=1), sweeps=drills)
+    assert (
+        later.results["drills"] is None
+        and later.skipped_until["drills"] == "2026-12-02T03:00:00+00:00"
+    )
+    assert get_deps().jobs.list() == []
+
+    # Three daily slots pass unswept (the app was down): one drill, for the newest slot.
+    back = day + timedelta(days=3)
+    report = reconcile(get_deps(), back, sweeps=drills)
+    assert report.errors == {}
+    started = report.results["drills"]["started"]
+    assert report.results["drills"]["slot"] == "2026-12-04T03:00:00+00:00"
+    assert started is not None and started["scope"] == "all"
+    again = reconcile(get_deps(), back + timedelta(minutes=5), sweeps=drills)
+    assert again.results["drills"] is None
+    kinds = sorted(j.kind for j in get_deps().jobs.list())
+    assert kinds == ["drill_run", "plan_execution"]
+    with driver(env.arm) as d:
+        assert d.run() is True
+    status, seen = _get(started["planId"])
+    assert status == 200 and seen["evidence"]["passed"] is True
+    assert seen["evidence"]["cleanup"]["complete"] is True
