@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from functions.drills import bp as drills
 from functions.images import bp as images
 from functions.jobs import bp as jobs
 from functions.plans import bp as plans
@@ -28,4 +29,5 @@ BLUEPRINTS: tuple[func.Blueprint, ...] = (
     status,
     reconcile,
     plans,
+    drills,
 )

@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.errors import ConfigurationError, InvalidInput
@@ -206,6 +214,51 @@ class Settings(BaseSettings):
     fallback_sizes: StrMap = Field(
         default_factory=dict, description="size=fallback|fallback, tried when a size is missing."
     )
+
+    # Drills (shared/drills, docs/drills.md)
+    drill_window_minutes: float = Field(
+        default=30, ge=0, description="How long drill VMs stay up after validation."
+    )
+    drill_validation_timeout_minutes: float = Field(
+        default=15, gt=0, description="How long a drill VM may take to pass validation."
+    )
+    drill_vnet_id: str | None = Field(
+        default=None, description="Configured drill vnet id (else the drill creates one)."
+    )
+    drill_address_space: str = Field(
+        default="10.250.0.0/16", description="Address space of a vnet a drill creates."
+    )
+    drill_schedule: str = Field(
+        default="", description="Cron (UTC) of scheduled drills of all protected VMs; empty: none."
+    )
+
+    @field_validator("drill_vnet_id", "drill_address_space")
+    @classmethod
+    def _drill_network(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from shared.drills.network import DEFAULT_ADDRESS_SPACE, NetworkChoice
+
+        if value is None or not value.strip():
+            return None if info.field_name == "drill_vnet_id" else DEFAULT_ADDRESS_SPACE
+        try:
+            if info.field_name == "drill_vnet_id":
+                NetworkChoice(configured_id=value.strip())
+            else:
+                NetworkChoice(address_space=value.strip())
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return value.strip()
+
+    @field_validator("drill_schedule")
+    @classmethod
+    def _drill_schedule(cls, value: str) -> str:
+        from cronsim import CronSim, CronSimError
+
+        if value.strip():
+            try:
+                CronSim(value.strip(), datetime(2026, 1, 1, tzinfo=UTC))
+            except CronSimError as exc:
+                raise ValueError(f"not a cron expression: {exc}") from None
+        return value.strip()
 
     @field_validator("outage_webhook_url", "public_base_url")
     @classmethod

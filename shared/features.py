@@ -62,6 +62,12 @@ def _outage_execution_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _drill_kinds() -> Callable[[Registry], None]:
+    from shared.drills.jobs import register
+
+    return register
+
+
 KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
 _TEMPLATE_KINDS: KindLoader = Lazy("shared.templates.jobs.register", _template_kinds)
@@ -69,6 +75,7 @@ _VM_KINDS: KindLoader = Lazy("shared.vms.jobs.register", _vm_kinds)
 _OUTAGE_EXECUTION_KINDS: KindLoader = Lazy(
     "shared.outages.execute_jobs.register", _outage_execution_kinds
 )
+_DRILL_KINDS: KindLoader = Lazy("shared.drills.jobs.register", _drill_kinds)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
@@ -78,6 +85,8 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "template_restore": _TEMPLATE_KINDS,
         "vm_protection": _VM_KINDS,
         "plan_execution": _OUTAGE_EXECUTION_KINDS,
+        "drill_cleanup": _DRILL_KINDS,
+        "drill_run": _DRILL_KINDS,
     }
 )
 
@@ -158,6 +167,12 @@ def _vm_status(deps: Deps, now: datetime) -> dict[str, Any]:
     return vm_status(deps, now)
 
 
+def _drill_status(deps: Deps, now: datetime) -> dict[str, Any]:
+    from shared.drills.status import drill_status
+
+    return drill_status(deps, now)
+
+
 @dataclass(frozen=True)
 class StatusSection:
     """One feature's part of GET /api/status; `optional` sections may be left out by query."""
@@ -180,6 +195,7 @@ STATUS_SECTIONS: tuple[StatusSection, ...] = (
     StatusSection("templates", _template_status, optional=True),
     StatusSection("vms", _vm_status, optional=True),
     StatusSection("outages", _outage_status, optional=True),
+    StatusSection("drills", _drill_status, optional=True),
 )
 
 
@@ -222,9 +238,16 @@ def _sweep_outages(deps: Deps, now: datetime, force: bool) -> SweepResult:
     return poll_service_health(deps), None
 
 
+def _sweep_drills(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.drills.schedule import sweep_drills
+
+    return sweep_drills(deps, now, force)
+
+
 SWEEPS: tuple[Sweep, ...] = (
     Sweep("images", _sweep_images),
     Sweep("templates", _sweep_templates),
     Sweep("vms", _sweep_vms),
     Sweep("outages", _sweep_outages),
+    Sweep("drills", _sweep_drills),
 )

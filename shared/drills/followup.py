@@ -1,0 +1,110 @@
+"""The steps of `drill_cleanup`: validate the drill's VMs, hold for the window, delete every
+resource the drill created in dependency order, and keep the evidence.
+
+Every step is re-entrant and keeps its progress in job data: a worker killed at any point
+re-runs the step, and deleting what is already gone is success (404 → done).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from shared.arm_id import ResourceId
+from shared.drills import evidence
+from shared.drills.spec import created_of, started_of, vms_of
+from shared.drills.validation import Reading, Verdict, judge, probe_named, read_vm
+from shared.errors import AzureRefused, ConfigurationError
+from shared.jobs.messages import iso, parse_time
+from shared.jobs.registry import StepContext, StepResult
+from shared.outages.cleanup import CreatedKind, CreatedResource, next_deletions
+
+POLL_SECONDS = 15.0
+"""How often validation looks again at a VM that has not passed yet."""
+
+
+def validate(ctx: StepContext) -> StepResult:
+    """Judge each VM not yet judged; wait while any is pending; record validation time."""
+    started = started_of(ctx.data)
+    timeout = timedelta(seconds=float(ctx.data.get("timeout_seconds") or 0))
+    probe = probe_named(str(ctx.data.get("probe") or "none"))
+    done: dict[str, Any] = dict(ctx.data.get("validations") or {})
+    now = ctx.now()
+    pending = 0
+    for vm in vms_of(ctx.data):
+        key = vm.vm_id.lower()
+        if (done.get(key) or {}).get("verdict") in (Verdict.PASSED, Verdict.FAILED):
+            continue
+        rid = ResourceId.parse(vm.vm_id, "vm_id")
+        reading = read_vm(ctx.app.clients, rid, probe)
+        verdict = judge(vm.vm_id, reading, started, now, timeout)
+        done[key] = verdict.to_json()
+        pending += verdict.verdict is Verdict.PENDING
+    if pending:
+        return StepResult.wait(
+            POLL_SECONDS, f"{pending} VM(s) not validated yet", {"validations": done}
+        )
+    return StepResult.done({"validations": done, "validated_at": iso(now)})
+
+
+def hold(ctx: StepContext) -> StepResult:
+    """Keep the drill's VMs for the validation window, then move on to cleanup."""
+    now = ctx.now()
+    until = ctx.data.get("hold_until")
+    if not until:
+        window = timedelta(seconds=float(ctx.data.get("window_seconds") or 0))
+        until = iso(now + window)
+    left = (parse_time(until) - now).total_seconds()
+    if left > 0:
+        return StepResult.wait(left, "validation window open", {"hold_until": until})
+    return StepResult.done({"hold_until": until})
+
+
+def _delete(ctx: StepContext, resource: CreatedResource) -> None:
+    from shared.azure import drill_network as net
+    from shared.azure.failures import azure_failures
+
+    rid = ResourceId.parse(resource.resource_id, "created")
+    call = {
+        CreatedKind.VM: net.delete_vm,
+        CreatedKind.NIC: net.delete_nic,
+        CreatedKind.DISK: net.delete_disk,
+        CreatedKind.NETWORK: net.delete_network,
+    }[resource.kind]
+    with azure_failures(f"deleting drill {resource.kind.value} {rid.name}", denied=False):
+        call(ctx.app.clients, rid)
+
+
+def delete(ctx: StepContext) -> StepResult:
+    """Delete the next wave (VMs, then their NICs and disks, then the network); repeat."""
+    created = created_of(ctx.data)
+    gone: list[str] = list(ctx.data.get("gone") or [])
+    failed: dict[str, str] = dict(ctx.data.get("failed") or {})
+    progress = next_deletions(created, gone, failed)
+    if progress.settled:
+        cleanup = {
+            "complete": progress.complete,
+            "deleted": len(gone),
+            "left": dict(progress.left),
+        }
+        return StepResult.done({"cleanup": cleanup})
+    for resource in progress.deletions:
+        try:
+            _delete(ctx, resource)
+        except (AzureRefused, ConfigurationError) as exc:
+            failed[resource.key] = str(exc)
+            continue
+        gone.append(resource.key)
+    return StepResult.wait(0, "deleting the next wave", {"gone": gone, "failed": failed})
+
+
+def record(ctx: StepContext) -> StepResult:
+    """Write the drill's evidence to DR-region storage (overwriting the same record)."""
+    data: Mapping[str, Any] = ctx.data
+    doc = evidence.build(data, vms_of(data), started_of(data), ctx.now(), data.get("cleanup") or {})
+    ctx.app.records.put(evidence.record_name(doc["drillId"]), doc, evidence.metadata(doc))
+    return StepResult.done({"passed": doc["passed"], "rto_seconds": doc["rtoSeconds"]})
+
+
+__all__ = ["Reading", "delete", "hold", "record", "validate"]

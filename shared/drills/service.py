@@ -1,0 +1,20 @@
+"""Entry points of drills for other features: submit a drill's follow-up job."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from shared.drills.jobs import CLEANUP_KIND
+from shared.drills.spec import DrillFollowUp
+from shared.jobs.accepted import Accepted, accept
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Deps
+
+
+def submit_followup(deps: Deps, followup: DrillFollowUp) -> Accepted:
+    """Submit (or find) the `drill_cleanup` job of one drill; key: the drill id.
+
+    The same drill submitted twice is one job; a failed one is restarted.
+    """
+    return accept(deps.jobs, CLEANUP_KIND, followup.drill_id, followup.to_data())

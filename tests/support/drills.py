@@ -1,0 +1,142 @@
+"""Drill test helpers (no tests here): a recovered drill VM seeded in the emulator, its spec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from emulator.server import ArmEmulator
+from shared.drills.spec import DrillFollowUp, DrillVm
+from shared.jobs import Registry, StepContext, StepResult
+from shared.outages.cleanup import CreatedKind, CreatedResource
+from tests.plugins.arm import SUBSCRIPTION, arm_id
+
+DRILL = "ab12cd34"
+GROUP = "lifeboat-dr"  # drills recover into the DR resource group, names carry the id
+NET = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}/providers/Microsoft.Network"
+VNET_ID = f"{NET}/virtualNetworks/vnet-drill-{DRILL}"
+SUBNET_ID = f"{VNET_ID}/subnets/app"
+
+
+def vm_ids(name: str) -> dict[str, str]:
+    """The ids a drill recovery of VM `name` created: vm, nic, os and data disk."""
+    mark = f"0a1b2c3d-drill-{DRILL}"
+    return {
+        "vm": arm_id("virtualMachines", f"{name}-{mark}", rg=GROUP),
+        "nic": f"{NET}/networkInterfaces/{name}-nic0-{mark}",
+        "os": arm_id("disks", f"{name}-os-{mark}", rg=GROUP),
+        "data": arm_id("disks", f"{name}-lun0-{mark}", rg=GROUP),
+    }
+
+
+def seed_drill(arm: ArmEmulator, names: tuple[str, ...], power: str = "running") -> None:
+    """Seed the drill network and, per name, a recovered VM with its NIC and two disks."""
+    resources: list[Any] = [
+        {
+            "id": VNET_ID,
+            "location": "westus",
+            "properties": {
+                "addressSpace": {"addressPrefixes": ["10.200.0.0/16"]},
+                "subnets": [{"name": "app", "properties": {"addressPrefix": "10.200.1.0/24"}}],
+            },
+        }
+    ]
+    for name in names:
+        ids = vm_ids(name)
+        resources.append(
+            {
+                "id": ids["nic"],
+                "location": "westus",
+                "properties": {
+                    "ipConfigurations": [
+                        {"name": "ipconfig1", "properties": {"subnet": {"id": SUBNET_ID}}}
+                    ]
+                },
+            }
+        )
+        resources.append(
+            {
+                "id": ids["vm"],
+                "location": "westus",
+                "_powerState": power,
+                "properties": {
+                    "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                    "storageProfile": {
+                        "osDisk": {
+                            "name": ids["os"].rsplit("/", 1)[1],
+                            "osType": "Linux",
+                            "diskSizeGB": 30,
+                        },
+                        "dataDisks": [
+                            {"lun": 0, "name": ids["data"].rsplit("/", 1)[1], "diskSizeGB": 64}
+                        ],
+                    },
+                    "networkProfile": {"networkInterfaces": [{"id": ids["nic"]}]},
+                },
+            }
+        )
+    arm.seed({"resources": resources})
+
+
+def followup(
+    arm: ArmEmulator,
+    names: tuple[str, ...],
+    *,
+    network: bool = False,
+    window: timedelta = timedelta(minutes=5),
+    rto_target: float | None = 3600.0,
+) -> DrillFollowUp:
+    """The follow-up spec of a drill that recovered `names` (starting now on the emulated clock)."""
+    vms, created = [], []
+    for name in names:
+        ids = vm_ids(name)
+        vms.append(DrillVm(ids["vm"], arm_id("virtualMachines", name), "gold", rto_target, 600.0))
+        created += [
+            CreatedResource(CreatedKind.VM, ids["vm"]),
+            CreatedResource(CreatedKind.NIC, ids["nic"], ids["vm"]),
+            CreatedResource(CreatedKind.DISK, ids["os"], ids["vm"]),
+            CreatedResource(CreatedKind.DISK, ids["data"], ids["vm"]),
+        ]
+    if network:
+        created.append(CreatedResource(CreatedKind.NETWORK, VNET_ID))
+    return DrillFollowUp(
+        drill_id=DRILL,
+        plan_id="plan-drill",
+        scope="all",
+        started_at=arm.clock.now(),
+        vms=vms,
+        created=created,
+        window=window,
+        subscriptions=(SUBSCRIPTION,),
+    )
+
+
+class Killed(KeyboardInterrupt):
+    """Stands for the worker process dying (a BaseException: nothing in the app catches it)."""
+
+
+def killing_registry(at: int) -> tuple[Registry, list[str]]:
+    """The drill kind, with the worker killed after the `at`-th step execution (0-based) did
+    its work and before the backbone recorded the result."""
+    from shared.drills.jobs import CLEANUP_KIND
+    from shared.features import job_registry
+
+    kind = job_registry().get(CLEANUP_KIND)
+    runs: list[str] = []
+    killed: list[str] = []
+
+    def wrap(name: str, run: Callable[[StepContext], StepResult]) -> Any:
+        def step(ctx: StepContext) -> StepResult:
+            result = run(ctx)
+            runs.append(name)
+            if len(runs) - 1 == at:
+                killed.append(name)
+                raise Killed(name)
+            return result
+
+        return step
+
+    registry = Registry()
+    registry.register(CLEANUP_KIND, [(s.name, wrap(s.name, s.run)) for s in kind.steps])
+    return registry, killed
