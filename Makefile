@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CHECKOV_STAMP := $(VENV)/checkov/.installed
+BROWSER_STAMP := $(VENV)/.browser
 PYTEST_ARGS ?=
 
 .PHONY: setup test lint typecheck unit demo bench emulator clean
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(BROWSER_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Lifeboat needs Python 3.11 (Azure Functions runtime); found " + sys.version' 
@@ -23,6 +24,11 @@ $(PY_STAMP): requirements.txt requirements-dev.txt
 $(CHECKOV_STAMP): infra/requirements-checkov.txt | $(PY_STAMP)
 	$(PYTHON) -m venv $(VENV)/checkov
 	$(VENV)/checkov/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
+	@touch $@
+
+# Debian's chromium + chromium-driver for the dashboard's browser test (apt-get, idempotent).
+$(BROWSER_STAMP): .ci/install-browser.sh | $(PY_STAMP)
+	.ci/install-browser.sh
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from functions.dashboard import bp as dashboard
 from functions.images import bp as images
 from functions.jobs import bp as jobs
 from functions.reconcile import bp as reconcile
@@ -26,4 +27,5 @@ BLUEPRINTS: tuple[func.Blueprint, ...] = (
     vms,
     status,
     reconcile,
+    dashboard,
 )

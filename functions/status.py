@@ -34,9 +34,7 @@ def _status(req: func.HttpRequest) -> func.HttpResponse:
     templates = (req.params.get("templates") or "true").lower() != "false"
     limit = parse_limit(req.params.get("limit"))
     continuation = req.params.get("continuation") or req.params.get("page")
-    report = status_report(
-        get_deps(), optional=templates, limit=limit, continuation=continuation
-    )
+    report = status_report(get_deps(), optional=templates, limit=limit, continuation=continuation)
     summary = report["summary"]
     logger.info(
         "status: %s builds, %s DR-ready",

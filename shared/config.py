@@ -184,7 +184,7 @@ class Settings(BaseSettings):
         default=48, gt=0, description="Target RPO of a template backup (daily sweep + slack)."
     )
     readiness_at_risk_fraction: float = Field(
-        default=0.8, gt=0, le=1, description="Share of its target RPO past which an item is at risk."
+        default=0.8, gt=0, le=1, description="Share of a target RPO past which an item is at risk."
     )
 
     @field_validator("subscriptions", mode="before")

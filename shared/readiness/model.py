@@ -105,6 +105,4 @@ def measured(
     """Return the item measured at `now`: achieved RPO is now - point (never negative)."""
     achieved = None if point is None else round(max(0.0, (now - point).total_seconds()), 1)
     state = classify(achieved, target, at_risk_fraction, degraded=degraded)
-    return LedgerItem(
-        kind, item_id, name, point, achieved, target, target_source, state, findings
-    )
+    return LedgerItem(kind, item_id, name, point, achieved, target, target_source, state, findings)

@@ -14,11 +14,12 @@ def status_report(
     deps: Deps,
     *,
     optional: bool = True,
+    include: frozenset[str] = frozenset(),
     limit: int = DEFAULT_LIMIT,
     continuation: str | None = None,
 ) -> dict[str, Any]:
     """Return the status document: the ledger (one page of it, totals over all of it) and
-    each feature's section (optional ones only if `optional`).
+    each feature's section (optional ones only if `optional` or named in `include`).
 
     Raises ConfigurationError when the DR storage account is not configured, InvalidInput
     naming `continuation` for a token the ledger did not hand out.
@@ -30,7 +31,7 @@ def status_report(
     now = deps.clock()
     report: dict[str, Any] = {"ledger": ledger(deps, now, limit=limit, continuation=continuation)}
     for section in STATUS_SECTIONS:
-        if section.optional and not optional:
+        if section.optional and not optional and section.name not in include:
             continue
         part = section.contribute(deps, now)
         if section.merge:

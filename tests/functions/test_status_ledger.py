@@ -4,7 +4,7 @@ images, VMs and templates in one shape, totals that add up, the primary region d
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.functions as func
@@ -122,7 +122,9 @@ def test_the_ledger_answers_with_the_primary_region_down(lifeboat_env: LifeboatE
     code, body = get({"templates": "false"})
 
     assert code == 200
-    strip = [{k: v for k, v in i.items() if k != "achieved_rpo_seconds"} for i in body["ledger"]["items"]]
+    strip = [
+        {k: v for k, v in i.items() if k != "achieved_rpo_seconds"} for i in body["ledger"]["items"]
+    ]
     assert strip == [
         {k: v for k, v in i.items() if k != "achieved_rpo_seconds"}
         for i in before["ledger"]["items"]
@@ -160,3 +162,58 @@ def test_bad_paging_input_is_a_400_naming_the_field(
     code, body = get({"templates": "false", **params})
     assert code == 400
     assert body["error"].startswith(f"{field}:")
+
+
+def test_thousands_of_items_page_through_exactly_once_with_totals_over_all(
+    lifeboat_env: LifeboatEnv,
+) -> None:
+    from shared.arm_id import ResourceId
+    from shared.templates.backup import Pointer
+    from shared.vms.records import write_inventory
+    from tests.support.fakes import InMemoryBackupStore, InMemoryRecordStore
+
+    start = datetime(2030, 1, 10, tzinfo=UTC)
+    backups, records = InMemoryBackupStore(), InMemoryRecordStore()
+    base = f"/subscriptions/{lifeboat_env.subscription}/resourceGroups/app/providers"
+    for n in range(2000):
+        tid = ResourceId.parse(f"{base}/Microsoft.VirtualMachineImages/imageTemplates/t{n:04}")
+        age = timedelta(hours=n % 60)  # 0..59 h against a 48 h target
+        assert backups.write_pointer(
+            tid, Pointer(str(tid), f"h{n}", start - age, "2024-02-01"), None
+        )
+    vms = [
+        {"vm_id": f"{base}/Microsoft.Compute/virtualMachines/v{n}", "name": f"v{n}",
+         "rpo_seconds": 86400.0, "schedule": "PT24H"}
+        for n in range(500)
+    ]  # fmt: skip
+    write_inventory(records, {"protected": vms, "refused": []})  # no set yet: unprotected
+    bootstrap.configure(clock=ManualClock(start), backups=backups, records=records)
+
+    seen: list[dict[str, Any]] = []
+    token: str | None = None
+    pages = 0
+    while True:
+        code, body = get(
+            {"templates": "false", "limit": "700", **({"continuation": token} if token else {})}
+        )
+        assert code == 200
+        seen.extend(body["ledger"]["items"])
+        pages += 1
+        token = body["ledger"]["continuation"]
+        if token is None:
+            break
+
+    assert pages == 4
+    assert len(seen) == len({(i["kind"], i["id"]) for i in seen}) == 2500
+    totals = body["ledger"]["totals"]
+    assert totals["items"] == 2500 == sum(totals["by_state"].values())
+    assert totals["by_kind"] == {"template": 2000, "vm": 500}
+    breached = sum(1 for n in range(2000) if n % 60 > 48)
+    at_risk = sum(1 for n in range(2000) if 48 * 0.8 < n % 60 <= 48)
+    assert totals["by_state"] == {
+        "ok": 2000 - breached - at_risk, "at_risk": at_risk,
+        "breached": breached, "unprotected": 500,
+    }  # fmt: skip
+    order = {"breached": 0, "unprotected": 1, "at_risk": 2, "ok": 3}
+    ranks = [order[i["state"]] for i in seen]
+    assert ranks == sorted(ranks)  # worst first across pages
