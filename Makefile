@@ -13,10 +13,11 @@ PYTEST_ARGS ?=
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(BROWSER_STAMP)
 
-$(PY_STAMP): requirements.txt requirements-dev.txt
+$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Lifeboat needs Python 3.11 (Azure Functions runtime); found " + sys.version' 
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .  # the lifeboat CLI
 	@touch $@
 
 # checkov pins pycep-parser and packaging to versions that conflict with requirements-dev.txt,
