@@ -56,6 +56,15 @@ bench: setup
 	$(PY) -m bench
 
 emulator: setup
+	@echo "Next steps, in a second shell, once the emulator prints its settings:"
+	@echo "  1. paste its 'export LIFEBOAT_...' lines, then serve the app's HTTP functions:"
+	@echo "       $(PY) -m devtools.serve --port 7071 --key local-key"
+	@echo "  2. the readiness page: http://127.0.0.1:7071/api/dashboard?code=local-key"
+	@echo "  3. the CLI: export LIFEBOAT_URL=http://127.0.0.1:7071 LIFEBOAT_FUNCTION_KEY=local-key"
+	@echo "       .venv/bin/lifeboat status; .venv/bin/lifeboat --json status; .venv/bin/lifeboat --direct status"
+	@echo "  4. a sample Service Health alert:"
+	@echo "       curl -s -X POST -H 'Content-Type: application/json' 'http://127.0.0.1:7071/api/service-health?code=local-key' \\"
+	@echo "         --data @tests/fixtures/payloads/alert-common-schema_servicehealth_maintenance_alertContext.json"
 	$(PY) -m emulator --estate emulator/estates/demo.json
 
 clean:
