@@ -6,4 +6,9 @@ happened). A later feature adds its scene module here with one line.
 
 from __future__ import annotations
 
-SCENES: tuple[str, ...] = ("demo.scenes.alerts", "demo.scenes.images", "demo.scenes.templates")
+SCENES: tuple[str, ...] = (
+    "demo.scenes.alerts",
+    "demo.scenes.images",
+    "demo.scenes.templates",
+    "demo.scenes.dashboard",
+)

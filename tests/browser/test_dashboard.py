@@ -109,7 +109,7 @@ def test_page_shows_seeded_items_worst_first_and_the_approve_button_posts(
         names = [i.find_element(By.CSS_SELECTOR, ".name").text for i in items]
         assert sorted(names) == ["odd", "web1"]
         assert {i.get_attribute("data-state") for i in items} == {"unprotected"}
-        assert "2 protected items" in browser.find_element(By.ID, "totals").text
+        assert "2 items in the ledger" in browser.find_element(By.ID, "totals").text
         assert "lifeboat-mode" in browser.find_element(By.ID, "findings").text
         assert "drill-7" in browser.find_element(By.ID, "drills").text
         assert "1.5 h" in browser.find_element(By.ID, "drills").text
