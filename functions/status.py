@@ -48,4 +48,7 @@ def _status(req: func.HttpRequest) -> func.HttpResponse:
             "ledger_items": report["ledger"]["totals"]["items"],
         },
     )
+    from shared.telemetry import record_ledger
+
+    record_ledger(report["ledger"]["items"], report["ledger"]["totals"]["by_state"])
     return json_response(200, report)
