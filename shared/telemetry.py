@@ -51,7 +51,9 @@ def ensure_telemetry(environ: Mapping[str, str] | None = None) -> bool:
         if not _state["configured"]:
             from shared.azure.monitor import configure
 
-            configure(connection, DimensionFilter())
+            # LIFEBOAT_CREDENTIAL=emulator: local runs, no Entra ID token for ingestion.
+            local = env.get("LIFEBOAT_CREDENTIAL", "").strip().lower() == "emulator"
+            configure(connection, DimensionFilter(), entra_id=not local)
             _state["configured"] = True
     return True
 

@@ -9,12 +9,22 @@ from typing import Any
 _gauges: dict[str, Any] = {}
 
 
-def configure(connection_string: str, dimension_filter: logging.Filter) -> None:
+def configure(
+    connection_string: str, dimension_filter: logging.Filter, *, entra_id: bool = True
+) -> None:
     """Send logs (with their `extra` fields as customDimensions), traces and metrics to App
-    Insights; `dimension_filter` runs on every exported record."""
+    Insights; `dimension_filter` runs on every exported record.
+
+    `entra_id`: authenticate ingestion with the app's managed identity (the component has local
+    auth off, infra/modules/monitoring.bicep); False only for a local receiver."""
     from azure.monitor.opentelemetry import configure_azure_monitor
 
-    configure_azure_monitor(connection_string=connection_string, logger_name="")
+    options: dict[str, Any] = {}
+    if entra_id:
+        from azure.identity import DefaultAzureCredential
+
+        options["credential"] = DefaultAzureCredential()
+    configure_azure_monitor(connection_string=connection_string, logger_name="", **options)
     for handler in logging.getLogger().handlers:
         if type(handler).__name__ == "LoggingHandler":
             handler.addFilter(dimension_filter)

@@ -87,6 +87,7 @@ def test_log_extras_arrive_as_custom_dimensions(
     code = (
         "import logging, os\n"
         f"os.environ['APPLICATIONINSIGHTS_CONNECTION_STRING'] = {connection!r}\n"
+        "os.environ['LIFEBOAT_CREDENTIAL'] = 'emulator'\n"
         "from shared.telemetry import ensure_telemetry\n"
         "assert ensure_telemetry()\n"
         "logging.getLogger('shared.jobs').setLevel(logging.INFO)\n"
