@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from functions.dashboard import bp as dashboard
 from functions.drills import bp as drills
 from functions.images import bp as images
 from functions.jobs import bp as jobs
@@ -30,4 +31,5 @@ BLUEPRINTS: tuple[func.Blueprint, ...] = (
     reconcile,
     plans,
     drills,
+    dashboard,
 )

@@ -192,6 +192,18 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+// Fires when the RPO ledger reports a breached item (docs/readiness.md, Telemetry).
+module rpoAlert 'modules/rpo-alert.bicep' = {
+  name: take('${deployment().name}-rpo-alert', 64)
+  scope: rg
+  params: {
+    name: 'alert-lifeboat-rpo-${resourceToken}'
+    appInsightsName: monitoring.outputs.appInsightsName
+    location: location
+    tags: allTags
+  }
+}
+
 module stateStorage 'modules/storage-state.bicep' = {
   name: take('${deployment().name}-state-storage', 64)
   scope: rg

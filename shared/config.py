@@ -273,6 +273,17 @@ class Settings(BaseSettings):
             raise ValueError("must carry no query or fragment (no keys in URLs)")
         return value.strip()
 
+    # Readiness: the RPO ledger of GET /api/status and the dashboard (shared/readiness)
+    readiness_image_rpo_hours: float = Field(
+        default=168, gt=0, description="Target RPO of an image build lineage or artifact."
+    )
+    readiness_template_rpo_hours: float = Field(
+        default=48, gt=0, description="Target RPO of a template backup (daily sweep + slack)."
+    )
+    readiness_at_risk_fraction: float = Field(
+        default=0.8, gt=0, le=1, description="Share of a target RPO past which an item is at risk."
+    )
+
     @field_validator("subscriptions", mode="before")
     @classmethod
     def _subscriptions(cls, value: Any) -> Any:

@@ -251,3 +251,44 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("outages", _sweep_outages),
     Sweep("drills", _sweep_drills),
 )
+
+
+# ---- RPO ledger: one contributor per feature → its items in the ledger's one shape ----
+
+if TYPE_CHECKING:
+    from shared.readiness.model import LedgerItem
+
+LedgerContributor = Callable[["Deps", datetime], "list[LedgerItem]"]
+
+
+class LedgerSource(Lazy[LedgerContributor]):
+    """A feature's ledger contributor, imported on first call."""
+
+    def __call__(self, deps: Deps, now: datetime) -> list[LedgerItem]:
+        """Return the feature's ledger items at `now`."""
+        return self.target()(deps, now)
+
+
+def _ledger_images() -> LedgerContributor:
+    from shared.readiness.images import image_items
+
+    return image_items
+
+
+def _ledger_vms() -> LedgerContributor:
+    from shared.readiness.vms import vm_items
+
+    return vm_items
+
+
+def _ledger_templates() -> LedgerContributor:
+    from shared.readiness.templates import template_items
+
+    return template_items
+
+
+LEDGER_CONTRIBUTORS: tuple[LedgerSource, ...] = (
+    LedgerSource("readiness.images.image_items", _ledger_images),
+    LedgerSource("readiness.vms.vm_items", _ledger_vms),
+    LedgerSource("readiness.templates.template_items", _ledger_templates),
+)

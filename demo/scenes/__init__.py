@@ -12,4 +12,5 @@ SCENES: tuple[str, ...] = (
     "demo.scenes.templates",
     "demo.scenes.vms",
     "demo.scenes.outage",
+    "demo.scenes.dashboard",
 )

@@ -1,0 +1,37 @@
+"""The demo's last scene: the ledger it prints, and the screenshot of the page it saves."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from demo.__main__ import DEMO_ENVIRONMENT
+from shared import bootstrap
+
+pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
+
+
+def test_the_dashboard_scene_is_last_and_saves_a_screenshot(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from demo.scenes import SCENES, dashboard
+
+    assert SCENES[-1] == "demo.scenes.dashboard"
+    for key, value in DEMO_ENVIRONMENT.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    bootstrap.reset()
+    lines: list[str] = []
+    try:
+        ok = dashboard.run(lines.append)
+    finally:
+        bootstrap.reset()
+
+    text = "\n".join(lines)
+    assert ok, text
+    assert "unprotected  vm     odd" in text and "ok           vm     web1" in text
+    if shutil.which("chromedriver"):
+        shot = tmp_path / dashboard.SCREENSHOT
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
