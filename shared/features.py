@@ -56,10 +56,17 @@ def _vm_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _event_kinds() -> Callable[[Registry], None]:
+    from shared.publish.rpo import register
+
+    return register
+
+
 KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
 _TEMPLATE_KINDS: KindLoader = Lazy("shared.templates.jobs.register", _template_kinds)
 _VM_KINDS: KindLoader = Lazy("shared.vms.jobs.register", _vm_kinds)
+_EVENT_KINDS: KindLoader = Lazy("shared.publish.rpo.register", _event_kinds)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
@@ -68,6 +75,7 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "template_backup_all": _TEMPLATE_KINDS,
         "template_restore": _TEMPLATE_KINDS,
         "vm_protection": _VM_KINDS,
+        "lifeboat_events": _EVENT_KINDS,
     }
 )
 
@@ -199,8 +207,22 @@ def _sweep_vms(deps: Deps, now: datetime, force: bool) -> SweepResult:
     return sweep_vms(deps, now), None
 
 
+def _sweep_rpo(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.publish.rpo import sweep_rpo
+
+    return sweep_rpo(deps, now), None
+
+
+def _sweep_activity_log(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.outages.activity_log import sweep_activity_log
+
+    return sweep_activity_log(deps, now), None
+
+
 SWEEPS: tuple[Sweep, ...] = (
     Sweep("images", _sweep_images),
     Sweep("templates", _sweep_templates),
     Sweep("vms", _sweep_vms),
+    Sweep("rpo_events", _sweep_rpo),
+    Sweep("activity_log", _sweep_activity_log),
 )

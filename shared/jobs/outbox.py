@@ -26,6 +26,7 @@ PUBLISH_ERROR = "_outbox_error"
 SOURCE = "/lifeboat"
 TYPE_PREFIX = "Lifeboat."
 SPEC_VERSION = "1.0"
+SUBJECT_MAX_CHARS = 2048
 
 
 class EventPublisher(Protocol):
@@ -60,7 +61,7 @@ def cloud_event(
     """Return one CloudEvents 1.0 event (JSON); raise InvalidInput naming a bad argument."""
     if not isinstance(event_type, str) or not event_type.startswith(TYPE_PREFIX):
         raise InvalidInput("event_type", f"must start with {TYPE_PREFIX!r}")
-    if not isinstance(subject, str) or not subject.startswith("/"):
+    if not isinstance(subject, str) or not subject or len(subject) > SUBJECT_MAX_CHARS:
         raise InvalidInput("subject", "must be the ARM id of what the event is about")
     try:
         body = json.loads(json.dumps(dict(data), sort_keys=True, ensure_ascii=True))

@@ -14,7 +14,7 @@ from shared.errors import InvalidInput, TransientError
 from shared.jobs.clock import Clock
 from shared.jobs.failures import Failure, Verdict, backoff_seconds, classify
 from shared.jobs.messages import MAX_QUEUE_DELAY_SECONDS, JobMessage
-from shared.jobs.model import Job, JobConflict, JobState, clip
+from shared.jobs.model import Job, JobConflict, JobState, clip, merged
 from shared.jobs.outbox import (
     PUBLISH_RETRIES,
     EventPublisher,
@@ -168,8 +168,10 @@ class Runner:
             self._note_crash(job, step.name, failure.message)
             raise
         try:
-            update = with_emitted(job.data, result.data, context.emitted)
-            return self._on_result(job, step.name, result, owner, update)
+            update, overflow = self._with_outbox(job, result, context.emitted)
+            job, stop = self._on_result(job, step.name, result, owner, update)
+            self._publish_overflow(job, overflow)
+            return job, stop
         except InvalidInput as exc:
             return job, self._fail(job, f"{step.name}: returned {exc}")
 
@@ -229,6 +231,36 @@ class Runner:
     # ---- the outbox ------------------------------------------------------------------------
     def _publisher(self) -> EventPublisher | None:
         return None if self._deps is None else self._deps.publisher
+
+    def _with_outbox(
+        self, job: Job, result: StepResult, emitted: list[dict[str, Any]]
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """The step's data update with its events in the outbox, or (when they would not fit
+        the record) without them: those are then published straight after the write."""
+        update = with_emitted(job.data, result.data, emitted)
+        if not emitted:
+            return update, []
+        try:
+            merged(job.data, update)
+        except InvalidInput:
+            return result.data, emitted
+        return update, []
+
+    def _publish_overflow(self, job: Job, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        publisher = self._publisher()
+        try:
+            if publisher is not None:
+                publisher.publish(events)
+        except Exception as exc:  # a publish never fails the DR work
+            log.error(
+                "job %s: %d event(s) too large for the record could not be published: %s",
+                job.id,
+                len(events),
+                exc,
+                extra={"job_id": job.id},
+            )
 
     def _publish(self, job: Job) -> Job:
         """Publish the record's pending events; on failure they stay in the record (retried)."""

@@ -181,6 +181,9 @@ def manifest(ctx: StepContext) -> StepResult:
         return StepResult.skip(str(ctx.data["ended"]))
     document = build_manifest(ctx.data)
     write_manifest(ctx.app.records, document)
+    from shared.publish.emitters import set_ready
+
+    ctx.emit(*set_ready(document, ctx.now()))
     return StepResult.done({"complete_at": iso(ctx.now())})
 
 
