@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from shared.jobs.outbox import EventPublisher
     from shared.jobs.registry import Registry
     from shared.jobs.service import JobService
-    from shared.ports import BackupStore, JobQueuePort, JobStorePort, RecordStore
+    from shared.ports import (
+        BackupStore,
+        JobQueuePort,
+        JobStorePort,
+        LedgerStore,
+        PlanStore,
+        RecordStore,
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ class Overrides:
     records: RecordStore | None = None
     # Where job events are published (None: the Event Grid topic of LIFEBOAT_EVENTS_ENDPOINT).
     publisher: EventPublisher | None = None
+    ledger: LedgerStore | None = None
+    plans: PlanStore | None = None
     # An azure-core HttpTransport every SDK client sends through (tests inject faults there).
     transport: Any = None
 
@@ -148,6 +157,27 @@ class Deps:
             from shared.azure.events_publisher import TopicPublisher
 
             return TopicPublisher(self.clients, self.settings, self.settings.events_endpoint)
+
+    @cached_property
+    def ledger(self) -> LedgerStore:
+        """The alert ledger (Table storage in the DR-region account)."""
+        with self._lock:
+            if self.overrides.ledger is not None:
+                return self.overrides.ledger
+            from shared.azure.ledger_table import TableLedgerStore
+
+            return TableLedgerStore(self.clients.table_service("dr"), self.settings.ledger_table)
+
+    @cached_property
+    def plans(self) -> PlanStore:
+        """DR plans and their status (Blob storage in the DR-region account)."""
+        with self._lock:
+            if self.overrides.plans is not None:
+                return self.overrides.plans
+            from shared.azure.plan_store import BlobPlanStore
+
+            dr = self.clients.blob_service("dr")
+            return BlobPlanStore(dr, self.settings.plans_container)
 
 
 def bootstrap(**overrides: object) -> Deps:

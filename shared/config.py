@@ -201,6 +201,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an https:// URL (bearer tokens never go over http)")
         return value
 
+    # Outage response (shared/outages, docs/outages.md)
+    ledger_table: str = Field(default="lifeboatledger", description="The alert ledger's table.")
+    plans_container: str = Field(default="outage-plans", description="DR plans (DR account).")
+    outage_tiers: str = Field(
+        default="", description="lifeboat-tier value=auto|approve|notify, comma separated."
+    )
+    outage_default_response: Literal["auto", "approve", "notify"] = Field(
+        default="approve", description="Response for untagged or unknown tiers."
+    )
+    plan_ttl_minutes: float = Field(
+        default=240, gt=0, description="How long a pending plan waits for approval."
+    )
+    outage_webhook_url: str | None = Field(
+        default=None, description="https Teams/Slack incoming webhook that plans are sent to."
+    )
+    public_base_url: str | None = Field(
+        default=None, description="https base of the Function App, for approval links."
+    )
+    fallback_sizes: StrMap = Field(
+        default_factory=dict, description="size=fallback|fallback, tried when a size is missing."
+    )
+
     @field_validator("subscriptions", mode="before")
     @classmethod
     def _subscriptions(cls, value: Any) -> Any:

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from shared.arm_id import ResourceId
     from shared.jobs.messages import JobMessage
     from shared.jobs.model import Job
+    from shared.outages.approval import PlanStatus
+    from shared.outages.ledger import LedgerEntry
+    from shared.outages.plan_model import DrPlan
+    from shared.outages.store import StoredPlan
     from shared.templates.backup import Pointer, VersionInfo
 
 
@@ -106,4 +110,47 @@ class RecordStore(Protocol):
 
     def list_metadata(self, prefix: str) -> dict[str, dict[str, str]]:
         """Return name → metadata of every record under `prefix` (one listing)."""
+        ...
+
+
+# ---- outages: the alert ledger and the plan store (both in the DR-region account) ----
+
+
+class LedgerStore(Protocol):
+    """Alert ledger entries, one per incident (trackingId), with ETag-guarded writes."""
+
+    def get(self, tracking_id: str) -> tuple[LedgerEntry, str] | None:
+        """Return the entry and its ETag, or None; raise DamagedLedgerEntry when unreadable."""
+        ...
+
+    def create(self, entry: LedgerEntry) -> str:
+        """Insert a new entry, returning its ETag; raise StoreConflict when it already exists."""
+        ...
+
+    def replace(self, entry: LedgerEntry, etag: str) -> str:
+        """Write `entry` if its ETag still matches (raise StoreConflict otherwise)."""
+        ...
+
+    def list(self) -> list[LedgerEntry]:
+        """Return every entry (damaged ones left out)."""
+        ...
+
+
+class PlanStore(Protocol):
+    """DR plan documents with their PlanStatus, one record per plan, ETag-guarded writes."""
+
+    def get(self, plan_id: str) -> StoredPlan | None:
+        """Return the plan, its status and ETag, or None; raise DamagedPlan when unreadable."""
+        ...
+
+    def create(self, plan: DrPlan, status: PlanStatus) -> StoredPlan:
+        """Store a new plan; raise StoreConflict when one with this id already exists."""
+        ...
+
+    def replace(self, plan: DrPlan, status: PlanStatus, etag: str) -> StoredPlan:
+        """Write plan and status if nobody changed them since `etag` (StoreConflict otherwise)."""
+        ...
+
+    def list(self) -> list[StoredPlan]:
+        """Return every plan (damaged ones left out), by plan id."""
         ...

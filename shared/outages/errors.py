@@ -48,3 +48,11 @@ class IllegalTransition(PlanError):
 
 class DrillRefused(PlanError):
     """A drill may not start now (a real outage plan is executing)."""
+
+
+class StoreConflict(LifeboatError):
+    """A ledger entry or plan write lost a race (ETag changed, or it already exists)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"{key} was changed by someone else")

@@ -12,9 +12,20 @@ import pytest
 
 from shared.arm_id import ResourceId
 from shared.jobs.model import Job, JobConflict, JobState, new_job
-from shared.ports import BackupStore, JobStorePort, RecordStore
+from shared.outages.approval import PlanStatus, Response, approve, open_status
+from shared.outages.errors import StoreConflict
+from shared.outages.ledger import LedgerEntry, record
+from shared.outages.notification import Channel, Notification, RegionImpact
+from shared.outages.plan_model import DrPlan, PlanKind
+from shared.ports import BackupStore, JobStorePort, LedgerStore, PlanStore, RecordStore
 from shared.templates.backup import Pointer
-from tests.support.fakes import InMemoryBackupStore, InMemoryJobStore, InMemoryRecordStore
+from tests.support.fakes import (
+    InMemoryBackupStore,
+    InMemoryJobStore,
+    InMemoryLedgerStore,
+    InMemoryPlanStore,
+    InMemoryRecordStore,
+)
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 TEMPLATE = ResourceId.parse(
@@ -213,3 +224,124 @@ def test_records_overwrite_read_back_and_list_by_prefix(records: RecordStore) ->
     assert records.get("builds/one.json") == {"state": "dr_ready", "n": 2}
     assert records.list_metadata("builds/") == {"builds/one.json": {"state": "dr_ready"}}
     assert set(records.list_metadata("")) == {"builds/one.json", "artifacts/two.json"}
+
+
+# ---- outages: alert ledger and plan store ----
+
+
+def _azure_ledger() -> LedgerStore:
+    from shared.bootstrap import get_deps
+
+    return get_deps().ledger
+
+
+def _azure_plans() -> PlanStore:
+    from shared.bootstrap import get_deps
+
+    return get_deps().plans
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def ledger(request: pytest.FixtureRequest) -> LedgerStore:
+    return _implementation(request, _azure_ledger, InMemoryLedgerStore)
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def plans(request: pytest.FixtureRequest) -> PlanStore:
+    return _implementation(request, _azure_plans, InMemoryPlanStore)
+
+
+def _entry(tracking_id: str = "0nih-u2o", stage: str = "Active") -> LedgerEntry:
+    impact = RegionImpact("Virtual Machines", "eastus")
+    note = Notification(tracking_id, stage, NOW, (impact,), Channel.WEBHOOK, "c1")
+    return record(None, note, NOW).entry
+
+
+def test_ledger_creates_once_and_replaces_only_from_the_etag_it_read(ledger: LedgerStore) -> None:
+    assert ledger.get("0NIH-U2O") is None
+    etag = ledger.create(_entry())
+    with pytest.raises(StoreConflict):
+        ledger.create(_entry())
+    found = ledger.get("0nih-u2o")
+    assert found is not None and found == (_entry(), etag)
+    resolved = replace(_entry(), stages_seen=("Active", "Resolved"))
+    new_etag = ledger.replace(resolved, etag)
+    assert new_etag != etag
+    with pytest.raises(StoreConflict):
+        ledger.replace(_entry(), etag)
+    assert ledger.get("0NIH-U2O") == (resolved, new_etag)
+    with pytest.raises(StoreConflict):
+        ledger.replace(_entry("OTHER-1"), new_etag)
+    ledger.create(_entry("AB-12"))
+    assert [e.tracking_id for e in ledger.list()] == ["0NIH-U2O", "AB-12"]
+
+
+def test_one_of_two_racing_ledger_replaces_wins(ledger: LedgerStore) -> None:
+    etag = ledger.create(_entry())
+    barrier, outcomes = threading.Barrier(2), []
+
+    def write(stage: str) -> None:
+        barrier.wait()
+        try:
+            ledger.replace(replace(_entry(), stages_seen=(stage,)), etag)
+            outcomes.append("ok")
+        except StoreConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(s,)) for s in ("Resolved", "RCA")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+
+
+def _plan(plan_id: str = "plan-a") -> tuple[DrPlan, PlanStatus]:
+    plan = DrPlan(plan_id, PlanKind.OUTAGE, "0NIH-U2O", "westus", "westus", NOW, (), 0.0)
+    status = open_status(plan_id, PlanKind.OUTAGE, Response.APPROVE, NOW, timedelta(hours=4))
+    return plan, status
+
+
+def test_plan_store_creates_once_and_replaces_only_from_the_etag_it_read(plans: PlanStore) -> None:
+    plan, status = _plan()
+    assert plans.get("plan-a") is None
+    stored = plans.create(plan, status)
+    with pytest.raises(StoreConflict):
+        plans.create(plan, status)
+    read = plans.get("plan-a")
+    assert read is not None and (read.plan, read.status, read.etag) == (plan, status, stored.etag)
+    approved = approve(status, "alice@example.com", NOW)
+    again = plans.replace(plan, approved, stored.etag)
+    assert again.etag != stored.etag
+    with pytest.raises(StoreConflict):
+        plans.replace(plan, status, stored.etag)
+    after = plans.get("plan-a")
+    assert after is not None and after.status.approved_by == "alice@example.com"
+    other_plan, other_status = _plan("plan-b")
+    with pytest.raises(StoreConflict):
+        plans.replace(other_plan, other_status, again.etag)
+    plans.create(other_plan, other_status)
+    assert [p.plan_id for p in plans.list()] == ["plan-a", "plan-b"]
+
+
+def test_one_of_two_racing_plan_replaces_wins(plans: PlanStore) -> None:
+    plan, status = _plan()
+    etag = plans.create(plan, status).etag
+    barrier, outcomes = threading.Barrier(2), []
+
+    def write(who: str) -> None:
+        barrier.wait()
+        try:
+            plans.replace(plan, approve(status, who, NOW), etag)
+            outcomes.append(who)
+        except StoreConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("conflict") == 1
+    final = plans.get("plan-a")
+    assert final is not None and final.status.approved_by in {"alice", "bob"}

@@ -195,3 +195,98 @@ class InMemoryJobQueue:
     def send(self, message: JobMessage, delay_seconds: float) -> None:
         with self._lock:
             self.sent.append((message, delay_seconds))
+
+
+# ---- outages: alert ledger and plan store ----
+
+
+class InMemoryLedgerStore:
+    """The ledger port on a dict: tracking id (upper-cased) → (entry JSON, ETag)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, str]] = {}
+        self._etags = _Etags()
+        self._lock = threading.Lock()
+
+    def get(self, tracking_id: str) -> tuple[Any, str] | None:
+        from shared.outages.ledger import LedgerEntry
+
+        with self._lock:
+            found = self._entries.get(tracking_id.strip().upper())
+        return None if found is None else (LedgerEntry.from_json(found[0]), found[1])
+
+    def create(self, entry: Any) -> str:
+        from shared.outages.errors import StoreConflict
+
+        key = entry.tracking_id.strip().upper()
+        with self._lock:
+            if key in self._entries:
+                raise StoreConflict(entry.tracking_id)
+            etag = self._etags.new()
+            self._entries[key] = (entry.to_json(), etag)
+            return etag
+
+    def replace(self, entry: Any, etag: str) -> str:
+        from shared.outages.errors import StoreConflict
+
+        key = entry.tracking_id.strip().upper()
+        with self._lock:
+            current = self._entries.get(key)
+            if current is None or current[1] != etag:
+                raise StoreConflict(entry.tracking_id)
+            new = self._etags.new()
+            self._entries[key] = (entry.to_json(), new)
+            return new
+
+    def list(self) -> list[Any]:
+        from shared.outages.ledger import LedgerEntry
+
+        with self._lock:
+            texts = [text for _, (text, _) in sorted(self._entries.items())]
+        return [LedgerEntry.from_json(t) for t in texts]
+
+
+class InMemoryPlanStore:
+    """The plan store port on a dict: plan id → (stored bytes, ETag)."""
+
+    def __init__(self) -> None:
+        self._plans: dict[str, tuple[bytes, str]] = {}
+        self._etags = _Etags()
+        self._lock = threading.Lock()
+
+    def get(self, plan_id: str) -> Any:
+        from shared.outages.store import decode
+
+        with self._lock:
+            found = self._plans.get(plan_id)
+        return None if found is None else decode(*found)
+
+    def create(self, plan: Any, status: Any) -> Any:
+        from shared.outages.errors import StoreConflict
+        from shared.outages.store import StoredPlan, encode
+
+        with self._lock:
+            if plan.plan_id in self._plans:
+                raise StoreConflict(plan.plan_id)
+            etag = self._etags.new()
+            self._plans[plan.plan_id] = (encode(plan, status), etag)
+        return StoredPlan(plan, status, etag)
+
+    def replace(self, plan: Any, status: Any, etag: str) -> Any:
+        from shared.outages.errors import StoreConflict
+        from shared.outages.store import StoredPlan, encode
+
+        with self._lock:
+            current = self._plans.get(plan.plan_id)
+            if current is None or current[1] != etag:
+                raise StoreConflict(plan.plan_id)
+            new = self._etags.new()
+            self._plans[plan.plan_id] = (encode(plan, status), new)
+        return StoredPlan(plan, status, new)
+
+    def list(self) -> list[Any]:
+        from shared.outages.store import decode
+
+        with self._lock:
+            items = sorted(self._plans.items())
+        return [decode(data, etag) for _, (data, etag) in items]
