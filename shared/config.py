@@ -190,7 +190,7 @@ class Settings(BaseSettings):
         description="Log Analytics workspace id (customerId) holding the activity log.",
     )
     activity_endpoint: str = Field(
-        default="https://api.loganalytics.io/v1",
+        default="https://api.loganalytics.io",
         description="The Log Analytics query endpoint (the local emulator's in tests).",
     )
 
