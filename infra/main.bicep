@@ -55,6 +55,9 @@ param identityMap object = {}
 ])
 param identityAssignScope string = 'subscriptions'
 
+@description('Optional. Queue in the DR storage account for an example subscription to Lifeboat\'s events (empty: none).')
+param eventsQueueName string = ''
+
 @description('Optional. Plan and report, but write nothing to Azure (LIFEBOAT_DRY_RUN).')
 param dryRun bool = false
 
@@ -134,6 +137,8 @@ var names = {
   systemTopic: 'evgt-lifeboat-arm-${resourceToken}'
   alertRule: 'alert-lifeboat-service-health-${resourceToken}'
   eventSubscription: 'lifeboat-resource-events'
+  eventsTopic: 'evgt-lifeboat-${resourceToken}'
+  activityDiagnostics: 'lifeboat-activity-log'
 }
 
 // Names the code also knows (shared/config.py defaults; tests/infra holds them equal).
@@ -262,6 +267,14 @@ var lifeboatSettings = [
     value: string(dryRun)
   }
   {
+    name: 'LIFEBOAT_EVENTS_ENDPOINT'
+    value: eventsTopic.outputs.endpoint
+  }
+  {
+    name: 'LIFEBOAT_ACTIVITY_WORKSPACE_ID'
+    value: monitoring.outputs.customerId
+  }
+  {
     name: 'LIFEBOAT_DR_RESOURCE_GROUP'
     value: drResourceGroupName
   }
@@ -324,6 +337,27 @@ module functionApp 'modules/function-app.bicep' = {
   }
 }
 
+module eventsTopic 'modules/events.bicep' = {
+  name: take('${deployment().name}-events-topic', 64)
+  scope: rg
+  params: {
+    topicName: names.eventsTopic
+    location: location
+    queueStorageAccountId: empty(eventsQueueName) ? '' : drStorageAccount.outputs.id
+    queueName: eventsQueueName
+    tags: allTags
+  }
+}
+
+module activityLogExport 'modules/activity-log-diagnostics.bicep' = [for (sub, i) in scopeSubscriptionIds: {
+  name: take('${environmentName}-lifeboat-activity-${i}', 64)
+  scope: subscription(sub)
+  params: {
+    name: names.activityDiagnostics
+    workspaceId: monitoring.outputs.workspaceId
+  }
+}]
+
 module actionGroup 'modules/action-group.bicep' = {
   name: take('${deployment().name}-action-group', 64)
   scope: rg
@@ -373,6 +407,8 @@ module rbac 'rbac.bicep' = {
     identityAssignScope: identityAssignScope
     mappedIdentityIds: mappedIdentityIds
     mappedSubnetIds: mappedSubnetIds
+    eventsTopicName: eventsTopic.outputs.name
+    workspaceName: names.workspace
   }
 }
 

@@ -70,6 +70,12 @@ param mappedIdentityIds array = []
 @description('Optional. Resource ids of the DR subnets restored templates may join (the values of LIFEBOAT_SUBNET_MAP); with identityAssignScope = \'mappedIdentities\' the identity-assign role is held on each.')
 param mappedSubnetIds array = []
 
+@description('Optional. Lifeboat\'s events topic, published to with EventGrid Data Sender (shared/azure/events_publisher.py).')
+param eventsTopicName string = ''
+
+@description('Optional. The workspace holding the activity log, read with Log Analytics Reader (shared/azure/activity_logs.py).')
+param workspaceName string = ''
+
 // Built-in role definition ids (stable across clouds).
 var builtInRoles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -77,6 +83,8 @@ var builtInRoles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  eventGridDataSender: 'd5a91429-5739-47e2-a06b-3470a27159e7'
+  logAnalyticsReader: '73c42c96-874c-492b-b04d-ab87d138a893'
 }
 
 // Generated from shared/azure/actions.py: `python -m tests.infra.sync` (tests/infra fails until it is).
@@ -293,6 +301,24 @@ var appInsightsAssignments = [
   }
 ]
 
+var topicAssignments = empty(eventsTopicName) ? [] : [
+  {
+    name: guid(subscription().id, resourceGroupName, eventsTopicName, functionPrincipalId, builtInRoles.eventGridDataSender)
+    topicName: eventsTopicName
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoles.eventGridDataSender)
+    principalId: functionPrincipalId
+  }
+]
+
+var workspaceAssignments = empty(workspaceName) ? [] : [
+  {
+    name: guid(subscription().id, resourceGroupName, workspaceName, functionPrincipalId, builtInRoles.logAnalyticsReader)
+    workspaceName: workspaceName
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoles.logAnalyticsReader)
+    principalId: functionPrincipalId
+  }
+]
+
 module groupAssignments 'modules/role-assignments-group.bicep' = {
   name: take('${deployment().name}-group', 64)
   scope: resourceGroup(resourceGroupName)
@@ -300,6 +326,8 @@ module groupAssignments 'modules/role-assignments-group.bicep' = {
     storageAccountAssignments: storageAccountAssignments
     containerAssignments: containerAssignments
     appInsightsAssignments: appInsightsAssignments
+    topicAssignments: topicAssignments
+    workspaceAssignments: workspaceAssignments
   }
 }
 

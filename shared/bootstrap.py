@@ -17,6 +17,7 @@ from shared.jobs.clock import Clock, system_clock
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
+    from shared.jobs.outbox import EventPublisher
     from shared.jobs.registry import Registry
     from shared.jobs.service import JobService
     from shared.ports import (
@@ -42,6 +43,8 @@ class Overrides:
     job_queue: JobQueuePort | None = None
     backups: BackupStore | None = None
     records: RecordStore | None = None
+    # Where job events are published (None: the Event Grid topic of LIFEBOAT_EVENTS_ENDPOINT).
+    publisher: EventPublisher | None = None
     ledger: LedgerStore | None = None
     plans: PlanStore | None = None
     # An azure-core HttpTransport every SDK client sends through (tests inject faults there).
@@ -142,6 +145,18 @@ class Deps:
             return BlobRecordStore(
                 self.clients, self.settings.records_container, self.settings.dry_run
             )
+
+    @cached_property
+    def publisher(self) -> EventPublisher | None:
+        """The events topic's publisher; None when LIFEBOAT_EVENTS_ENDPOINT is unset."""
+        with self._lock:
+            if self.overrides.publisher is not None:
+                return self.overrides.publisher
+            if not self.settings.events_endpoint:
+                return None
+            from shared.azure.events_publisher import TopicPublisher
+
+            return TopicPublisher(self.clients, self.settings, self.settings.events_endpoint)
 
     @cached_property
     def ledger(self) -> LedgerStore:

@@ -193,6 +193,31 @@ class Settings(BaseSettings):
         default=48, gt=0, description="Age after which an incomplete set is deleted."
     )
 
+    # Events out (Event Grid custom topic) and Service Health in (the activity log)
+    events_endpoint: str | None = Field(
+        default=None,
+        description="The Event Grid topic's endpoint (https://<topic>.<region>-1.eventgrid."
+        "azure.net/api/events); unset: events are recorded as skipped.",
+    )
+    events_timeout_seconds: float = Field(
+        default=10, gt=0, description="Timeout of one publish request to the events topic."
+    )
+    activity_workspace_id: str | None = Field(
+        default=None,
+        description="Log Analytics workspace id (customerId) holding the activity log.",
+    )
+    activity_endpoint: str = Field(
+        default="https://api.loganalytics.io",
+        description="The Log Analytics query endpoint (the local emulator's in tests).",
+    )
+
+    @field_validator("events_endpoint", "activity_endpoint")
+    @classmethod
+    def _https_endpoint(cls, value: Any) -> Any:
+        if value and not str(value).startswith("https://"):
+            raise ValueError("must be an https:// URL (bearer tokens never go over http)")
+        return value
+
     # Outage response (shared/outages, docs/outages.md)
     ledger_table: str = Field(default="lifeboatledger", description="The alert ledger's table.")
     plans_container: str = Field(default="outage-plans", description="DR plans (DR account).")

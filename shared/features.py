@@ -68,6 +68,12 @@ def _drill_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _event_kinds() -> Callable[[Registry], None]:
+    from shared.publish.rpo import register
+
+    return register
+
+
 KindLoader = Lazy[Callable[["Registry"], None]]
 _IMAGES_KINDS: KindLoader = Lazy("shared.images.jobs.register", _image_kinds)
 _TEMPLATE_KINDS: KindLoader = Lazy("shared.templates.jobs.register", _template_kinds)
@@ -76,6 +82,7 @@ _OUTAGE_EXECUTION_KINDS: KindLoader = Lazy(
     "shared.outages.execute_jobs.register", _outage_execution_kinds
 )
 _DRILL_KINDS: KindLoader = Lazy("shared.drills.jobs.register", _drill_kinds)
+_EVENT_KINDS: KindLoader = Lazy("shared.publish.rpo.register", _event_kinds)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
@@ -87,6 +94,7 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "plan_execution": _OUTAGE_EXECUTION_KINDS,
         "drill_cleanup": _DRILL_KINDS,
         "drill_run": _DRILL_KINDS,
+        "lifeboat_events": _EVENT_KINDS,
     }
 )
 
@@ -244,12 +252,26 @@ def _sweep_drills(deps: Deps, now: datetime, force: bool) -> SweepResult:
     return sweep_drills(deps, now, force)
 
 
+def _sweep_rpo(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.publish.rpo import sweep_rpo
+
+    return sweep_rpo(deps, now), None
+
+
+def _sweep_activity_log(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.outages.activity_log import sweep_activity_log
+
+    return sweep_activity_log(deps, now), None
+
+
 SWEEPS: tuple[Sweep, ...] = (
     Sweep("images", _sweep_images),
     Sweep("templates", _sweep_templates),
     Sweep("vms", _sweep_vms),
     Sweep("outages", _sweep_outages),
     Sweep("drills", _sweep_drills),
+    Sweep("rpo_events", _sweep_rpo),
+    Sweep("activity_log", _sweep_activity_log),
 )
 
 

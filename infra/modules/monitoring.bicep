@@ -56,3 +56,6 @@ output connectionString string = appInsights.properties.ConnectionString
 
 @description('The workspace resource id.')
 output workspaceId string = workspace.id
+
+@description('The workspace id (customerId) the query API addresses (LIFEBOAT_ACTIVITY_WORKSPACE_ID).')
+output customerId string = workspace.properties.customerId

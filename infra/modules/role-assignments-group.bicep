@@ -17,6 +17,12 @@ param containerAssignments array = []
 @description('Optional. Assignments on Application Insights: {name, componentName, roleDefinitionId, principalId}.')
 param appInsightsAssignments array = []
 
+@description('Optional. Assignments on Event Grid topics: {name, topicName, roleDefinitionId, principalId}.')
+param topicAssignments array = []
+
+@description('Optional. Assignments on Log Analytics workspaces: {name, workspaceName, roleDefinitionId, principalId}.')
+param workspaceAssignments array = []
+
 @description('Optional. Assignments on user-assigned identities: {name, identityName, roleDefinitionId, principalId}.')
 param identityAssignments array = []
 
@@ -67,6 +73,34 @@ resource components 'Microsoft.Insights/components@2020-02-02' existing = [for a
 resource componentAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (a, i) in appInsightsAssignments: {
   name: a.name
   scope: components[i]
+  properties: {
+    roleDefinitionId: a.roleDefinitionId
+    principalId: a.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource topics 'Microsoft.EventGrid/topics@2025-02-15' existing = [for a in topicAssignments: {
+  name: a.topicName
+}]
+
+resource topicRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (a, i) in topicAssignments: {
+  name: a.name
+  scope: topics[i]
+  properties: {
+    roleDefinitionId: a.roleDefinitionId
+    principalId: a.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource workspaces 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = [for a in workspaceAssignments: {
+  name: a.workspaceName
+}]
+
+resource workspaceRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (a, i) in workspaceAssignments: {
+  name: a.name
+  scope: workspaces[i]
   properties: {
     roleDefinitionId: a.roleDefinitionId
     principalId: a.principalId

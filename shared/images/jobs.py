@@ -194,6 +194,9 @@ def _record(ctx: StepContext) -> StepResult:
         return StepResult.skip("nothing DR-ready to record")
     artifact = Artifact.from_json(ctx.data["artifact"])
     write_artifact(ctx.app.records, artifact, plan, run=ctx.data.get("run"), now=ctx.now())
+    from shared.publish.emitters import image_ready
+
+    ctx.emit(*image_ready(artifact, plan, ctx.now()))
     return StepResult.done()
 
 

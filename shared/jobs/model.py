@@ -262,6 +262,14 @@ class Job:
             lease_until=None,
         )
 
+    def publish_retry(
+        self, now: datetime, wake_at: datetime, token: str, *, waker: str, retry: int, error: str
+    ) -> Job:
+        """Return a finished job whose events failed to publish, to be woken by `token` to retry
+        (its state and steps are unchanged: publishing never fails the work)."""
+        data = merged(self.data, {"_outbox_retries": retry, "_outbox_error": clip(error)})
+        return replace(self, data=data, updated=now, wake_at=wake_at, wake_token=token, waker=waker)
+
     def restarted(self, now: datetime) -> Job:
         """Return a failed job made pending again: failed steps start over, done steps stay done."""
         steps = tuple(

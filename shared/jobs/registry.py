@@ -73,6 +73,29 @@ class StepContext:
     settings: Settings
     log: logging.LoggerAdapter[logging.Logger]
     deps: Deps | None = None
+    emitted: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def emit(
+        self,
+        event_type: str,
+        subject: str,
+        data: Mapping[str, Any],
+        *,
+        fact: str | None = None,
+    ) -> None:
+        """Record a CloudEvent to publish once this step's result is written (the outbox).
+
+        `subject` is the ARM id the event is about; the event's id is a hash of the job id,
+        `event_type`, `subject` and `fact` (default: `data`), so a redelivered job publishes the
+        same id. Publishing never fails the step: a failed publish is retried by the backbone.
+        Raises InvalidInput naming `event_type`, `subject` or `data` when one is unusable.
+        """
+        from shared.jobs.outbox import cloud_event
+
+        event = cloud_event(
+            self.job_id, self.kind, event_type, subject, data, now=self.now(), fact=fact
+        )
+        self.emitted.append(event)
 
     def now(self) -> datetime:
         """Return the current time from the injected clock."""

@@ -7,14 +7,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
 from shared.errors import InvalidInput, TransientError
 from shared.jobs.clock import Clock
 from shared.jobs.failures import Failure, Verdict, backoff_seconds, classify
 from shared.jobs.messages import MAX_QUEUE_DELAY_SECONDS, JobMessage
-from shared.jobs.model import Job, JobConflict, JobState
+from shared.jobs.model import Job, JobConflict, JobState, clip, merged
+from shared.jobs.outbox import (
+    PUBLISH_RETRIES,
+    EventPublisher,
+    after_publish,
+    after_skip,
+    pending,
+    with_emitted,
+)
 from shared.jobs.registry import Outcome, Registry, Step, StepContext, StepResult, read_only
 
 if TYPE_CHECKING:
@@ -82,10 +90,12 @@ class Runner:
         for _ in range(_MAX_CONFLICTS):
             if job is None:
                 return Advance(job_id, Progress.MISSING)
-            stop = self._gate(job, owner, token)
-            if stop is not None:
-                return stop
             try:
+                if job.terminal and pending(job.data):
+                    return self._settle(job, owner, token)
+                stop = self._gate(job, owner, token)
+                if stop is not None:
+                    return stop
                 return self._run(job, owner, deadline)
             except JobConflict:
                 job = self._store.get(job_id, kind)
@@ -116,7 +126,8 @@ class Runner:
             if record is None:
                 job = self._store.replace(job.succeeded(now))
                 log.info("job %s succeeded", job.id, extra={"job_id": job.id})
-                return Advance(job.id, Progress.SUCCEEDED, job.state)
+                job, delay = self._publish_or_retry(job, owner)
+                return Advance(job.id, Progress.SUCCEEDED, job.state, delay)
             step = kind.step(record.name)
             if step is None:
                 reason = f"{record.name}: step is no longer declared by kind {job.kind}"
@@ -147,8 +158,9 @@ class Runner:
         )
 
     def _execute(self, job: Job, step: Step, owner: str) -> tuple[Job, Advance | None]:
+        context = self._context(job, step.name)
         try:
-            result = step.run(self._context(job, step.name))
+            result = step.run(context)
         except Exception as exc:
             failure = classify(exc, self._clock())
             if failure.verdict != Verdict.CRASH:
@@ -156,22 +168,27 @@ class Runner:
             self._note_crash(job, step.name, failure.message)
             raise
         try:
-            return self._on_result(job, step.name, result, owner)
+            update, overflow = self._with_outbox(job, result, context.emitted)
+            job, stop = self._on_result(job, step.name, result, owner, update)
+            self._publish_overflow(job, overflow)
+            return job, stop
         except InvalidInput as exc:
             return job, self._fail(job, f"{step.name}: returned {exc}")
 
     def _on_result(
-        self, job: Job, name: str, result: StepResult, owner: str
+        self, job: Job, name: str, result: StepResult, owner: str, update: Any
     ) -> tuple[Job, Advance | None]:
+        """Record the step's verdict with its data (and emitted events: the outbox); events are
+        published after that write (a waiting step's go out after the next step's write)."""
         now = self._clock()
         if result.outcome in (Outcome.DONE, Outcome.SKIP):
             skipped = result.outcome == Outcome.SKIP
-            job = self._store.replace(job.step_finished(name, now, result.data, skipped))
-            return job, None
+            job = self._store.replace(job.step_finished(name, now, update, skipped))
+            return self._publish(job), None
         if result.outcome == Outcome.WAIT:
-            job = job.step_waiting(name, now, result.reason, result.data, error="")
+            job = job.step_waiting(name, now, result.reason, update, error="")
             return job, self._schedule(job, owner, result.seconds)
-        return job, self._fail(job.with_data(now, result.data), f"{name}: {result.reason}")
+        return job, self._fail(job.with_data(now, update), f"{name}: {result.reason}", owner)
 
     def _on_failure(self, job: Job, name: str, failure: Failure, owner: str) -> Advance:
         s = self._settings
@@ -205,10 +222,102 @@ class Runner:
         except JobConflict:
             log.info("job %s changed before its crash was noted", job.id)
 
-    def _fail(self, job: Job, reason: str) -> Advance:
+    def _fail(self, job: Job, reason: str, owner: str = "") -> Advance:
         job = self._store.replace(job.failed(self._clock(), reason))
         log.warning("job %s failed: %s", job.id, job.reason, extra={"job_id": job.id})
-        return Advance(job.id, Progress.FAILED, job.state)
+        job, delay = self._publish_or_retry(job, owner)
+        return Advance(job.id, Progress.FAILED, job.state, delay)
+
+    # ---- the outbox ------------------------------------------------------------------------
+    def _publisher(self) -> EventPublisher | None:
+        return None if self._deps is None else self._deps.publisher
+
+    def _with_outbox(
+        self, job: Job, result: StepResult, emitted: list[dict[str, Any]]
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """The step's data update with its events in the outbox, or (when they would not fit
+        the record) without them: those are then published straight after the write."""
+        update = with_emitted(job.data, result.data, emitted)
+        if not emitted:
+            return update, []
+        try:
+            merged(job.data, update)
+        except InvalidInput:
+            return result.data, emitted
+        return update, []
+
+    def _publish_overflow(self, job: Job, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        publisher = self._publisher()
+        try:
+            if publisher is not None:
+                publisher.publish(events)
+        except Exception as exc:  # a publish never fails the DR work
+            log.error(
+                "job %s: %d event(s) too large for the record could not be published: %s",
+                job.id,
+                len(events),
+                exc,
+                extra={"job_id": job.id},
+            )
+
+    def _publish(self, job: Job) -> Job:
+        """Publish the record's pending events; on failure they stay in the record (retried)."""
+        events = pending(job.data)
+        if not events:
+            return job
+        publisher = self._publisher()
+        if publisher is None:  # no topic configured: recorded as skipped
+            return self._store.replace(
+                job.with_data(self._clock(), after_skip(job.data, len(events)))
+            )
+        try:
+            publisher.publish(events)
+        except Exception as exc:  # a publish never fails the DR work
+            log.warning(
+                "job %s: publishing %d event(s) failed, kept for retry: %s",
+                job.id,
+                len(events),
+                exc,
+                extra={"job_id": job.id},
+            )
+            return job
+        return self._store.replace(
+            job.with_data(self._clock(), after_publish(job.data, len(events)))
+        )
+
+    def _publish_or_retry(self, job: Job, owner: str) -> tuple[Job, float]:
+        """Publish a finished job's outbox; if that fails, queue a retry with backoff."""
+        job = self._publish(job)
+        if not pending(job.data):
+            return job, 0.0
+        s = self._settings
+        retry = int(job.data.get(PUBLISH_RETRIES, 0)) + 1
+        delay = backoff_seconds(
+            retry, s.jobs_backoff_base_seconds, s.jobs_backoff_max_seconds, None
+        )
+        delay = min(float(MAX_QUEUE_DELAY_SECONDS), max(0.0, delay))
+        now = self._clock()
+        wake_at = now + timedelta(seconds=delay)
+        token = uuid.uuid4().hex
+        reason = clip(f"publishing {len(pending(job.data))} event(s): retry {retry} in {delay:g}s")
+        job = self._store.replace(
+            job.publish_retry(now, wake_at, token, waker=owner, retry=retry, error=reason)
+        )
+        self._queue.send(JobMessage(job.id, token, wake_at), delay)
+        return job, delay
+
+    def _settle(self, job: Job, owner: str, token: str) -> Advance:
+        """A finished job whose events are not all published: publish them when due."""
+        now = self._clock()
+        if job.wake_at is not None and job.wake_at > now:
+            remaining = (job.wake_at - now).total_seconds()
+            if (token and token == job.wake_token) or (job.waker and owner == job.waker):
+                self._queue.send(JobMessage(job.id, job.wake_token, job.wake_at), remaining)
+            return Advance(job.id, Progress.FINISHED_BEFORE, job.state, remaining)
+        job, delay = self._publish_or_retry(job, owner)
+        return Advance(job.id, Progress.FINISHED_BEFORE, job.state, delay)
 
     def _schedule(self, job: Job, owner: str, delay: float) -> Advance:
         """Release the job and queue its wake-up; the record is written before the message."""

@@ -72,6 +72,10 @@ def _backup_all(ctx: StepContext) -> StepResult:
     from shared.templates.service import backup_all
 
     report = backup_all(ctx.app).to_dict()
+    from shared.publish.emitters import templates_backed_up
+
+    for event in templates_backed_up(report, ctx.now()):
+        ctx.emit(*event)
     counts = Counter(r["outcome"] for r in report["results"])
     # GET /api/jobs/{id} shows small values whole: the counts always, the lists while short.
     summary = {"counts": dict(sorted(counts.items())), "failed": len(report["errors"])}

@@ -192,6 +192,9 @@ def manifest(ctx: StepContext) -> StepResult:
         "complete_at": iso(now),
         "achieved_rpo_seconds": max(0.0, (now - document.captured_at).total_seconds()),
     }
+    from shared.publish.emitters import set_ready
+
+    ctx.emit(*set_ready(document, now))
     return StepResult.done({"complete_at": iso(now), "set_ready": ready})
 
 

@@ -42,6 +42,8 @@ DEFAULTS_ARE_SAFE = {
     "vms_keep_primary": "Retention default; each VM may override it by tag.",
     "vms_keep_dr": "Retention default, as vms_keep_primary.",
     "vms_restore_point_copy": "Off: cross-region restore-point copy is a preview feature.",
+    "events_timeout_seconds": "10 s per publish; a failed publish is retried by the job backbone.",
+    "activity_endpoint": "The public cloud's Log Analytics query endpoint (api.loganalytics.io).",
     "vms_settle_seconds": "VM protection tuning: coalesces a maintenance window's writes.",
     "vms_copy_poll_seconds": "VM protection tuning, sized for CopyStart durations.",
     "vms_orphan_grace_hours": "VM protection tuning: longer than any set takes to complete.",
@@ -88,6 +90,8 @@ RENDERED_BY_ARM = {
     "LIFEBOAT_DR_STORAGE_ACCOUNT": "stdrabcdefghij123",
     "LIFEBOAT_STORAGE_ENDPOINT_SUFFIX": "core.windows.net",
     "LIFEBOAT_ARM_ENDPOINT": "https://management.azure.com/",
+    "LIFEBOAT_EVENTS_ENDPOINT": "https://evgt-lifeboat-abc.westus-1.eventgrid.azure.net/api/events",
+    "LIFEBOAT_ACTIVITY_WORKSPACE_ID": "63613592-b6f7-4c3d-a390-22ba13102111",
     "AzureWebJobsStorage__accountName": "stabcdefghij123",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=0000;IngestionEndpoint=https://x/",
 }

@@ -28,13 +28,16 @@ ROLES = {
     "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
     "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
     "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+    # Publishing Lifeboat's events to its topic; reading the activity log from its workspace.
+    "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
+    "73c42c96-874c-492b-b04d-ab87d138a893": "Log Analytics Reader",
 }
 BROAD_ROLES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
 }
-OWNER, BLOB, QUEUE, TABLE, METRICS = ROLES
+OWNER, BLOB, QUEUE, TABLE, METRICS = list(ROLES)[:5]
 # Custom role resource in rbac.bicep -> its part of shared.azure.actions.role_permissions().
 CUSTOM_ROLES = {
     "readRole": "subscription",

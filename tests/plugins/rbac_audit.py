@@ -154,6 +154,9 @@ class Roles:
         return f"{action.name} is not declared: add it to {where} (shared/azure)"
 
 
+DATA_PLANE_PREFIXES = ("/eventgrid/", "/loganalytics/")
+
+
 def _action_or_unknown(call: Call) -> Action:
     try:
         return action_of(call.method, call.path)
@@ -163,6 +166,10 @@ def _action_or_unknown(call: Call) -> Action:
 
 def attributed(calls: Sequence[Call]) -> list[tuple[Call, Action]]:
     """Return the calls app code is answerable for, with their actions (test calls dropped)."""
+    # The emulator's Event Grid publish and Log Analytics query endpoints are data planes of
+    # Lifeboat's own topic and workspace (EventGrid Data Sender / Log Analytics Reader there,
+    # infra/events.bicep), not ARM requests on the estate.
+    calls = [c for c in calls if not c.path.lower().startswith(DATA_PLANE_PREFIXES)]
     mapped = [(c, _action_or_unknown(c)) for c in calls]
     app = [(c, a) for c, a in mapped if c.origin == "app"]
     paths = {c.path.lower() for c, _ in app}
