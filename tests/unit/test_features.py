@@ -23,7 +23,7 @@ def test_every_route_has_a_handler() -> None:
 def test_status_and_reconcile_are_assembled_from_named_contributors() -> None:
     sections = ["images", "templates", "vms", "outages", "drills"]
     assert [s.name for s in STATUS_SECTIONS] == sections
-    assert [s.name for s in SWEEPS] == ["images", "templates", "vms", "outages"]
+    assert [s.name for s in SWEEPS] == ["images", "templates", "vms", "outages", "drills"]
 
 
 def test_importing_the_registry_loads_no_feature_and_no_sdk() -> None:
