@@ -41,7 +41,7 @@ lint: $(PY_STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(PY_STAMP)
-	$(PY) -m mypy shared function_app.py functions emulator devtools
+	$(PY) -m mypy shared function_app.py functions emulator devtools lifeboat_cli
 
 test: setup lint typecheck
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
