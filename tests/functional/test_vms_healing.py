@@ -18,14 +18,17 @@ from tests.support.vms import post, snapshots_by_region, tagged_vm, vm_id, write
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
-def _failing_at(step_name: str) -> Registry:
-    """The VM kind with step `step_name` failing (as when its retries are exhausted)."""
+def _failing_at(step_name: str, wait: bool = False) -> Registry:
+    """The VM kind with step `step_name` failing (as when its retries are exhausted), or
+    waiting an hour at every run (`wait`: a job still in flight)."""
     from shared.features import job_registry
     from shared.vms.jobs import PROTECTION_KIND
 
     kind = job_registry().get(PROTECTION_KIND)
 
     def fail(ctx: StepContext) -> StepResult:
+        if wait:
+            return StepResult.wait(3600, f"{step_name}: still copying")
         return StepResult.fail(f"{step_name}: storage unavailable")
 
     steps: list[tuple[str, Callable[[StepContext], StepResult]]] = [
@@ -105,3 +108,24 @@ def test_an_orphaned_partial_set_is_deleted_after_the_grace_only(lifeboat_env: A
         s for s in snapshots_by_region(arm).get("eastus", []) if s["tags"]["lifeboat-set"] == set_id
     ]
     assert left == []
+
+
+def test_a_partial_set_whose_job_still_runs_is_kept_past_the_grace(lifeboat_env: Any) -> None:
+    arm = lifeboat_env.arm
+    arm.seed({"resources": [tagged_vm("web1", data_disks=1)]})
+    status, _ = post({"vmId": vm_id("web1")})
+    assert status == 202
+
+    def waiting() -> bool:
+        jobs = get_deps().jobs.list(kind="vm_protection")
+        return bool(jobs) and jobs[0].state is JobState.WAITING
+
+    with driver(arm, _failing_at("copy", wait=True)) as d:
+        assert d.run(until=waiting) is True
+    grace = get_deps().settings.vms_orphan_grace_hours
+    arm.clock.advance(timedelta(hours=grace + 1).total_seconds())
+
+    result = sweep_vms(get_deps(), arm.clock.now())
+
+    assert result["deleted"] == 0
+    assert len(snapshots_by_region(arm)["eastus"]) == 2
