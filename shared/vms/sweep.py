@@ -48,10 +48,13 @@ def _inventory_json(inventory: Inventory, next_runs: dict[str, str]) -> dict[str
 
 
 def sweep_vms(deps: Deps, now: datetime) -> dict[str, Any]:
-    """Start every set the schedules make due (a missed window caught up once), apply
-    retention, restart VMs a crashed clean copy left stopped; return what was done."""
+    """Write the manifests of sets whose copies finished but whose job failed writing it,
+    start every set the schedules make due (a missed window caught up once), apply retention
+    (orphaned partial sets of failed or gone jobs included), restart VMs a crashed clean copy
+    left stopped; return what was done."""
     from shared.vms.service import submit_set
 
+    healed = heal_manifests(deps)  # first: a healed set counts as the VM's newest
     inventory = discover(deps.clients, deps.settings)
     latest = _latest(deps)
     started, next_runs = [], {}
@@ -74,6 +77,7 @@ def sweep_vms(deps: Deps, now: datetime) -> dict[str, Any]:
         "refused": len(inventory.refused),
         "started": started,
         "restarted": restarted,
+        "manifests_healed": healed,
         **retention,
     }
 
@@ -98,6 +102,69 @@ def heal_stopped_vms(deps: Deps) -> list[str]:
     return restarted
 
 
+def _failed_at_manifest(job: Any) -> bool:
+    from shared.jobs.model import StepState
+
+    failed = next((s for s in job.steps if s.state is StepState.FAILED), None)
+    return failed is not None and failed.name == "manifest"
+
+
+def _copies_finished(deps: Deps, data: Any) -> bool:
+    """Every disk of the set is recorded copied, and each DR copy is still there, complete."""
+    from shared.arm_id import ResourceId
+    from shared.azure.disks import get_snapshot
+    from shared.vms.sets import SetDisk
+
+    plan = data.get("plan") or {}
+    disks = [SetDisk.from_json(d) for d in plan.get("disks") or ()]
+    copied = data.get("copied") or {}
+    if data.get("ended") or not disks or any(d.label not in copied for d in disks):
+        return False
+    for disk in disks:
+        snap = get_snapshot(deps.clients, ResourceId.parse(disk.dr_snapshot, "snapshot"))
+        if snap is None or snap.copy_error or (snap.completion_percent or 0.0) < 100.0:
+            return False
+    return True
+
+
+def heal_manifests(deps: Deps) -> list[str]:
+    """Write the manifest of each set whose copies finished but whose job failed writing it.
+
+    Only failed jobs whose failed step is `manifest` are candidates (one storage listing and
+    the jobs table; no ARM call and no write when there is none); the manifest is built from
+    the job's data, as the step does, after re-reading that every DR copy is complete.
+    """
+    from shared.vms.jobs import PROTECTION_KIND
+    from shared.vms.records import build_manifest, write_manifest
+
+    candidates = [
+        j for j in deps.jobs.list(kind=PROTECTION_KIND, state="failed") if _failed_at_manifest(j)
+    ]
+    if not candidates:
+        return []
+    complete = {s.set_id.lower() for s in list_sets(deps.records)}
+    healed = []
+    for job in candidates:
+        document = build_manifest(job.data)
+        if document.set_id.lower() in complete or not _copies_finished(deps, job.data):
+            continue
+        write_manifest(deps.records, document)
+        healed.append(document.set_id)
+        logger.info("manifest of set %s written by the sweep", document.set_id)
+    return healed
+
+
+def _live(deps: Deps, stored: Any) -> bool:
+    """An incomplete set whose job is still running is never an orphan (its job is not gone)."""
+    from shared.jobs.model import job_id_for
+    from shared.vms.jobs import PROTECTION_KIND
+
+    if stored.complete:
+        return False
+    job = deps.jobs.get(job_id_for(PROTECTION_KIND, stored.set_id))
+    return job is not None and not job.terminal
+
+
 def apply_retention(deps: Deps, inventory: Inventory, now: datetime) -> dict[str, Any]:
     """Delete expired and orphaned sets in both regions (retention.py decides)."""
     from shared.azure.copy_ledger import CopyLedger
@@ -106,7 +173,7 @@ def apply_retention(deps: Deps, inventory: Inventory, now: datetime) -> dict[str
 
     settings = deps.settings
     complete = {s.set_id for s in list_sets(deps.records)}
-    sets = stored_sets(deps.clients, settings, complete)
+    sets = [s for s in stored_sets(deps.clients, settings, complete) if not _live(deps, s)]
     flying = [r.source for r in CopyLedger(deps.clients, settings.copies_table).all_rows()]
     keep = {
         vm.vm_id.lower(): Keep(policy.keep_primary, policy.keep_dr)
