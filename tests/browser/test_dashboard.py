@@ -14,6 +14,7 @@ from azure.functions.timer import TimerRequest
 from devtools.http_host import LocalHost
 from functions.reconcile import reconcile
 from shared.bootstrap import get_deps
+from tests.functional.test_drills_api import _protected
 from tests.functional.test_outages import _declare, _webhook
 from tests.plugins.arm import LifeboatEnv
 from tests.support.images import driver
@@ -184,3 +185,28 @@ def test_page_works_on_a_phone_and_with_the_primary_region_down(
     finally:
         host.stop()
     assert seeded.arm.log.entries() == []  # DR-region storage only
+
+
+def test_a_finished_drill_shows_in_the_drill_history(
+    lifeboat_env: LifeboatEnv, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    _protected(lifeboat_env, monkeypatch, "web1")
+    host = LocalHost(KEY).start()
+    try:
+        answer = requests.post(f"{host.url}/api/drills", params={"code": KEY}, json={}, timeout=30)
+        assert answer.status_code == 202, answer.text
+        drill_id = answer.json()["drillId"]
+        browser.get(f"{host.url}/api/dashboard?code={KEY}")
+        assert "no drills yet" in browser.find_element(By.ID, "drills").text  # still running
+        with driver(lifeboat_env.arm) as d:
+            assert d.run() is True
+        browser.get(f"{host.url}/api/dashboard?code={KEY}")
+        (row,) = browser.find_elements(By.CSS_SELECTOR, "#drills .drill")
+        assert row.get_attribute("data-drill") == drill_id
+        cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+        assert cells[0] == drill_id and cells[3:] == ["passed", "complete"]
+        assert "cleanup incomplete" not in browser.find_element(By.ID, "drills").text
+    finally:
+        host.stop()
