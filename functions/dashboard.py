@@ -29,7 +29,7 @@ def _dashboard(req: func.HttpRequest) -> func.HttpResponse:
     report = status_report(
         get_deps(),
         optional=False,  # no ARM reads: the page answers with the primary region down
-        include=frozenset({"plans", "drills"}),
+        include=frozenset({"outages", "drills"}),
         limit=parse_limit(req.params.get("limit")),
         continuation=req.params.get("continuation"),
     )

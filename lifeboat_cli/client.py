@@ -69,6 +69,15 @@ class AppClient:
             token = page["ledger"]["continuation"]
         return report, items
 
-    def approve(self, plan_id: str) -> Any:
-        """POST /api/plans/{id}/approve."""
-        return self.call("POST", f"plans/{quote(plan_id, safe='')}/approve")[1]
+    def approve(self, plan_id: str, who: str) -> Any:
+        """POST /api/plans/{id}/approve with {"approvedBy": who}."""
+        route = f"plans/{quote(plan_id, safe='')}/approve"
+        return self.call("POST", route, body={"approvedBy": who})[1]
+
+    def start_drill(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST /api/drills: (202, the started drill) or (200, the dry-run plan)."""
+        return self.call("POST", "drills", body=body)
+
+    def drill(self, plan_id: str) -> Any:
+        """GET /api/drills/{id}: plan, execution, jobs and evidence."""
+        return self.call("GET", f"drills/{quote(plan_id, safe='')}")[1]

@@ -2,11 +2,14 @@
 
 Exit codes: 0 done (status: every item ok or at risk); 1 the app refused (4xx/5xx, message
 printed); 2 the app is unreachable (try `--direct`); 3 status found breached or unprotected
-items; 4 no such plan; 5 the plan cannot be approved now (409); 64 usage (missing URL or key).
+items; 4 no such plan or drill; 5 the plan cannot be approved now, or no drill can start while an
+outage plan executes (409); 64 usage (missing URL or key). `drill start`/`drill show` exit 1 when
+the drill failed (a job failed, or its evidence says it did not pass).
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -125,8 +128,12 @@ def plans(opts: Options) -> None:
         if opts.as_json:
             console.print_json(json.dumps(body))
             return OK
-        table = Table("id", "state", "kind", "incident", "items", "expires")
-        columns = ("id", "state", "kind", "incident", "items", "expires_at")
+        table = Table()
+        for title in ("id", "state"):
+            table.add_column(title, no_wrap=True)
+        for title in ("action", "kind", "incident", "items", "expires"):
+            table.add_column(title)
+        columns = ("planId", "state", "action", "kind", "incident", "items", "expiresAt")
         for plan in found:
             table.add_row(*(str(plan.get(k, "")) for k in columns))
         console.print(table if found else "no open plans")
@@ -135,18 +142,33 @@ def plans(opts: Options) -> None:
     sys.exit(_guard(run))
 
 
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
 @cli.command()
 @click.argument("plan_id")
+@click.option(
+    "--by",
+    "who",
+    envvar="LIFEBOAT_APPROVER",
+    default=_login,
+    help="Who approves (recorded as approvedBy; LIFEBOAT_APPROVER, else your login name).",
+)
 @click.pass_obj
-def approve(opts: Options, plan_id: str) -> None:
+def approve(opts: Options, plan_id: str, who: str) -> None:
     """Approve an outage plan (POST /api/plans/{id}/approve)."""
 
     def run() -> int:
         try:
-            body = opts.client().approve(plan_id)
+            body = opts.client().approve(plan_id, who)
         except HttpFailure as exc:
             if exc.status in (404, 409):
-                errors.print(f"plan {plan_id}: {exc.message or exc.status}")
+                message = exc.message or str(exc.status)
+                errors.print(message if plan_id in message else f"plan {plan_id}: {message}")
                 return NO_PLAN if exc.status == 404 else CONFLICT
             raise
         if opts.as_json:
@@ -190,6 +212,149 @@ def restore_template(  # noqa: PLR0917 (one parameter per click option)
         else:
             console.print(f"restore {body.get('state', code)}: {template_id}")
         return REFUSED if (body or {}).get("state") == "failed" else OK
+
+    sys.exit(_guard(run))
+
+
+def _drill_outcome(body: dict[str, Any]) -> tuple[str, bool]:
+    """(what the drill is doing, whether it has ended) from GET /api/drills/{id}."""
+    evidence = body.get("evidence")
+    if evidence:
+        return ("passed" if evidence.get("passed") else "did not pass"), True
+    jobs = body.get("jobs") or {}
+    for name in ("run", "followup"):
+        if (jobs.get(name) or {}).get("state") == "failed":
+            return f"{name} job failed", True
+    execution = body.get("execution") or {}
+    if execution.get("state") == "failed":
+        return "execution failed", True
+    if jobs.get("followup"):
+        return "validating and cleaning up", False
+    return f"recovering ({execution.get('state', 'queued')})", False
+
+
+def _drill_failed(body: dict[str, Any]) -> bool:
+    evidence = body.get("evidence")
+    return not (evidence and evidence.get("passed"))
+
+
+def _print_drill(body: dict[str, Any]) -> None:
+    state, ended = _drill_outcome(body)
+    console.print(f"drill {body.get('drillId')} (plan {body.get('planId')}): {state}")
+    evidence = body.get("evidence") or {}
+    if evidence.get("vms"):
+        table = Table("source vm", "verdict", "rto", "rto target")
+        for vm in evidence["vms"]:
+            table.add_row(
+                str(vm.get("sourceVmId") or vm.get("vmId")).rsplit("/", 1)[-1],
+                str(vm.get("verdict")),
+                _hours(vm.get("rtoSeconds")),
+                _hours(vm.get("rtoTargetSeconds")),
+            )
+        console.print(table)
+    cleanup = evidence.get("cleanup") or {}
+    if cleanup:
+        done = "complete" if cleanup.get("complete") else f"incomplete, left: {cleanup.get('left')}"
+        console.print(f"cleanup {done}")
+    if not ended:
+        console.print(f"follow it: lifeboat drill show {body.get('planId')}")
+
+
+@cli.group()
+def drill() -> None:
+    """Drills: recover protected VMs into the drill network, validate, clean up, keep evidence."""
+
+
+@drill.command("start")
+@click.option("--tag", default=None, metavar="K=V", help="Drill the protected VMs with this tag.")
+@click.option("--vm", "vms", multiple=True, metavar="ID", help="A VM resource id (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Show the drill plan; change nothing.")
+@click.option("--wait/--no-wait", default=True, help="Follow the drill until its evidence.")
+@click.option("--poll-seconds", default=5.0, show_default=True)
+@click.pass_obj
+def drill_start(  # noqa: PLR0917 (one parameter per click option)
+    opts: Options,
+    tag: str | None,
+    vms: tuple[str, ...],
+    dry_run: bool,
+    wait: bool,
+    poll_seconds: float,
+) -> None:
+    """Start a drill (POST /api/drills); every protected VM unless --tag or --vm."""
+    if tag and vms:
+        errors.print("give either --tag or --vm, not both")
+        sys.exit(USAGE)
+
+    def run() -> int:
+        client = opts.client()
+        request: dict[str, Any] = {"tag": tag} if tag else {"vmIds": list(vms)} if vms else {}
+        if dry_run:
+            request["dryRun"] = True
+        try:
+            code, started = client.start_drill(request)
+        except HttpFailure as exc:
+            if exc.status == 409:
+                errors.print(f"no drill now: {exc.message}")
+                return CONFLICT
+            raise
+        if dry_run or code != 202 or not wait:
+            _print_started(opts, started, dry_run or code != 202)
+            return OK
+        body = _follow(client, started["planId"], poll_seconds)
+        if opts.as_json:
+            console.print_json(json.dumps(body))
+        else:
+            _print_drill(body)
+        return REFUSED if _drill_failed(body) else OK
+
+    sys.exit(_guard(run))
+
+
+def _print_started(opts: Options, started: dict[str, Any], dry_run: bool) -> None:
+    if opts.as_json:
+        console.print_json(json.dumps(started))
+    elif dry_run:
+        items = (started.get("plan") or {}).get("items") or ()
+        console.print(f"dry run: drill plan {started.get('planId')}, {len(items)} items")
+    else:
+        console.print(f"drill {started['drillId']} started (plan {started['planId']})")
+        console.print(f"follow it: lifeboat drill show {started['planId']}")
+
+
+def _follow(client: AppClient, plan_id: str, poll_seconds: float) -> dict[str, Any]:
+    """GET /api/drills/{id} with a spinner until the drill has ended."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=errors, transient=True) as progress:  # fmt: skip
+        task = progress.add_task(f"drill {plan_id}", total=None)
+        while True:
+            body: dict[str, Any] = client.drill(plan_id)
+            state, ended = _drill_outcome(body)
+            progress.update(task, description=f"drill {body.get('drillId')}: {state}")
+            if ended:
+                return body
+            time.sleep(poll_seconds)
+
+
+@drill.command("show")
+@click.argument("plan_id")
+@click.pass_obj
+def drill_show(opts: Options, plan_id: str) -> None:
+    """One drill (GET /api/drills/{id}): its execution, jobs and evidence."""
+
+    def run() -> int:
+        try:
+            body = opts.client().drill(plan_id)
+        except HttpFailure as exc:
+            if exc.status == 404:
+                errors.print(f"drill {plan_id}: {exc.message or exc.status}")
+                return NO_PLAN
+            raise
+        if opts.as_json:
+            console.print_json(json.dumps(body))
+        else:
+            _print_drill(body)
+        _, ended = _drill_outcome(body)
+        return REFUSED if ended and _drill_failed(body) else OK
 
     sys.exit(_guard(run))
 

@@ -1,30 +1,39 @@
 """The readiness page (GET /api/dashboard): the status report rendered as one HTML page.
 
 Jinja2 is imported on the first render, never at indexing time (cold start stays small).
-Sections other branches add (`plans`, `drills`) are rendered generically when present.
+Open plans and pending approvals come from the `outages` status section
+(shared/outages/status.py), drill history from the `drills` section (shared/drills/status.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 TEMPLATES = Path(__file__).parent / "templates"
-# Plan states after which there is nothing left to approve.
-CLOSED_PLAN_STATES = frozenset(
-    {"approved", "executing", "running", "done", "succeeded", "failed", "expired", "cancelled",
-     "rejected", "superseded", "completed"}
-)  # fmt: skip
 
 
-def _records(section: object, key: str) -> list[Mapping[str, Any]]:
-    """The list of records in a section shaped {key: [...]} or [...] (else none)."""
-    if isinstance(section, Mapping):
-        section = section.get(key)
-    if isinstance(section, Sequence) and not isinstance(section, str):
-        return [r for r in section if isinstance(r, Mapping)]
-    return []
+def _open_plans(section: object) -> list[dict[str, Any]]:
+    """The outages section's open plans, each marked `pending` when it awaits a decision."""
+    if not isinstance(section, Mapping):
+        return []
+    pending = set(section.get("pending_approvals") or ())
+    plans = section.get("open_plans") or ()
+    return [{**p, "pending": p.get("planId") in pending} for p in plans if isinstance(p, Mapping)]
+
+
+def _drills(section: object) -> list[dict[str, Any]]:
+    """The drills section's newest drills of every scope, newest first."""
+    if not isinstance(section, Mapping):
+        return []
+    rows = [
+        {**entry, "scope": scope}
+        for scope, entries in (section.get("scopes") or {}).items()
+        for entry in entries
+        if isinstance(entry, Mapping)
+    ]
+    return sorted(rows, key=lambda r: str(r.get("finished_at") or ""), reverse=True)
 
 
 def _bar(item: Mapping[str, Any]) -> int:
@@ -59,17 +68,14 @@ def render(report: Mapping[str, Any]) -> str:
     )
     env.filters["duration"] = _duration
     env.filters["bar"] = _bar
-    plans = _records(report.get("plans"), "plans")
-    open_plans = [p for p in plans if str(p.get("state", "")).lower() not in CLOSED_PLAN_STATES]
-    drills = _records(report.get("drills"), "drills")
+    drills = report.get("drills")
     ledger = report.get("ledger") or {"items": [], "totals": {"items": 0, "by_state": {}}}
     findings = [(i, f) for i in ledger["items"] for f in i.get("findings") or ()]
     return env.get_template("dashboard.html.j2").render(
         report=report,
         ledger=ledger,
-        open_plans=open_plans,
-        drills=drills,
+        open_plans=_open_plans(report.get("outages")),
+        drills=_drills(drills),
+        cleanup_incomplete=list((drills or {}).get("cleanup_incomplete") or ()),
         findings=findings,
-        has_plans="plans" in report,
-        has_drills="drills" in report,
     )

@@ -7,14 +7,24 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import azure.functions as func
 import pytest
 from azure.functions.timer import TimerRequest
 from click.testing import CliRunner
 
 from devtools.http_host import LocalHost
 from functions.reconcile import reconcile
-from lifeboat_cli.main import CONFLICT, NO_PLAN, NOT_READY, OK, UNREACHABLE, USAGE, cli
+from lifeboat_cli.main import (
+    CONFLICT,
+    NO_PLAN,
+    NOT_READY,
+    OK,
+    REFUSED,
+    UNREACHABLE,
+    USAGE,
+    cli,
+)
+from shared.bootstrap import get_deps
+from tests.functional.test_outages import _alert, _declare, _protected_estate, _webhook
 from tests.plugins.arm import LifeboatEnv
 from tests.support.vms import tagged_vm
 
@@ -23,17 +33,11 @@ pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 KEY = "cli-test-key"
 
 
-def _approve(req: func.HttpRequest) -> func.HttpResponse:
-    status = {"plan-1": 200, "plan-done": 409}.get(req.route_params["plan_id"], 404)
-    body = {"id": req.route_params["plan_id"], "state": "approved"} if status == 200 else {}
-    return func.HttpResponse(json.dumps(body), status_code=status, mimetype="application/json")
-
-
 @pytest.fixture
 def host(lifeboat_env: LifeboatEnv) -> Iterator[LocalHost]:
     lifeboat_env.arm.seed({"resources": [tagged_vm("web1", data_disks=0)]})
     reconcile(TimerRequest(past_due=True))  # discovered, no set yet: unprotected
-    served = LocalHost(KEY, extra=[("POST", "plans/{plan_id}/approve", _approve)]).start()
+    served = LocalHost(KEY).start()
     yield served
     served.stop()
 
@@ -68,10 +72,38 @@ def test_direct_mode_reads_dr_storage_without_the_app(lifeboat_env: LifeboatEnv)
     assert [i["name"] for i in json.loads(result.stdout)["items"]] == ["web1"]
 
 
-def test_approve_maps_answers_to_exit_codes(host: LocalHost) -> None:
-    assert run("approve", "plan-1", url=host.url).exit_code == OK
-    assert run("approve", "plan-done", url=host.url).exit_code == CONFLICT
-    assert run("approve", "nope", url=host.url).exit_code == NO_PLAN
+def test_approve_approves_a_real_plan_once_and_maps_refusals_to_exit_codes(
+    lifeboat_env: LifeboatEnv,
+) -> None:
+    _protected_estate(lifeboat_env, "app1")
+    lifeboat_env.arm.faults.region_down("eastus")
+    _declare(lifeboat_env)
+    _, answer = _alert(_webhook(lifeboat_env))
+    plan_id = answer["plan"]["planId"]
+    served = LocalHost(KEY).start()
+    try:
+        listed = run("--json", "plans", url=served.url)
+        assert listed.exit_code == OK
+        assert [p["planId"] for p in json.loads(listed.stdout)["plans"]] == [plan_id]
+        table = run("plans", url=served.url)
+        assert plan_id in table.stdout and "awaiting_approval" in table.stdout
+
+        approved = run("--json", "approve", plan_id, "--by", "ops@example.com", url=served.url)
+        assert approved.exit_code == OK, approved.stderr
+        assert json.loads(approved.stdout)["state"] == "approved"
+        stored = get_deps().plans.get(plan_id)
+        assert stored is not None and stored.status.approved_by == "ops@example.com"
+
+        again = run("approve", plan_id, "--by", "late@example.com", url=served.url)
+        assert again.exit_code == CONFLICT and "already approved" in " ".join(again.stderr.split())
+        unknown = run("approve", "plan-" + "0" * 20, "--by", "x", url=served.url)
+        assert unknown.exit_code == NO_PLAN
+        bad = run("approve", "nope", "--by", "x", url=served.url)
+        assert bad.exit_code == REFUSED and "planId" in bad.stderr
+    finally:
+        served.stop()
+    stored = get_deps().plans.get(plan_id)
+    assert stored is not None and stored.status.approved_by == "ops@example.com"
 
 
 def test_a_wrong_key_is_a_clear_refusal(host: LocalHost) -> None:
