@@ -58,8 +58,8 @@ def _vnet(vnet_id: str, location: str) -> dict[str, Any]:
 
 
 def _estate() -> list[dict[str, Any]]:
-    """web1 in eastus, tagged, with an OS and a data disk and one NIC in the prod subnet; the
-    prod-dr network in westus (what LIFEBOAT_SUBNET_MAP maps it to) and a drill network.
+    """web1 in eastus, tagged, Trusted Launch, with an OS and a data disk and one NIC in the prod
+    subnet; the prod-dr network in westus (what LIFEBOAT_SUBNET_MAP maps it to), a drill network.
 
     The NIC is dynamic: the emulator counts a private address as taken across every vnet of the
     subscription, so a static address kept in a DR vnet that mirrors prod would be refused."""
@@ -71,7 +71,17 @@ def _estate() -> list[dict[str, Any]]:
     }
     vm = tagged_vm("web1", data_disks=1)
     vm["properties"]["networkProfile"] = {"networkInterfaces": [{"id": NIC_ID}]}
+    vm["properties"]["securityProfile"] = {
+        "securityType": "TrustedLaunch",
+        "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
+    }
+    os_disk = {  # a Trusted Launch VM's OS disk carries its security type, as in Azure
+        "id": vm_id("web1").replace("virtualMachines/web1", "disks/web1-os"),
+        "location": "eastus",
+        "properties": {"diskSizeGB": 30, "securityProfile": {"securityType": "TrustedLaunch"}},
+    }
     return [
+        os_disk,
         _vnet(SRC_VNET, "eastus"),
         _vnet(DR_VNET, "westus"),
         _vnet(DRILL_VNET, "westus"),
@@ -156,6 +166,9 @@ def test_a_protected_vm_is_recovered_in_the_dr_region_after_an_approved_plan(
     (vm,) = _in_dr(env, VMS)
     assert vm["location"] == "westus"
     assert vm["tags"]["lifeboat-plan"] == plan_id
+    security = vm["properties"]["securityProfile"]
+    assert security["securityType"] == "TrustedLaunch"
+    assert security["uefiSettings"] == {"secureBootEnabled": True, "vTpmEnabled": True}
     assert env.arm.state.meta(vm["id"]).get("power", "running") == "running"
     disks = _in_dr(env, DISKS)
     assert len(disks) == 2 and all(d["location"] == "westus" for d in disks)
