@@ -6,7 +6,8 @@ and runs through submit_execution and the real plan_execution job. Figures (emul
 `outage_rto_seconds` (alert received → last VM running), `outage_rto_to_bound` (that over the
 bound: one VM's critical path, disk create + NIC + VM create, measured alone, plus the time
 Compute's PutVM budget of 500 per minute per subscription and region needs beyond its burst),
-and `outage_arm_calls_per_vm`.
+and `outage_arm_calls_per_vm`; `outage_vm_create_concurrency` is the cap the run used
+(LIFEBOAT_VM_CREATE_CONCURRENCY).
 """
 
 from __future__ import annotations
@@ -149,12 +150,16 @@ def section(args: argparse.Namespace) -> dict[str, Any]:
         seed(local, ["solo", *names])
         solo, _ = execute(local, ["solo"], "BENCH-SOLO")
         fleet, calls = execute(local, names, "BENCH-FLEET", first=1)
+        from shared.bootstrap import get_deps
+
+        cap = get_deps().settings.vm_create_concurrency
     critical = float(solo.rto_seconds or 0.0) if solo else 0.0
     rto = fleet.rto_seconds if fleet else None
     bound = bound_seconds(critical, count)
     failed = sum(1 for i in fleet.items if i.state != "succeeded") if fleet else count
     figures = {
         "outage_vms": count,
+        "outage_vm_create_concurrency": cap,
         "outage_rto_seconds": rto,
         "outage_critical_path_seconds": critical,
         "outage_bound_seconds": bound,
@@ -165,7 +170,8 @@ def section(args: argparse.Namespace) -> dict[str, Any]:
     }
     print(
         f"  RTO {rto} s (bound {bound:.0f} s: one VM alone {critical:.0f} s); "
-        f"{figures['outage_arm_calls_per_vm']} ARM calls per VM; {failed} items not recovered"
+        f"{figures['outage_arm_calls_per_vm']} ARM calls per VM; {failed} items not recovered; "
+        f"VM creates in flight capped at {cap}"
     )
     for error in fleet.errors[:3] if fleet else ():
         print(f"  not recovered: {error[:200]}")

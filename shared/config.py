@@ -239,6 +239,9 @@ class Settings(BaseSettings):
     fallback_sizes: StrMap = Field(
         default_factory=dict, description="size=fallback|fallback, tried when a size is missing."
     )
+    vm_create_concurrency: int = Field(
+        default=450, ge=1, le=1500, description="VM creates in flight per subscription, DR region."
+    )
 
     # Drills (shared/drills, docs/drills.md)
     drill_window_minutes: float = Field(

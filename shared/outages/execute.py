@@ -1,7 +1,8 @@
 """The `plan_execution` step: issue a DR plan's writes in order, re-entrantly, in the DR region.
 
 Each round reads what is in flight, then issues what execution.next_writes says comes next
-(groups in order; disks, NICs, then the VM; VM creates capped per subscription and region).
+(groups in order; disks, NICs, then the VM; VM creates in flight capped per subscription and
+DR region by LIFEBOAT_VM_CREATE_CONCURRENCY; a Compute 429 holds VM creates for its Retry-After).
 Creates are started, not awaited (Azure works on many at once); the next round reads them.
 Progress goes to the DR record store after every round, so a worker killed anywhere loses at
 most one round, whose writes are idempotent (fixed names; VMs with `If-None-Match: *`).
@@ -33,9 +34,6 @@ log = logging.getLogger(__name__)
 
 # Rounds per pass: a round that finishes something may unblock the next phase at once.
 MAX_ROUNDS = 4
-# VM creates in flight per (subscription, DR region): Compute's PutVM throttle allows bursts
-# well above this; it keeps one plan from starving other work in the subscription.
-VM_CREATE_CAP = 20
 # A write that keeps failing transiently (5xx, region down, throttled) gives its item up after
 # this many attempts; the rest of the plan goes on.
 MAX_WRITE_ATTEMPTS = 12
@@ -284,7 +282,10 @@ class _Pass:
                 self.check(target)
         settled = set(self.progress.done) | self.blocked_keys()
         nxt = next_writes(
-            self.plan, sorted(settled), sorted(self.progress.in_flight), VM_CREATE_CAP
+            self.plan,
+            sorted(settled),
+            sorted(self.progress.in_flight),
+            self.deps.settings.vm_create_concurrency,
         )
         if nxt.complete:
             return True

@@ -66,8 +66,9 @@ class PlanSettings:
     subnet_map: Mapping[str, str] = field(default_factory=dict)
     fallback_sizes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     durations: Durations = Durations()
-    concurrent_vm_creates: int = 20
-    """Cap on VM creates in flight per (subscription, DR region)."""
+    concurrent_vm_creates: int = 450
+    """Cap on VM creates in flight per (subscription, DR region): LIFEBOAT_VM_CREATE_CONCURRENCY's
+    default, which plan execution applies."""
     tag_names: TagNames = field(default_factory=TagNames)
 
 

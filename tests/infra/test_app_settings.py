@@ -22,6 +22,7 @@ DEFAULTS_ARE_SAFE = {
     "plans_container": "A container the code creates in the DR-region account.",
     "outage_tiers": "Empty: every tier takes outage_default_response (approve).",
     "outage_default_response": "approve: no plan executes without a person approving it.",
+    "vm_create_concurrency": "450 leaves room under Compute's 500 VM PUTs/min for other tools.",
     "plan_ttl_minutes": "Four hours to approve a plan before it expires; an update re-plans it.",
     "outage_webhook_url": "Unset: no notification is posted; the plan is still made and listed.",
     "public_base_url": "Only for the approval link in webhook notifications (with the webhook).",
