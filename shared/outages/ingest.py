@@ -107,6 +107,7 @@ def plan_settings(settings: Settings, dr_region: str) -> PlanSettings:
         resource_group=settings.dr_resource_group,
         subnet_map=dict(settings.subnet_map),
         fallback_sizes=fallbacks,
+        concurrent_vm_creates=settings.vm_create_concurrency,
         tag_names=TagNames(
             protect=settings.protect_tag,
             mode=settings.mode_tag,

@@ -83,7 +83,7 @@ class RecoveryNames:
             key = self._key[:6]
             if self.drill is not None:
                 return f"{check_drill_id(self.drill)}-{key}"
-            clean = _WINDOWS_BAD.sub("", self.vm_name)[:8] or "vm"
+            clean = _WINDOWS_BAD.sub("", self.vm_name).strip("-")[:8].rstrip("-") or "vm"
             return f"{clean}-{key}"
         suffix = f"{self._key}-{self._mark}"
         room = MAX_LINUX_VM - len(suffix) - 1
