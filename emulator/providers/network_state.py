@@ -89,7 +89,9 @@ class NetworkState:
                 "InvalidRequestFormat",
                 f"Network interface {nic_id} must have one or more IP configurations.",
             )
-        taken = self._taken_ips(exclude=nic_id)
+        # Private addresses are unique per virtual network (a NIC's configurations share one).
+        first_subnet = str(configs[0].get("properties", {}).get("subnet", {}).get("id") or "")
+        taken = self._taken_ips(exclude=nic_id, vnet=_vnet_of(first_subnet))
         for index, cfg in enumerate(configs):
             cfg.setdefault("name", f"ipconfig{index + 1}")
             cfg["id"] = f"{nic_id}/ipConfigurations/{cfg['name']}"
@@ -163,14 +165,15 @@ class NetworkState:
             "SubnetIsFull", f"Subnet with address prefix {prefix} has no free IP addresses."
         )
 
-    def _taken_ips(self, exclude: str) -> dict[str, str]:
+    def _taken_ips(self, exclude: str, vnet: str) -> dict[str, str]:
         taken: dict[str, str] = {}
         for nic in self.core.store.list(NICS):
             if nic["id"].lower() == exclude.lower():
                 continue
             for cfg in nic.get("properties", {}).get("ipConfigurations", []):
                 address = cfg.get("properties", {}).get("privateIPAddress")
-                if address:
+                subnet = str(cfg.get("properties", {}).get("subnet", {}).get("id") or "")
+                if address and _vnet_of(subnet) == vnet:
                     taken[str(address)] = str(cfg.get("id", nic["id"]))
         return taken
 
@@ -230,3 +233,9 @@ def _same(ref: Any, resource_id: str) -> bool:
     return (
         isinstance(ref, dict) and _absolute(str(ref.get("id", ""))).lower() == resource_id.lower()
     )
+
+
+def _vnet_of(subnet_id: str) -> str:
+    """The virtual network id a subnet id belongs to (lower case; "" when it names none)."""
+    head, sep, _ = subnet_id.lower().partition("/subnets/")
+    return head if sep else ""

@@ -106,6 +106,25 @@ def test_static_ip_in_the_subnet_is_kept(network: Any) -> None:
     assert nic.ip_configurations[0].private_ip_allocation_method == "Static"
 
 
+def test_the_same_static_ip_is_free_in_another_vnet(network: Any) -> None:
+    # Addresses are unique per virtual network: a DR vnet mirroring production reuses them.
+    _vnet(network)
+    _vnet(network, name="mirror-vnet")
+    _nic(network, "first", privateIPAllocationMethod="Static", privateIPAddress="10.20.1.60")
+    mirror = f"{NET}/virtualNetworks/mirror-vnet/subnets/app"
+    config = {
+        "name": "ipconfig1",
+        "properties": {
+            "subnet": {"id": mirror},
+            "privateIPAllocationMethod": "Static",
+            "privateIPAddress": "10.20.1.60",
+        },
+    }
+    body = {"location": "westus", "properties": {"ipConfigurations": [config]}}
+    nic = network.network_interfaces.begin_create_or_update(RESOURCE_GROUP, "twin", body).result()
+    assert nic.ip_configurations[0].private_ip_address == "10.20.1.60"
+
+
 def test_nic_in_another_region_than_its_subnet_is_refused(network: Any) -> None:
     _vnet(network)
     with pytest.raises(HttpResponseError) as exc:
