@@ -117,8 +117,12 @@ def test_a_partial_set_whose_job_still_runs_is_kept_past_the_grace(lifeboat_env:
     assert status == 202
 
     def waiting() -> bool:
+        # Waiting in the copy step itself (a transient retry of an earlier step waits too).
         jobs = get_deps().jobs.list(kind="vm_protection")
-        return bool(jobs) and jobs[0].state is JobState.WAITING
+        if not jobs or jobs[0].state is not JobState.WAITING:
+            return False
+        step = jobs[0].current_step()
+        return step is not None and step.name == "copy"
 
     with driver(arm, _failing_at("copy", wait=True)) as d:
         assert d.run(until=waiting) is True

@@ -43,7 +43,7 @@ DEFAULTS_ARE_SAFE = {
     "vms_keep_primary": "Retention default; each VM may override it by tag.",
     "vms_keep_dr": "Retention default, as vms_keep_primary.",
     "vms_restore_point_copy": "Off: cross-region restore-point copy is a preview feature.",
-    "readiness_image_rpo_hours": "A week: images are rebuilt on their own cadence; tune per estate.",
+    "readiness_image_rpo_hours": "A week: images are rebuilt on their own cadence; tune it.",
     "readiness_template_rpo_hours": "Two days: the daily template sweep plus slack.",
     "readiness_at_risk_fraction": "An item is at risk at 80% of its target RPO: time to act.",
     "worker_threads": "The Python worker's thread count (32); sizes the HTTP connection pool.",
