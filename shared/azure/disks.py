@@ -136,8 +136,15 @@ def create_incremental_snapshot(
     location: str,
     source_disk: ResourceId,
     tags: Mapping[str, str] | None = None,
+    *,
+    wait: bool = True,
 ) -> Snapshot:
-    """Create (or confirm) an incremental snapshot of a disk in its region; return it."""
+    """Create (or confirm) an incremental snapshot of a disk in its region; return it.
+
+    `wait=False` issues the PUT without polling it to completion and returns the snapshot as
+    the PUT answered (usually provisioningState Creating), for callers whose next read
+    verifies it.
+    """
     ops = clients.compute(snapshot.subscription).snapshots
     body = {
         "location": location,
@@ -149,6 +156,12 @@ def create_incremental_snapshot(
     }
     from azure.mgmt.compute.models import Snapshot as SnapshotModel
 
+    if not wait:
+        # The PUT's own answer (provisioningState Creating): the caller's next read tells.
+        started = ops.begin_create_or_update(
+            rg(snapshot), snapshot.name, SnapshotModel(body), polling=False
+        )
+        return parse_snapshot(as_json(started.result()))
     poller = ops.begin_create_or_update(rg(snapshot), snapshot.name, SnapshotModel(body))
     return parse_snapshot(as_json(poller.result()))
 
@@ -200,8 +213,13 @@ def create_disk_from_version(
     location: str,
     version: ResourceId,
     lun: int | None,
+    *,
+    wait: bool = True,
 ) -> Disk:
-    """Create (or confirm) a disk FromImage of a gallery version's OS disk or data `lun`."""
+    """Create (or confirm) a disk FromImage of a gallery version's OS disk or data `lun`.
+
+    `wait=False` returns the disk as the PUT answered, without polling it to completion.
+    """
     from azure.mgmt.compute.models import Disk as DiskModel
 
     reference: dict[str, Any] = {"id": str(version)}
@@ -215,6 +233,9 @@ def create_disk_from_version(
         },
     }
     ops = clients.compute(disk.subscription).disks
+    if not wait:
+        started = ops.begin_create_or_update(rg(disk), disk.name, DiskModel(body), polling=False)
+        return parse_disk(as_json(started.result()))
     poller = ops.begin_create_or_update(rg(disk), disk.name, DiskModel(body))
     return parse_disk(as_json(poller.result()))
 

@@ -227,15 +227,23 @@ def get_image_definition(clients: AzureClients, image: ResourceId) -> ImageDefin
 
 
 def create_image_definition(
-    clients: AzureClients, image: ResourceId, body: Mapping[str, Any]
+    clients: AzureClients, image: ResourceId, body: Mapping[str, Any], *, wait: bool = True
 ) -> ImageDefinition:
-    """Create (or confirm) the image definition; return it once provisioned."""
+    """Create (or confirm) the image definition; return it once provisioned.
+
+    `wait=False` returns the definition as the PUT answered (usually provisioningState
+    Creating), without polling it to completion, for callers whose next read verifies it.
+    """
     ops = clients.compute(image.subscription).gallery_images
     from azure.mgmt.compute.models import GalleryImage
 
-    poller = ops.begin_create_or_update(
-        rg(image), image.names[0], image.names[1], GalleryImage(dict(body))
-    )
+    g, i = image.names[0], image.names[1]
+    if not wait:
+        started = ops.begin_create_or_update(
+            rg(image), g, i, GalleryImage(dict(body)), polling=False
+        )
+        return parse_image_definition(as_json(started.result()))
+    poller = ops.begin_create_or_update(rg(image), g, i, GalleryImage(dict(body)))
     return parse_image_definition(as_json(poller.result()))
 
 

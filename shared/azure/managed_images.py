@@ -128,10 +128,21 @@ def get_image(clients: AzureClients, image: ResourceId) -> ManagedImage | None:
     return parse_image(body) if body else None
 
 
-def create_image(clients: AzureClients, image: ResourceId, body: Mapping[str, Any]) -> ManagedImage:
-    """Create (or confirm) a managed image from `body` (see image_body); return it."""
+def create_image(
+    clients: AzureClients, image: ResourceId, body: Mapping[str, Any], *, wait: bool = True
+) -> ManagedImage:
+    """Create (or confirm) a managed image from `body` (see image_body); return it.
+
+    `wait=False` returns the image as the PUT answered, without polling it to completion.
+    """
     ops = clients.compute(image.subscription).images
     from azure.mgmt.compute.models import Image
+
+    if not wait:
+        started = ops.begin_create_or_update(
+            rg(image), image.name, Image(dict(body)), polling=False
+        )
+        return parse_image(as_json(started.result()))
 
     poller = ops.begin_create_or_update(rg(image), image.name, Image(dict(body)))
     return parse_image(as_json(poller.result()))

@@ -208,15 +208,56 @@ HANDLERS: Mapping[type[WriteAction], Handler] = MappingProxyType(
 )
 
 
-def execute(clients: AzureClients, settings: Settings, action: WriteAction) -> Result:
+def _snapshot_disk_started(clients: AzureClients, _: Settings, action: SnapshotDisk) -> Result:
+    target, source = _id(action.target), _id(action.source)
+    return disks.create_incremental_snapshot(
+        clients, target, action.region, source, action.tags, wait=False
+    )
+
+
+def _create_disk_started(clients: AzureClients, _: Settings, action: CreateDisk) -> Result:
+    version = version_id_of(action.source)
+    return disks.create_disk_from_version(
+        clients, _id(action.target), action.region, version, action.lun, wait=False
+    )
+
+
+def _create_definition_started(
+    clients: AzureClients, _: Settings, action: CreateImageDefinition
+) -> Result:
+    return galleries.create_image_definition(clients, _id(action.target), action.body, wait=False)
+
+
+def _create_image_started(clients: AzureClients, _: Settings, action: CreateImage) -> Result:
+    return managed_images.create_image(clients, _id(action.target), action.body, wait=False)
+
+
+# Quick creates issued without polling them to completion (`execute(..., wait=False)`): the
+# handler returns the resource as the PUT answered (provisioningState Creating), for callers
+# whose next pass reads its state anyway. Other action types behave as in HANDLERS.
+STARTED_HANDLERS: Mapping[type[WriteAction], Handler] = MappingProxyType(
+    {
+        SnapshotDisk: _snapshot_disk_started,
+        CreateDisk: _create_disk_started,
+        CreateImage: _create_image_started,
+        CreateImageDefinition: _create_definition_started,
+    }
+)
+
+
+def execute(
+    clients: AzureClients, settings: Settings, action: WriteAction, *, wait: bool = True
+) -> Result:
     """Issue the one idempotent write `action` describes (deterministic names: safe to repeat).
 
     Returns the finished resource, GONE after a delete, or None for processes that are
-    started, not awaited (replication, CopyStart, blob copy). Raises azure.core errors (the
-    job layer retries transient ones), InvalidInput, and TypeError for an action type with no
-    handler.
+    started, not awaited (replication, CopyStart, blob copy). With `wait=False` the quick
+    creates of STARTED_HANDLERS are not polled to completion: they return the resource as
+    Azure accepted it (not yet Succeeded; a failed provisioning shows on the next read).
+    Raises azure.core errors (the job layer retries transient ones), InvalidInput, and
+    TypeError for an action type with no handler.
     """
-    handler = HANDLERS.get(type(action))
+    handler = (None if wait else STARTED_HANDLERS.get(type(action))) or HANDLERS.get(type(action))
     if handler is None:
         raise TypeError(f"no handler for {type(action).__name__}")
     logger.info(

@@ -249,6 +249,30 @@ def _copy_failure(ctx: _Ctx) -> str | None:
     for label, copy in ctx.facts.dr_snapshots.items():
         if copy.copy_error:
             return f"CopyStart of the {label} disk failed: {copy.copy_error}"
+    return _provisioning_failure(ctx)
+
+
+def _provisioning_failure(ctx: _Ctx) -> str | None:
+    """A quick create that Azure accepted but failed to provision (its PUT is not awaited)."""
+    facts = ctx.facts
+    found: list[tuple[str, object, str]] = [
+        *(
+            (f"staging snapshot of the {k} disk", s.id, s.provisioning_state)
+            for k, s in sorted(facts.staging.items())
+        ),
+        *(
+            (f"temporary disk of the {k} disk", d.id, d.provisioning_state)
+            for k, d in sorted(facts.temp_disks.items())
+        ),
+    ]
+    if facts.staging_definition is not None:
+        definition = facts.staging_definition
+        found.append(("staging image definition", definition.id, definition.provisioning_state))
+    if facts.dr_image is not None:
+        found.append(("DR image", facts.dr_image.id, facts.dr_image.provisioning_state))
+    for what, rid, state in found:
+        if state.lower() == "failed":
+            return f"{what} {rid} is in provisioning state Failed"
     return None
 
 

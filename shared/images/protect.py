@@ -44,7 +44,8 @@ class ArtifactProtector:
 
     def execute(self, action: WriteAction) -> object:
         """Issue one write through the engine's executor; keep what it settled in `known`."""
-        result = execute(self.clients, self.settings, action)
+        # Quick creates are not polled to completion: the next pass reads what they became.
+        result = execute(self.clients, self.settings, action, wait=False)
         if result is GONE:
             self.known.gone(action.target)
         elif isinstance(result, Settled):

@@ -149,6 +149,10 @@ def _gallery_conflict(facts: GalleryFacts, region: str) -> str | None:
 
 
 def _replication_failed(facts: GalleryFacts, region: str) -> str | None:
+    definition = facts.dr_definition
+    if definition is not None and definition.provisioning_state.lower() == "failed":
+        # Its PUT is not awaited (the next pass reads it): a failed provisioning shows here.
+        return f"DR image definition {definition.id} is in provisioning state Failed"
     for which, version in (("source", facts.version), ("DR copy", facts.dr_version)):
         state = version.replication.get(region) if version else None
         if version is not None and version.provisioning_state.lower() == "failed":
