@@ -309,6 +309,8 @@ def _dry_run(deps: Deps, notification: Notification, now: datetime, source: str)
 def after_change(deps: Deps, stored: StoredPlan, entry: LedgerEntry) -> None:
     """After a plan was created or re-planned: start it when policy approved it, announce it."""
     from shared.outages.service import announce, start_if_approved
+    from shared.publish.plans import plan_opened
 
+    plan_opened(deps, stored)
     start_if_approved(deps, stored, entry.first_received_at)
     announce(deps, stored)
