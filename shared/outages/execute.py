@@ -369,8 +369,8 @@ def run_execution(ctx: StepContext) -> StepResult:
         names = ", ".join(sorted(progress.failed)[:5])
         reason = f"{failed} items not recovered: {names}"
         emit_plan_finished(
-            ctx, plan_id, recovered=total - failed, failed=failed, started_at=alert, reason=reason
+            ctx, plan, recovered=total - failed, failed=failed, started_at=alert, reason=reason
         )
         return StepResult.fail(reason, data)
-    emit_plan_finished(ctx, plan_id, recovered=total, failed=0, started_at=alert)
+    emit_plan_finished(ctx, plan, recovered=total, failed=0, started_at=alert)
     return StepResult.done(data)

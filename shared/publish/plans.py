@@ -92,15 +92,22 @@ def plan_was_approved(deps: Deps, stored: StoredPlan) -> None:
 
 def emit_plan_finished(
     ctx: StepContext,
-    plan_id: str,
+    plan: DrPlan,
     *,
     recovered: int,
     failed: int,
     started_at: datetime,
     reason: str | None = None,
 ) -> None:
-    """From the plan_execution job: Executed, or Failed with `reason` (the outbox delivers it)."""
-    now = ctx.now()
+    """From the plan_execution job: Executed, or Failed with `reason` (the outbox delivers it).
+
+    An outage plan only: a drill's plan is reported by Lifeboat.Drill.Completed.
+    """
+    from shared.outages.plan_model import PlanKind
+
+    if plan.kind is not PlanKind.OUTAGE:
+        return
+    plan_id, now = plan.plan_id, ctx.now()
     if reason is None:
         event = plan_executed(
             plan_id, recovered=recovered, failed=failed, started_at=started_at, finished_at=now
