@@ -280,6 +280,10 @@ def ingest(
         return IngestResult(entry, change, tuple(plans), source)
     existing = incident_plans(deps, entry.tracking_id)
     if change.kind in {ChangeKind.DUPLICATE, ChangeKind.STALE} and existing:
+        from shared.publish.plans import plan_opened
+
+        for known in existing:  # re-submitting is idempotent: heals a submit lost in a crash
+            plan_opened(deps, known)
         return IngestResult(entry, change, tuple(existing), source)
     stored: dict[str, StoredPlan] = {p.plan_id: p for p in existing}
     for plan in make_plans(deps, entry, now):
