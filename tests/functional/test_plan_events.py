@@ -1,6 +1,7 @@
 """Plan events end to end (emulator + Azurite, the emulator's Event Grid topic): alert → plan →
 approve → execute publishes Created, AwaitingApproval, Approved and Executed once each by id,
-with the alert delivered three times and the approval posted twice."""
+with the alert delivered three times and the approval posted twice; an execution that cannot
+recover an item publishes Failed once."""
 
 from __future__ import annotations
 
@@ -79,3 +80,31 @@ def test_alert_to_execution_publishes_each_plan_event_once(
     executed = by_type["Lifeboat.Plan.Executed"]["data"]
     assert executed["failed"] == 0 and executed["recovered"] >= 2
     assert executed["rtoSeconds"] >= 0
+
+
+def test_an_execution_that_cannot_recover_an_item_publishes_failed_once(
+    lifeboat_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.outages.run import submit_execution
+    from tests.support.recovery import ALERT, SNAPSHOTS, plan_for, seed_dr
+
+    arm = lifeboat_env.arm
+    arm.seed({"resources": [{"id": TOPIC_ID, "location": "westus"}]})
+    monkeypatch.setenv("LIFEBOAT_EVENTS_ENDPOINT", arm.eventgrid.endpoint(TOPIC))
+    bootstrap.reset()
+    seed_dr(arm, ["web1", "web2"])
+    arm.state.delete(f"{SNAPSHOTS}/web2-d0")  # its DR copy is gone: web2 cannot be recovered
+    plan = plan_for(["web1", "web2"])
+    job_id = submit_execution(get_deps(), plan, revision=1, alert_received_at=ALERT)
+    with driver(arm) as d:
+        assert d.run() is True
+    get_deps().jobs.advance(job_id)  # a redelivered message for the failed job
+
+    events = arm.eventgrid.events(TOPIC)
+    assert [e["type"] for e in events] == ["Lifeboat.Plan.Failed"], events
+    (event,) = events
+    assert event["subject"] == plan_subject(plan.plan_id)
+    data = event["data"]
+    jsonschema.validate(data, json.loads(schema_file(event["type"]).read_text()))
+    assert data["planId"] == plan.plan_id and data["step"] == "execute"
+    assert "1 items not recovered" in data["reason"] and "web2" in data["reason"]
