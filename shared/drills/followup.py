@@ -104,6 +104,9 @@ def record(ctx: StepContext) -> StepResult:
     data: Mapping[str, Any] = ctx.data
     doc = evidence.build(data, vms_of(data), started_of(data), ctx.now(), data.get("cleanup") or {})
     ctx.app.records.put(evidence.record_name(doc["drillId"]), doc, evidence.metadata(doc))
+    from shared.publish.plans import emit_drill_completed
+
+    emit_drill_completed(ctx, doc)
     return StepResult.done({"passed": doc["passed"], "rto_seconds": doc["rtoSeconds"]})
 
 

@@ -363,7 +363,15 @@ def run_execution(ctx: StepContext) -> StepResult:
         progress.finished_at = ctx.now().isoformat()
         save_progress(deps.records, plan_id, revision, progress)
     data = summary(plan, progress, alert)
+    from shared.publish.plans import emit_plan_finished
+
+    total, failed = len(plan.items), len(progress.failed)
     if progress.failed:
         names = ", ".join(sorted(progress.failed)[:5])
-        return StepResult.fail(f"{len(progress.failed)} items not recovered: {names}", data)
+        reason = f"{failed} items not recovered: {names}"
+        emit_plan_finished(
+            ctx, plan, recovered=total - failed, failed=failed, started_at=alert, reason=reason
+        )
+        return StepResult.fail(reason, data)
+    emit_plan_finished(ctx, plan, recovered=total, failed=0, started_at=alert)
     return StepResult.done(data)

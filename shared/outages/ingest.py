@@ -281,6 +281,10 @@ def ingest(
         return IngestResult(entry, change, tuple(plans), source)
     existing = incident_plans(deps, entry.tracking_id)
     if change.kind in {ChangeKind.DUPLICATE, ChangeKind.STALE} and existing:
+        from shared.publish.plans import plan_opened
+
+        for known in existing:  # re-submitting is idempotent: heals a submit lost in a crash
+            plan_opened(deps, known)
         return IngestResult(entry, change, tuple(existing), source)
     stored: dict[str, StoredPlan] = {p.plan_id: p for p in existing}
     for plan in make_plans(deps, entry, now):
@@ -310,6 +314,8 @@ def _dry_run(deps: Deps, notification: Notification, now: datetime, source: str)
 def after_change(deps: Deps, stored: StoredPlan, entry: LedgerEntry) -> None:
     """After a plan was created or re-planned: start it when policy approved it, announce it."""
     from shared.outages.service import announce, start_if_approved
+    from shared.publish.plans import plan_opened
 
+    plan_opened(deps, stored)
     start_if_approved(deps, stored, entry.first_received_at)
     announce(deps, stored)

@@ -124,6 +124,9 @@ def approve_plan(deps: Deps, plan_id: str, who: str) -> StoredPlan:
     now = deps.clock()
     stored, moved = _transition(deps, plan_id, lambda s: approval.approve(s, who, now))
     if moved:
+        from shared.publish.plans import plan_was_approved
+
+        plan_was_approved(deps, stored)
         start_if_approved(deps, stored, _received_at(deps, stored))
     return stored
 

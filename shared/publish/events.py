@@ -276,9 +276,12 @@ def drill_completed(
     findings: Sequence[str] = (),
     plan_id: str | None = None,
     target_rto_seconds: float | None = None,
+    rto_seconds: float | None = None,
     scope: str = "",
 ) -> Event:
-    """A DR drill finished; `rtoSeconds` is the measured RTO (start to VMs up)."""
+    """A DR drill finished; `rtoSeconds` is the measured RTO (start to VMs up: `rto_seconds`
+    when the drill measured one, else its start to its end)."""
+    elapsed = (finished_at - started_at).total_seconds()
     data = {
         "version": DATA_VERSION,
         "drillId": drill_id,
@@ -286,7 +289,7 @@ def drill_completed(
         "passed": bool(passed),
         "startedAt": _iso(started_at),
         "finishedAt": _iso(finished_at),
-        "rtoSeconds": _seconds((finished_at - started_at).total_seconds()),
+        "rtoSeconds": _seconds(elapsed if rto_seconds is None else rto_seconds),
         "targetRtoSeconds": _seconds(target_rto_seconds),
         "findings": [str(f)[:500] for f in findings][:50],
     }
