@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart, outage, outage_rto
+from bench import drills as drills_bench
 from bench import vms as vms_bench
 from bench.images import RunResult, quota_floor, run_builds, second_sweep
 from bench.remote import remote_azure
@@ -50,6 +51,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--coldstart-runs", type=int, default=7)
     parser.add_argument("--outage-vms", type=int, default=100, help="VMs of the outage plan")
+    parser.add_argument("--drill-vms", type=int, default=20, help="protected VMs of the drill")
     parser.add_argument(
         "--rate-limits", action="store_true", help="also run N builds under ARM's token buckets"
     )
@@ -245,6 +247,11 @@ def outage_plan_section(args: argparse.Namespace) -> Figures:
     return outage.section(args)
 
 
+def drill_section(args: argparse.Namespace) -> Figures:
+    """Drills: one drill of N protected VMs, start to evidence (bench/drills.py)."""
+    return drills_bench.section(args)
+
+
 # Each section prints its part of the report and returns its figures (prefixed keys). A feature
 # adds its own section here (`vms_*`, `outage_*`, `drill_*`); `failed` reads the merged figures.
 Section = Callable[[argparse.Namespace], Figures]
@@ -254,6 +261,7 @@ SECTIONS: tuple[Section, ...] = (
     vms_section,
     outage_plan_section,
     outage_section,
+    drill_section,
 )
 FAILURE_KEYS = (
     "jobs_failed",
@@ -262,6 +270,8 @@ FAILURE_KEYS = (
     "vms_failed_jobs",
     "vms_refused_copies",
     "outage_items_failed",
+    "drill_leftover_resources",
+    "drill_jobs_failed",
 )
 
 

@@ -12,5 +12,6 @@ SCENES: tuple[str, ...] = (
     "demo.scenes.templates",
     "demo.scenes.vms",
     "demo.scenes.outage",
+    "demo.scenes.drills",
     "demo.scenes.dashboard",
 )

@@ -379,3 +379,45 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+# ---- drills --------------------------------------------------------------------------------
+def _drill_protected(stage: Stage) -> None:
+    """Two protected VMs (DR snapshots and manifests with a NIC in DR storage), a configured
+    drill vnet and a zero window: the drill runs, validates and cleans up while driven."""
+    from tests.support.drills import protect_for_drill
+
+    protect_for_drill(stage.arm, ("web1", "web2"))
+
+
+def _drill_start(stage: Stage) -> int:
+    from functions.drills import drills_start
+
+    return post(drills_start, "drills")(lambda s: {})(stage)
+
+
+def drill_cleaned_up(stage: Stage) -> None:
+    """The evidence recorded and passed, one drill VM created per protected VM, and nothing the
+    drill created left (no VM, NIC or disk named with the drill id)."""
+    from tests.support.drills import check_drill_clean, undo_drill_env
+
+    try:
+        check_drill_clean(stage.arm, ("web1", "web2"))
+    finally:
+        undo_drill_env()
+
+
+SCENARIOS = (
+    *SCENARIOS,
+    Scenario(
+        "drill-http",
+        _drill_protected,
+        _drill_start,
+        drill_cleaned_up,
+        {"plan_execution": 1, "drill_run": 1, "drill_cleanup": 1},
+        # ARM writes and deletes, the drill's records: the backbone's Table and queue writes
+        # are covered elsewhere.
+        kills=lambda w: w.service == "arm" or "drills/" in w.path or "executions/" in w.path,
+    ),
+)
+BY_NAME = {s.name: s for s in SCENARIOS}

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from emulator.server import ArmEmulator
 from shared.drills.spec import DrillFollowUp, DrillVm
 from shared.jobs import Registry, StepContext, StepResult
@@ -140,3 +142,99 @@ def killing_registry(at: int) -> tuple[Registry, list[str]]:
     registry = Registry()
     registry.register(CLEANUP_KIND, [(s.name, wrap(s.name, s.run)) for s in kind.steps])
     return registry, killed
+
+
+# ---- a drill through POST /api/drills (chaos scenario, bench, demo) -------------------------
+# The environment protect_for_drill sets; undo_drill_env restores it (undo twice is a no-op).
+_DRILL_ENV = pytest.MonkeyPatch()
+
+
+def drill_settings(arm: ArmEmulator, window_minutes: float = 0) -> dict[str, str]:
+    """The settings a drill of the `tests.support.recovery` estate needs: the subnet map, the
+    configured drill vnet (never deleted) and the window."""
+    from tests.unit.outage_builders import DRILL_SUBNET, RG, SRC_SUBNET
+
+    dr_subnet = f"{RG}/net-dr/providers/Microsoft.Network/virtualNetworks/prod-dr/subnets/web"
+    return {
+        "LIFEBOAT_SUBNET_MAP": f"{SRC_SUBNET}={dr_subnet}",
+        "LIFEBOAT_DRILL_VNET_ID": DRILL_SUBNET.rsplit("/subnets/", 1)[0],
+        "LIFEBOAT_DRILL_WINDOW_MINUTES": str(window_minutes),
+    }
+
+
+def protect_for_drill(arm: ArmEmulator, names: tuple[str, ...], window_minutes: float = 0) -> None:
+    """VMs `names` protected into westus (DR snapshots, manifests with a NIC in DR storage), the
+    drill settings in the environment (undone by `undo_drill_env`), the composition rebuilt on
+    the emulated clock with the current transport."""
+    from shared import bootstrap
+    from shared.bootstrap import get_deps
+    from shared.vms.records import write_manifest
+    from tests.support.recovery import _manifest, seed_dr
+
+    for key, value in drill_settings(arm, window_minutes).items():
+        _DRILL_ENV.setenv(key, value)
+    bootstrap.configure(clock=arm.clock.now, storage_delays=False)
+    seed_dr(arm, names)
+    for i, name in enumerate(names):
+        write_manifest(get_deps().records, _manifest(name, i, 1, False))
+
+
+def undo_drill_env() -> None:
+    """Restore the environment `protect_for_drill` changed."""
+    _DRILL_ENV.undo()
+
+
+BILLABLE = (
+    "Microsoft.Compute/virtualMachines",
+    "Microsoft.Network/networkInterfaces",
+    "Microsoft.Compute/disks",
+)
+
+
+def drill_evidence() -> list[dict[str, Any]]:
+    """Every drill evidence record in DR-region storage."""
+    from shared.bootstrap import get_deps
+    from shared.drills.evidence import RECORD_PREFIX
+
+    records = get_deps().records
+    found = []
+    for name in sorted(records.list_metadata(RECORD_PREFIX)):
+        body = records.get(name)
+        if body is not None and "drillId" in body:
+            found.append(body)
+    return found
+
+
+def leftovers(arm: ArmEmulator, drill_id: str) -> list[str]:
+    """VMs, NICs and disks anywhere in the emulator whose name carries the drill id."""
+    mark = f"drill-{drill_id}".lower()
+    return [
+        str(r["id"])
+        for t in BILLABLE
+        for r in arm.state.list(t)
+        if mark in str(r["id"]).rsplit("/", 1)[-1].lower()
+    ]
+
+
+def drill_vm_puts(arm: ArmEmulator, drill_id: str) -> set[str]:
+    """The drill VMs created (distinct VM paths PUT successfully, named with the drill id)."""
+    mark = f"drill-{drill_id}".lower()
+    return {
+        e.path.lower()
+        for e in arm.log.entries()
+        if e.method == "PUT" and e.status < 300 and "/virtualmachines/" in e.path.lower()
+        and mark in e.path.lower()
+    }  # fmt: skip
+
+
+def check_drill_clean(arm: ArmEmulator, names: tuple[str, ...]) -> dict[str, Any]:
+    """One drill's evidence, passed; one drill VM per protected VM; nothing billable left."""
+    (evidence,) = drill_evidence()
+    drill = evidence["drillId"]
+    assert evidence["passed"] is True, f"drill not passed: {evidence['vms']}"
+    assert [v["verdict"] for v in evidence["vms"]] == ["passed"] * len(names), evidence["vms"]
+    assert evidence["cleanup"]["complete"] is True, evidence["cleanup"]
+    assert len(drill_vm_puts(arm, drill)) == len(names), sorted(drill_vm_puts(arm, drill))
+    left = leftovers(arm, drill)
+    assert left == [], f"left after the drill window: {left}"
+    return dict(evidence)

@@ -1,0 +1,194 @@
+"""Drills: a drill of N protected VMs (default 20) on the emulator, emulated clock.
+
+The estate is synthetic: N protected VMs (an OS and a data disk, one static NIC each) whose DR
+snapshots are seeded in the DR region and whose recovery manifests are written to DR storage;
+a configured drill vnet. The drill starts through POST /api/drills (`functions/drills.py`) and
+runs through the real jobs (plan_execution, drill_run, drill_cleanup) with the window set to 0.
+Figures (emulated seconds): `drill_rto_seconds` (drill start → last VM validated, the evidence's
+RTO), `drill_cleanup_seconds` (cleanup start → evidence written), `drill_leftover_resources`
+(VMs, NICs and disks named with the drill id still listed by ARM afterwards: must be 0) and
+`drill_arm_calls_per_vm` (every ARM call from the POST to the evidence, over N).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import timedelta
+from typing import Any
+
+from bench.outage_rto import DR, RG_DR, SIZE, _base, _snapshot_id, _subnets, seed
+from bench.remote import RemoteAzure, remote_azure
+
+
+def _drill_vnet(sub: str) -> str:
+    return f"{_base(sub)}/drill/providers/Microsoft.Network/virtualNetworks/drill"
+
+
+def settings(sub: str) -> dict[str, str]:
+    """The drill settings: subnet map, the configured (isolated) drill vnet, window 0."""
+    src, dr = _subnets(sub)
+    return {
+        "LIFEBOAT_SUBNET_MAP": f"{src}={dr}",
+        "LIFEBOAT_DRILL_VNET_ID": _drill_vnet(sub),
+        "LIFEBOAT_DRILL_WINDOW_MINUTES": "0",
+    }
+
+
+def protect(local: RemoteAzure, names: list[str]) -> None:
+    """Seed the DR snapshots, the DR and drill subnets, and write each VM's manifest."""
+    from shared.bootstrap import get_deps
+    from shared.vms.consistency import Consistency
+    from shared.vms.manifest import (
+        ManifestConsistency,
+        ManifestDisk,
+        ManifestNic,
+        ManifestSecurity,
+        RecoveryManifest,
+    )
+    from shared.vms.policy import Mode
+    from shared.vms.records import write_manifest
+
+    sub = local.subscription
+    seed(local, names)
+    local.arm.seed(
+        {
+            "resources": [
+                {
+                    "id": _drill_vnet(sub),
+                    "location": DR,
+                    "properties": {
+                        "addressSpace": {"addressPrefixes": ["10.0.0.0/8"]},
+                        "subnets": [
+                            {"name": "web", "properties": {"addressPrefix": "10.0.0.0/16"}}
+                        ],
+                    },
+                }
+            ]
+        }
+    )
+    src, _ = _subnets(sub)
+    captured = local.arm.clock.now() - timedelta(hours=1)
+    records = get_deps().records
+    for n, name in enumerate(names):
+        disks = tuple(
+            ManifestDisk(
+                lun, f"{name}-{label}", caching, "Premium_LRS", 64,
+                f"{_base(sub)}/rg/providers/Microsoft.Compute/disks/{name}-{label}", captured,
+                dr_snapshot_id=_snapshot_id(sub, f"{name}-{label}"),
+                copy_completed_at=captured + timedelta(minutes=20),
+            )
+            for lun, label, caching in ((None, "os", "ReadWrite"), (0, "d0", "ReadOnly"))
+        )  # fmt: skip
+        ip = f"10.0.{1 + n // 250}.{4 + n % 250}"
+        write_manifest(records, RecoveryManifest(
+            set_id=f"{name}-set", vm_id=f"{_base(sub)}/rg/providers/Microsoft.Compute/"
+            f"virtualMachines/{name}", vm_name=name, location="eastus", dr_region=DR,
+            mode=Mode.SNAPSHOT, vm_size=SIZE, os_type="Linux",
+            consistency=ManifestConsistency(Consistency.PER_DISK, 1.0), disks=disks,
+            captured_at=captured, zone=None, hyper_v_generation="V2",
+            security=ManifestSecurity("TrustedLaunch", True, True),
+            nics=(ManifestNic(f"{_base(sub)}/rg/n/{name}", src, ip, "Static", primary=True),),
+            tags={"lifeboat-protect": "true"},
+        ))  # fmt: skip
+
+
+def leftovers(sub: str, drill_id: str) -> list[str]:
+    """VMs, NICs and disks in the DR group whose name carries the drill id, as ARM lists them."""
+    from shared.bootstrap import get_deps
+
+    clients = get_deps().clients
+    mark = f"drill-{drill_id}".lower()
+    compute = clients.compute(sub)
+    network = clients.network(sub)
+    listed = [
+        *compute.virtual_machines.list(RG_DR),
+        *compute.disks.list_by_resource_group(RG_DR),
+        *network.network_interfaces.list(RG_DR),
+    ]
+    return [str(r.id) for r in listed if mark in str(r.name).lower()]
+
+
+def run_drill(local: RemoteAzure) -> tuple[Any, dict[str, Any] | None, list[str], int]:
+    """POST /api/drills and drive the jobs to idle; return the answer's body, the evidence,
+    the jobs that did not succeed and the ARM calls."""
+    import azure.functions as func
+
+    from devtools.local_driver import local_driver
+    from functions.drills import drills_start
+    from shared.bootstrap import get_deps
+    from shared.drills.evidence import record_name
+
+    clock = local.arm.clock
+    with local_driver(clock=clock.now, advance=clock.advance) as driver:
+        local.arm.log.clear()
+        req = func.HttpRequest("POST", "http://localhost/api/drills", body=b"{}", params={})
+        response = drills_start(req)
+        body = json.loads(response.get_body())
+        if response.status_code != 202:
+            return body, None, [f"POST /api/drills: {response.status_code}"], 0
+        driver.run()
+        calls = sum(local.arm.log.counts().values())
+        failed = [
+            f"{job.kind}: {job.state.value} {job.reason}"
+            for job in get_deps().jobs.list()
+            if job.state.value != "succeeded"
+        ]
+        evidence = get_deps().records.get(record_name(body["drillId"]))
+        return body, evidence, failed, calls
+
+
+def section(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the drill bench; print its lines and return its figures (`drill_*`)."""
+    from emulator.stack import app_environment
+    from shared.jobs.messages import parse_time
+
+    count = int(getattr(args, "drill_vms", 20))
+    print(f"\nDrills: a drill of {count} protected VMs on the emulator (emulated clock, window 0)")
+    names = [f"dvm{i:03d}" for i in range(count)]
+    with remote_azure() as local, app_environment(settings(local.subscription)):
+        protect(local, names)
+        body, evidence, failed_jobs, calls = run_drill(local)
+        drill_id = body.get("drillId") if isinstance(body, dict) else None
+        left = leftovers(local.subscription, drill_id) if drill_id else []
+    for line in failed_jobs:
+        print(f"  job not succeeded: {line[:200]}")
+    if evidence is None:
+        print(f"  no evidence recorded; {len(left)} drill resources left (VMs, NICs, disks)")
+        return {
+            "drill_vms": count,
+            "drill_rto_seconds": None,
+            "drill_cleanup_seconds": None,
+            # Nothing recorded is a failure too: at least 1, whatever ARM still lists.
+            "drill_leftover_resources": max(len(left), 1),
+            "drill_jobs_failed": len(failed_jobs),
+            "drill_arm_calls_per_vm": round(calls / count, 1),
+        }
+    cleanup = None
+    if evidence.get("cleanupStartedAt") and evidence.get("finishedAt"):
+        started = parse_time(evidence["cleanupStartedAt"])
+        cleanup = (parse_time(evidence["finishedAt"]) - started).total_seconds()
+    failed = sum(1 for v in evidence["vms"] if v["verdict"] != "passed")
+    figures = {
+        "drill_vms": count,
+        "drill_rto_seconds": evidence["rtoSeconds"],
+        "drill_cleanup_seconds": cleanup,
+        "drill_leftover_resources": len(left or []),
+        "drill_cleanup_complete": bool(evidence["cleanup"].get("complete")),
+        "drill_vms_failed": failed,
+        "drill_jobs_failed": len(failed_jobs),
+        "drill_arm_calls_per_vm": round(calls / count, 1),
+    }
+    print(
+        f"  RTO {figures['drill_rto_seconds']} s; cleanup {cleanup} s; "
+        f"{figures['drill_leftover_resources']} resources left; {failed} VMs not validated; "
+        f"{figures['drill_arm_calls_per_vm']} ARM calls per VM"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.disable(logging.WARNING)
+    print(json.dumps(section(argparse.Namespace(drill_vms=20)), indent=2, sort_keys=True))
