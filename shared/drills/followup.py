@@ -15,6 +15,7 @@ from shared.arm_id import ResourceId
 from shared.drills import evidence
 from shared.drills.spec import created_of, started_of, vms_of
 from shared.drills.validation import Reading, Verdict, judge, probe_named, read_vm
+from shared.drills.work import facts, save_progress
 from shared.errors import AzureRefused, ConfigurationError
 from shared.jobs.messages import iso, parse_time
 from shared.jobs.registry import StepContext, StepResult
@@ -26,13 +27,14 @@ POLL_SECONDS = 15.0
 
 def validate(ctx: StepContext) -> StepResult:
     """Judge each VM not yet judged; wait while any is pending; record validation time."""
-    started = started_of(ctx.data)
-    timeout = timedelta(seconds=float(ctx.data.get("timeout_seconds") or 0))
-    probe = probe_named(str(ctx.data.get("probe") or "none"))
-    done: dict[str, Any] = dict(ctx.data.get("validations") or {})
+    data = facts(ctx)
+    started = started_of(data)
+    timeout = timedelta(seconds=float(data.get("timeout_seconds") or 0))
+    probe = probe_named(str(data.get("probe") or "none"))
+    done: dict[str, Any] = dict(data.get("validations") or {})
     now = ctx.now()
     pending = 0
-    for vm in vms_of(ctx.data):
+    for vm in vms_of(data):
         key = vm.vm_id.lower()
         if (done.get(key) or {}).get("verdict") in (Verdict.PASSED, Verdict.FAILED):
             continue
@@ -41,11 +43,10 @@ def validate(ctx: StepContext) -> StepResult:
         verdict = judge(vm.vm_id, reading, started, now, timeout)
         done[key] = verdict.to_json()
         pending += verdict.verdict is Verdict.PENDING
+    save_progress(ctx, data, validations=done)
     if pending:
-        return StepResult.wait(
-            POLL_SECONDS, f"{pending} VM(s) not validated yet", {"validations": done}
-        )
-    return StepResult.done({"validations": done, "validated_at": iso(now)})
+        return StepResult.wait(POLL_SECONDS, f"{pending} VM(s) not validated yet")
+    return StepResult.done({"validated_at": iso(now)})
 
 
 def hold(ctx: StepContext) -> StepResult:
@@ -53,7 +54,7 @@ def hold(ctx: StepContext) -> StepResult:
     now = ctx.now()
     until = ctx.data.get("hold_until")
     if not until:
-        window = timedelta(seconds=float(ctx.data.get("window_seconds") or 0))
+        window = timedelta(seconds=float(facts(ctx).get("window_seconds") or 0))
         until = iso(now + window)
     left = (parse_time(until) - now).total_seconds()
     if left > 0:
@@ -78,9 +79,10 @@ def _delete(ctx: StepContext, resource: CreatedResource) -> None:
 
 def delete(ctx: StepContext) -> StepResult:
     """Delete the next wave (VMs, then their NICs and disks, then the network); repeat."""
-    created = created_of(ctx.data)
-    gone: list[str] = list(ctx.data.get("gone") or [])
-    failed: dict[str, str] = dict(ctx.data.get("failed") or {})
+    data = facts(ctx)
+    created = created_of(data)
+    gone: list[str] = list(data.get("gone") or [])
+    failed: dict[str, str] = dict(data.get("failed") or {})
     progress = next_deletions(created, gone, failed)
     if progress.settled:
         cleanup = {
@@ -94,14 +96,16 @@ def delete(ctx: StepContext) -> StepResult:
             _delete(ctx, resource)
         except (AzureRefused, ConfigurationError) as exc:
             failed[resource.key] = str(exc)
+            save_progress(ctx, data, gone=gone, failed=failed)
             continue
         gone.append(resource.key)
-    return StepResult.wait(0, "deleting the next wave", {"gone": gone, "failed": failed})
+        save_progress(ctx, data, gone=gone, failed=failed)
+    return StepResult.wait(0, "deleting the next wave")
 
 
 def record(ctx: StepContext) -> StepResult:
     """Write the drill's evidence to DR-region storage (overwriting the same record)."""
-    data: Mapping[str, Any] = ctx.data
+    data: Mapping[str, Any] = facts(ctx)
     doc = evidence.build(data, vms_of(data), started_of(data), ctx.now(), data.get("cleanup") or {})
     ctx.app.records.put(evidence.record_name(doc["drillId"]), doc, evidence.metadata(doc))
     from shared.publish.plans import emit_drill_completed

@@ -155,6 +155,29 @@ def check_allowed(deps: Deps) -> None:
             raise DrillRefused(view.plan_id, "a real outage plan is executing; drills wait")
 
 
+JOIN_MINUTES = 15
+"""A drill request joins the same scope's drill started this many minutes before, if any."""
+
+
+def _drill_key(deps: Deps, label: str, moment: datetime) -> str:
+    return drill_id(label, moment.replace(second=0, microsecond=0).isoformat())
+
+
+def _joined_key(deps: Deps, label: str, now: datetime) -> str:
+    """The id of the scope's drill started in the last JOIN_MINUTES (newest first, unless its
+    run failed), else a new id for this minute. At most JOIN_MINUTES + 1 point reads."""
+    from datetime import timedelta
+
+    from shared.jobs.model import JobState, job_id_for
+
+    for back in range(JOIN_MINUTES + 1):
+        key = _drill_key(deps, label, now - timedelta(minutes=back))
+        job = deps.jobs.get(job_id_for(RUN_KIND, key))
+        if job is not None and job.state is not JobState.FAILED:
+            return key
+    return _drill_key(deps, label, now)
+
+
 def plan_drill(
     deps: Deps, scope: DrillScope, now: datetime, at: datetime | None = None
 ) -> tuple[DrPlan, NetworkPlan]:
@@ -169,9 +192,10 @@ def plan_drill(
     vms = _select(deps, scope)
     dr_region = _one({v.newest_complete.dr_region.lower() for v in vms if v.newest_complete}, "DR")
     subscription = _one({ResourceId.parse(v.vm_id, "vm").subscription for v in vms}, "subs")
-    # A retried request in the same minute is the same drill (same id, same plan, same jobs).
-    moment = at or now
-    key = drill_id(scope.label, moment.replace(second=0, microsecond=0).isoformat())
+    # A retried request is the same drill (same id, same plan, same jobs): the id derives from
+    # the scope and the minute, and a request joins the scope's drill started in the last
+    # JOIN_MINUTES unless that one failed (a schedule slot, `at`, names its own minute).
+    key = _drill_key(deps, scope.label, at) if at else _joined_key(deps, scope.label, now)
     choice = NetworkChoice(settings.drill_vnet_id, settings.drill_address_space)
     network = plan_network(
         key,

@@ -417,7 +417,10 @@ SCENARIOS = (
         {"plan_execution": 1, "drill_run": 1, "drill_cleanup": 1},
         # ARM writes and deletes, the drill's records: the backbone's Table and queue writes
         # are covered elsewhere.
-        kills=lambda w: w.service == "arm" or "drills/" in w.path or "executions/" in w.path,
+        kills=lambda w: (
+            w.service == "arm"
+            or any(part in w.path for part in ("drills/", "drill-work/", "executions/"))
+        ),
     ),
 )
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -29,3 +29,23 @@ def test_a_drill_with_the_primary_region_down_uses_dr_data_only_and_leaves_nothi
     primary = [w.point for w in stage.wire.sent if w.path.lstrip("/").startswith(PRIMARY_ACCOUNT)]
     assert primary == []
     tally("scenarios")
+
+
+def test_a_drill_of_many_vms_fits_the_job_record_and_leaves_nothing(stage: Stage) -> None:
+    # A follow-up's spec and progress grow with the VMs; they live in DR records, so a drill of
+    # more VMs than one job record's 32,000 characters could hold still validates and cleans up.
+    from functions.drills import drills_start
+    from tests.chaos.scenarios import post
+    from tests.support.drills import check_drill_clean, protect_for_drill, undo_drill_env
+
+    names = tuple(f"web{i}" for i in range(1, 17))
+    try:
+        protect_for_drill(stage.arm, names)
+        answer = post(drills_start, "drills")(lambda s: {})(stage)
+        drive(stage)
+        assert answer == 202
+        evidence = check_drill_clean(stage.arm, names)
+        assert evidence["cleanup"]["deleted"] == 4 * len(names)
+    finally:
+        undo_drill_env()
+    tally("scenarios")
