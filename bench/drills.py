@@ -17,7 +17,14 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bench.outage_rto import DR, RG_DR, SIZE, _base, _snapshot_id, _subnets, seed
+from bench.outage_rto import (
+    DR,
+    RG_DR,
+    _base,
+    _subnets,
+    seed,
+    synthetic_manifest,
+)
 from bench.remote import RemoteAzure, remote_azure
 
 
@@ -38,15 +45,6 @@ def settings(sub: str) -> dict[str, str]:
 def protect(local: RemoteAzure, names: list[str]) -> None:
     """Seed the DR snapshots, the DR and drill subnets, and write each VM's manifest."""
     from shared.bootstrap import get_deps
-    from shared.vms.consistency import Consistency
-    from shared.vms.manifest import (
-        ManifestConsistency,
-        ManifestDisk,
-        ManifestNic,
-        ManifestSecurity,
-        RecoveryManifest,
-    )
-    from shared.vms.policy import Mode
     from shared.vms.records import write_manifest
 
     sub = local.subscription
@@ -67,30 +65,10 @@ def protect(local: RemoteAzure, names: list[str]) -> None:
             ]
         }
     )
-    src, _ = _subnets(sub)
     captured = local.arm.clock.now() - timedelta(hours=1)
     records = get_deps().records
     for n, name in enumerate(names):
-        disks = tuple(
-            ManifestDisk(
-                lun, f"{name}-{label}", caching, "Premium_LRS", 64,
-                f"{_base(sub)}/rg/providers/Microsoft.Compute/disks/{name}-{label}", captured,
-                dr_snapshot_id=_snapshot_id(sub, f"{name}-{label}"),
-                copy_completed_at=captured + timedelta(minutes=20),
-            )
-            for lun, label, caching in ((None, "os", "ReadWrite"), (0, "d0", "ReadOnly"))
-        )  # fmt: skip
-        ip = f"10.0.{1 + n // 250}.{4 + n % 250}"
-        write_manifest(records, RecoveryManifest(
-            set_id=f"{name}-set", vm_id=f"{_base(sub)}/rg/providers/Microsoft.Compute/"
-            f"virtualMachines/{name}", vm_name=name, location="eastus", dr_region=DR,
-            mode=Mode.SNAPSHOT, vm_size=SIZE, os_type="Linux",
-            consistency=ManifestConsistency(Consistency.PER_DISK, 1.0), disks=disks,
-            captured_at=captured, zone=None, hyper_v_generation="V2",
-            security=ManifestSecurity("TrustedLaunch", True, True),
-            nics=(ManifestNic(f"{_base(sub)}/rg/n/{name}", src, ip, "Static", primary=True),),
-            tags={"lifeboat-protect": "true"},
-        ))  # fmt: skip
+        write_manifest(records, synthetic_manifest(sub, name, n, captured))
 
 
 def leftovers(sub: str, drill_id: str) -> list[str]:

@@ -38,6 +38,42 @@ def _snapshot_id(sub: str, name: str) -> str:
     return f"{_base(sub)}/{RG_DR}/providers/Microsoft.Compute/snapshots/{name}"
 
 
+def synthetic_manifest(sub: str, name: str, n: int, captured: Any) -> Any:
+    """The recovery manifest VM protection would leave for VM `name` (the n-th of the bench):
+    a Trusted Launch Linux VM with an OS and a data disk copied to the DR region, one NIC."""
+    from shared.vms.consistency import Consistency
+    from shared.vms.manifest import (
+        ManifestConsistency,
+        ManifestDisk,
+        ManifestNic,
+        ManifestSecurity,
+        RecoveryManifest,
+    )
+    from shared.vms.policy import Mode
+
+    src, _ = _subnets(sub)
+    disks = tuple(
+        ManifestDisk(
+            lun, f"{name}-{label}", caching, "Premium_LRS", 64,
+            f"{_base(sub)}/rg/providers/Microsoft.Compute/disks/{name}-{label}", captured,
+            dr_snapshot_id=_snapshot_id(sub, f"{name}-{label}"),
+            copy_completed_at=captured + timedelta(minutes=20),
+        )
+        for lun, label, caching in ((None, "os", "ReadWrite"), (0, "d0", "ReadOnly"))
+    )  # fmt: skip
+    ip = f"10.0.{1 + n // 250}.{4 + n % 250}"
+    return RecoveryManifest(
+        set_id=f"{name}-set", vm_id=f"{_base(sub)}/rg/providers/Microsoft.Compute/"
+        f"virtualMachines/{name}", vm_name=name, location="eastus", dr_region=DR,
+        mode=Mode.SNAPSHOT, vm_size=SIZE, os_type="Linux",
+        consistency=ManifestConsistency(Consistency.PER_DISK, 1.0), disks=disks,
+        captured_at=captured, zone=None, hyper_v_generation="V2",
+        security=ManifestSecurity("TrustedLaunch", True, True),
+        nics=(ManifestNic(f"{_base(sub)}/rg/n/{name}", src, ip, "Static", primary=True),),
+        tags={"lifeboat-protect": "true"},
+    )  # fmt: skip
+
+
 def seed(local: RemoteAzure, names: list[str]) -> None:
     """Seed the DR subnet (a /16: room for every static address) and each VM's DR snapshots."""
     sub = local.subscription
@@ -74,41 +110,12 @@ def plan_of(sub: str, names: list[str], incident: str, at: datetime, first: int 
     from shared.outages.inventory import protected_vm
     from shared.outages.matching import Exposure
     from shared.outages.plan import PlanSettings, build_plan
-    from shared.vms.consistency import Consistency
-    from shared.vms.manifest import (
-        ManifestConsistency,
-        ManifestDisk,
-        ManifestNic,
-        ManifestSecurity,
-        RecoveryManifest,
-    )
-    from shared.vms.policy import Mode
 
     src, dr = _subnets(sub)
     captured = at - timedelta(hours=1)
     vms = []
     for i, name in enumerate(names):
-        disks = tuple(
-            ManifestDisk(
-                lun, f"{name}-{label}", caching, "Premium_LRS", 64,
-                f"{_base(sub)}/rg/providers/Microsoft.Compute/disks/{name}-{label}", captured,
-                dr_snapshot_id=_snapshot_id(sub, f"{name}-{label}"),
-                copy_completed_at=captured + timedelta(minutes=20),
-            )
-            for lun, label, caching in ((None, "os", "ReadWrite"), (0, "d0", "ReadOnly"))
-        )  # fmt: skip
-        n = first + i
-        ip = f"10.0.{1 + n // 250}.{4 + n % 250}"
-        manifest = RecoveryManifest(
-            set_id=f"{name}-set", vm_id=f"{_base(sub)}/rg/providers/Microsoft.Compute/"
-            f"virtualMachines/{name}", vm_name=name, location="eastus", dr_region=DR,
-            mode=Mode.SNAPSHOT, vm_size=SIZE, os_type="Linux",
-            consistency=ManifestConsistency(Consistency.PER_DISK, 1.0), disks=disks,
-            captured_at=captured, zone=None, hyper_v_generation="V2",
-            security=ManifestSecurity("TrustedLaunch", True, True),
-            nics=(ManifestNic(f"{_base(sub)}/rg/n/{name}", src, ip, "Static", primary=True),),
-            tags={"lifeboat-protect": "true"},
-        )  # fmt: skip
+        manifest = synthetic_manifest(sub, name, first + i, captured)
         vms.append(protected_vm((manifest,)))
     caps = {"HyperVGenerations": "V1,V2", "MaxDataDiskCount": "8", "PremiumIO": "True"}
     facts = DrRegionFacts.of(DR, (VmSku(SIZE, (DR,), (), caps),), (DrSubnet(dr, "10.0.0.0/16"),))
