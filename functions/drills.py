@@ -7,7 +7,8 @@ from typing import Any
 
 import azure.functions as func
 
-from functions.http import answer, json_response, read_json
+from functions.http import json_response, read_json
+from functions.plans import plan_answer
 from shared.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -16,33 +17,19 @@ logger = logging.getLogger(__name__)
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
-def _refusable(route: str, call: Any) -> func.HttpResponse:
-    def run() -> func.HttpResponse:
-        from shared.outages.errors import PlanError
-
-        try:
-            result: func.HttpResponse = call()
-            return result
-        except PlanError as exc:
-            logger.info("%s refused: %s", route, exc, extra={"plan_id": exc.plan_id})
-            return json_response(exc.status, {"error": str(exc), "planId": exc.plan_id})
-
-    return answer(route, run)
-
-
 @bp.function_name("drills_start")
 @bp.route(route="drills", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def drills_start(req: func.HttpRequest) -> func.HttpResponse:
     """202 with the drill's plan id and status_url; `dryRun` → 200 with the plan, nothing
     written; 400 naming the field; 409 while a real outage plan is executing."""
-    return _refusable("drills", lambda: _start(req))
+    return plan_answer("drills", lambda: _start(req))
 
 
 @bp.function_name("drills_get")
 @bp.route(route="drills/{plan_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def drills_get(req: func.HttpRequest) -> func.HttpResponse:
     """200 with the drill's plan, its execution, its jobs and its evidence; 404 unknown."""
-    return _refusable("drills/{id}", lambda: _get(req))
+    return plan_answer("drills/{id}", lambda: _get(req))
 
 
 def _dry_run(req: func.HttpRequest, body: dict[str, Any]) -> bool:

@@ -18,7 +18,9 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 _PRINCIPAL = "x-ms-client-principal-name"
 
 
-def _plan_answer(route: str, call: Any) -> func.HttpResponse:
+def plan_answer(route: str, call: Any) -> func.HttpResponse:
+    """answer(), with a refused plan operation (PlanError) answering its own status and id."""
+
     def run() -> func.HttpResponse:
         # A refused plan operation answers its own status (404 unknown plan, 409 otherwise).
         from shared.outages.errors import PlanError
@@ -37,14 +39,14 @@ def _plan_answer(route: str, call: Any) -> func.HttpResponse:
 @bp.route(route="plans", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def plans_list(req: func.HttpRequest) -> func.HttpResponse:
     """200 with every DR plan's summary (state, action, items, expiry)."""
-    return _plan_answer("plans", _list)
+    return plan_answer("plans", _list)
 
 
 @bp.function_name("plans_get")
 @bp.route(route="plans/{plan_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def plans_get(req: func.HttpRequest) -> func.HttpResponse:
     """200 with the plan, its status and its execution's progress; 404 for an unknown plan."""
-    return _plan_answer("plans/{id}", lambda: _get(_plan_id(req)))
+    return plan_answer("plans/{id}", lambda: _get(_plan_id(req)))
 
 
 @bp.function_name("plans_approve")
@@ -52,14 +54,14 @@ def plans_get(req: func.HttpRequest) -> func.HttpResponse:
 def plans_approve(req: func.HttpRequest) -> func.HttpResponse:
     """200 with the approved plan (its execution submitted); 404 unknown, 409 expired,
     cancelled, closed or already approved/running; 400 without `approvedBy`."""
-    return _plan_answer("plans/{id}/approve", lambda: _approve(req))
+    return plan_answer("plans/{id}/approve", lambda: _approve(req))
 
 
 @bp.function_name("plans_cancel")
 @bp.route(route="plans/{plan_id}/cancel", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 def plans_cancel(req: func.HttpRequest) -> func.HttpResponse:
     """200 with the cancelled plan; 404 unknown, 409 once it runs or ended."""
-    return _plan_answer("plans/{id}/cancel", lambda: _cancel(req))
+    return plan_answer("plans/{id}/cancel", lambda: _cancel(req))
 
 
 def _plan_id(req: func.HttpRequest) -> str:
