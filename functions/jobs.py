@@ -50,7 +50,9 @@ def run_job(msg: func.QueueMessage) -> None:
     delivery: then the exception propagates and the host redelivers.
     """
     from shared.bootstrap import get_deps
+    from shared.telemetry import ensure_telemetry
 
+    ensure_telemetry()  # App Insights on the worker too, when its connection string is set
     message = _message(msg)
     if message is None:
         return

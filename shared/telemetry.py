@@ -84,3 +84,38 @@ def record_ledger(items: Iterable[Mapping[str, Any]], by_state: Mapping[str, int
     counts = [(float(n), {"state": s}) for s, n in by_state.items()]
     record_gauges({"lifeboat.rpo.achieved_seconds": ledger_points(items),
                    "lifeboat.ledger.items": counts})  # fmt: skip
+
+
+def record_copies_in_flight(lane: str, in_flight: int) -> None:
+    """Record the copies in flight in one copy lane (`<subscription>_<region>`, the VM copy
+    ledger's partition key) as lifeboat.copies.in_flight{subscription, region}."""
+    if not ensure_telemetry():
+        return
+    from shared.azure.monitor import record_gauges
+
+    subscription, _, region = lane.partition("_")
+    attributes = {"subscription": subscription, "region": region}
+    record_gauges({"lifeboat.copies.in_flight": [(float(in_flight), attributes)]})
+
+
+def record_plan_states(states: Iterable[str]) -> None:
+    """Record how many outage plans are in each state as lifeboat.plans{state}."""
+    if not ensure_telemetry():
+        return
+    from collections import Counter
+
+    from shared.azure.monitor import record_gauges
+
+    counts = Counter(states)
+    record_gauges({"lifeboat.plans": [(float(n), {"state": s}) for s, n in counts.items()]})
+
+
+def record_drill_rto(drill_id: str, scope: str, passed: bool, rto_seconds: float | None) -> None:
+    """Record a finished drill's measured RTO in the lifeboat.drill.rto_seconds histogram
+    (a drill that did not pass has no RTO: nothing recorded)."""
+    if rto_seconds is None or not ensure_telemetry():
+        return
+    from shared.azure.monitor import record_histogram
+
+    attributes = {"drill_id": drill_id, "scope": scope, "outcome": "passed" if passed else "failed"}
+    record_histogram("lifeboat.drill.rto_seconds", float(rto_seconds), attributes)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 _gauges: dict[str, Any] = {}
+_histograms: dict[str, Any] = {}
 
 
 def configure(
@@ -41,3 +42,14 @@ def record_gauges(points: Mapping[str, Sequence[tuple[float, Mapping[str, str]]]
             gauge = _gauges[name] = meter.create_gauge(name)
         for value, attributes in values:
             gauge.set(value, dict(attributes))
+
+
+def record_histogram(name: str, value: float, attributes: Mapping[str, str]) -> None:
+    """Record one value in the named histogram."""
+    from opentelemetry import metrics
+
+    histogram = _histograms.get(name)
+    if histogram is None:
+        meter = metrics.get_meter("lifeboat")
+        histogram = _histograms[name] = meter.create_histogram(name, unit="s")
+    histogram.record(value, dict(attributes))

@@ -111,6 +111,11 @@ def record(ctx: StepContext) -> StepResult:
     from shared.publish.plans import emit_drill_completed
 
     emit_drill_completed(ctx, doc)
+    from shared.telemetry import record_drill_rto
+
+    record_drill_rto(
+        str(doc["drillId"]), str(doc.get("scope") or ""), doc["passed"], doc["rtoSeconds"]
+    )
     return StepResult.done({"passed": doc["passed"], "rto_seconds": doc["rtoSeconds"]})
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from shared.azure.copy_ledger import FAILED, FLYING, WAITING, CopyLedger, CopyRow, Lane
 from shared.engine.actions import CopySnapshot
+from shared.telemetry import record_copies_in_flight
 from shared.vms.copies import (
     CopyInFlight,
     CopyRequest,
@@ -97,8 +98,10 @@ def admit(
 ) -> AdmitReport:
     """Admit what the caps allow in one lane and start those copies; return what happened."""
     counts = {"started": 0, "busy": 0, "failed": 0}
+    flying = 0
     for _ in range(_ROUNDS):
         lane = ledger.read_lane(lane_key)
+        flying = sum(1 for r in lane.rows if r.state == FLYING)
         chosen = _choose(lane, settings.copy_concurrency, now)
         if not chosen:
             break
@@ -107,6 +110,7 @@ def admit(
         for row in chosen:
             counts[_start(clients, settings, ledger, row, now)] += 1
         break
+    record_copies_in_flight(lane_key, flying + counts["started"])
     return AdmitReport(counts["started"], counts["busy"], counts["failed"])
 
 
