@@ -1,0 +1,78 @@
+"""Read Resource Health for the protected VMs of an incident's active regions and corroborate.
+
+Evidence for the operator only: the approval policy never looks at it. Per active impacted
+region: `{"corroborated": bool | None, "unavailable": n, "checked": n}`; `corroborated` is None
+(and `unknown` true) when a read failed. Only platform-initiated Unavailable counts
+(corroboration.py); our own clean-copy stops are Customer Initiated and never count.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from shared.arm_id import ResourceId
+from shared.outages.corroboration import HealthSignal, corroborate
+from shared.regions import GLOBAL
+from shared.scope import in_scope
+
+if TYPE_CHECKING:
+    from shared.bootstrap import Deps
+    from shared.outages.ledger import LedgerEntry
+
+logger = logging.getLogger(__name__)
+MAX_VMS_PER_REGION: Final = 50
+"""Reads are bounded: at most this many VMs per region are checked (the fraction is of those)."""
+
+
+def region_corroboration(deps: Deps, entry: LedgerEntry) -> dict[str, dict[str, Any]]:
+    """Return the per-region corroboration of `entry`'s active regions (DR records only)."""
+    from shared.azure.vm_health import read_vm_health
+    from shared.outages.protected import load_estate
+
+    active = {r.lower() for r in entry.latest.active_regions}
+    if not active or entry.latest.finished:
+        return {}
+    subs = deps.settings.subscriptions
+    chosen: dict[str, list[str]] = {}
+    for vm in load_estate(deps).vms:
+        region = vm.region.lower()
+        if GLOBAL not in active and region not in active:
+            continue
+        if len(chosen.setdefault(region, [])) < MAX_VMS_PER_REGION:
+            chosen[region].append(vm.vm_id)
+    now = deps.clock()
+    out: dict[str, dict[str, Any]] = {}
+    for region, vm_ids in sorted(chosen.items()):
+        signals: list[HealthSignal] = []
+        failed = 0
+        for vm_id in vm_ids:
+            try:
+                rid = ResourceId.parse(vm_id, "vmId")
+                if not in_scope(rid.subscription, subs):
+                    continue
+                health = read_vm_health(deps.clients, rid)
+            except Exception:  # an unreadable status is "unknown", never a crash
+                logger.warning("resource health of %s unreadable", vm_id, exc_info=True)
+                failed += 1
+                continue
+            if health is not None:
+                signals.append(
+                    HealthSignal(
+                        vm_id, health.state, health.cause, health.occurred_at or now
+                    )
+                )
+        (result,) = corroborate(signals, dict.fromkeys(vm_ids, region), now) or (None,)
+        unavailable = result.unavailable if result else 0
+        out[region] = {
+            "corroborated": None if failed else bool(result and result.corroborated),
+            "unknown": failed > 0,
+            "unavailable": unavailable,
+            "checked": len(vm_ids) - failed,
+            "failed": failed,
+            "checkedAt": now.astimezone(UTC).isoformat(),
+        }
+    return out
+
+
