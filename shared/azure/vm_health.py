@@ -32,6 +32,19 @@ class VmHealth:
     state: str
     cause: str | None
     occurred_at: datetime | None
+    reported_at: datetime | None
+    """When Resource Health reported it (its own clock: durations are measured on it)."""
+
+
+def _time(raw: object) -> datetime | None:
+    if isinstance(raw, datetime):
+        return raw
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def read_vm_health(clients: AzureClients, vm: ResourceId) -> VmHealth | None:
@@ -44,14 +57,11 @@ def read_vm_health(clients: AzureClients, vm: ResourceId) -> VmHealth | None:
     if body is None:
         return None
     props = props_of(body)
-    raw = props.get("occuredTime") or props.get("occurredTime")
-    occurred = None
-    if raw:
-        occurred = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     cause = props.get("context") or props.get("reasonType")
     return VmHealth(
         vm_id=str(vm),
         state=str(props.get("availabilityState") or ""),
         cause=str(cause) if cause else None,
-        occurred_at=occurred,
+        occurred_at=_time(props.get("occuredTime") or props.get("occurredTime")),
+        reported_at=_time(props.get("reportedTime")),
     )

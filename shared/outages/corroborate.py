@@ -46,6 +46,7 @@ def region_corroboration(deps: Deps, entry: LedgerEntry) -> dict[str, dict[str, 
     out: dict[str, dict[str, Any]] = {}
     for region, vm_ids in sorted(chosen.items()):
         signals: list[HealthSignal] = []
+        reported: list[datetime] = []
         failed = 0
         for vm_id in vm_ids:
             try:
@@ -58,12 +59,16 @@ def region_corroboration(deps: Deps, entry: LedgerEntry) -> dict[str, dict[str, 
                 failed += 1
                 continue
             if health is not None:
+                if health.reported_at is not None:
+                    reported.append(health.reported_at)
                 signals.append(
                     HealthSignal(
                         vm_id, health.state, health.cause, health.occurred_at or now
                     )
                 )
-        (result,) = corroborate(signals, dict.fromkeys(vm_ids, region), now) or (None,)
+        # Durations on Resource Health's own clock (reportedTime), ours when it gives none.
+        as_of = max(reported, default=now)
+        (result,) = corroborate(signals, dict.fromkeys(vm_ids, region), as_of) or (None,)
         unavailable = result.unavailable if result else 0
         out[region] = {
             "corroborated": None if failed else bool(result and result.corroborated),
@@ -72,6 +77,7 @@ def region_corroboration(deps: Deps, entry: LedgerEntry) -> dict[str, dict[str, 
             "checked": len(vm_ids) - failed,
             "failed": failed,
             "checkedAt": now.astimezone(UTC).isoformat(),
+            "reportedAt": as_of.astimezone(UTC).isoformat(),
         }
     return out
 
