@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.test_outages import _alert, _declare, _protected_estate, _webhook
+from functions.plans import plans_get
+from tests.functional.test_outages import _alert, _declare, _protected_estate, _route, _webhook
 from tests.support.vms import vm_id
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
@@ -35,6 +36,9 @@ def test_platform_initiated_unavailability_of_protected_vms_corroborates(lifeboa
     assert status == 200
     later = _evidence(body)["eastus"]
     assert (later["corroborated"], later["unavailable"], later["checked"]) == (True, 2, 2)
+
+    status, plan = _route(plans_get, "GET", "plans/x", body["plan"]["planId"])
+    assert status == 200 and plan["corroboration"]["eastus"]["corroborated"] is True
 
 
 def test_a_customer_initiated_stop_never_corroborates(lifeboat_env: Any) -> None:
