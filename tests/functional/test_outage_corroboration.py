@@ -75,3 +75,22 @@ def test_an_unreadable_status_is_unknown_and_the_answer_still_200(lifeboat_env: 
     assert status == 200 and body["plan"] is not None
     evidence = _evidence(body)["eastus"]
     assert (evidence["corroborated"], evidence["unknown"], evidence["failed"]) == (None, True, 1)
+
+
+def test_the_reconcile_poll_records_corroboration_too(lifeboat_env: Any) -> None:
+    from azure.functions.timer import TimerRequest
+
+    from functions.reconcile import reconcile
+    from shared.bootstrap import get_deps
+
+    env = lifeboat_env
+    _protected_estate(env, "web1")
+    env.arm.faults.region_down("eastus")
+    _declare(env)
+    reconcile(TimerRequest(past_due=True))
+    env.arm.clock.advance(660)
+    reconcile(TimerRequest(past_due=True))  # the same row again: evidence refreshed
+
+    (entry,) = get_deps().ledger.list()
+    assert entry.corroboration is not None
+    assert entry.corroboration["eastus"]["corroborated"] is True
