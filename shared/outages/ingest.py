@@ -150,6 +150,29 @@ def record_notification(
     return _retry(f"ledger {notification.tracking_id}", attempt)
 
 
+def record_corroboration(deps: Deps, entry: LedgerEntry) -> LedgerEntry:
+    """Read Resource Health for the entry's active regions and keep it on the entry (ETag retry).
+
+    Evidence for the operator; the approval policy never reads it.
+    """
+    from shared.outages.corroborate import region_corroboration
+
+    evidence = region_corroboration(deps, entry) or None
+
+    def attempt() -> LedgerEntry:
+        found = deps.ledger.get(entry.tracking_id)
+        if found is None:
+            return entry
+        current, etag = found
+        if current.corroboration == evidence:
+            return current
+        updated = replace(current, corroboration=evidence)
+        deps.ledger.replace(updated, etag)
+        return updated
+
+    return _retry(f"ledger {entry.tracking_id}", attempt)
+
+
 def _dr_region_of(deps: Deps, region: str) -> str:
     return deps.settings.dr_region(region)
 
@@ -276,6 +299,7 @@ def ingest(
     if dry:
         return _dry_run(deps, notification, now, source)
     entry, change = record_notification(deps, notification, now)
+    entry = record_corroboration(deps, entry)
     if entry.latest.finished:
         plans = _resolve(deps, entry, now)
         return IngestResult(entry, change, tuple(plans), source)

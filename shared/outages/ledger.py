@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, TypeAdapter
 from pydantic.dataclasses import dataclass as model
@@ -83,6 +83,8 @@ class LedgerEntry:
     first_received_at: AwareDatetime
     last_received_at: AwareDatetime
     schema_version: Literal[1] = LEDGER_VERSION
+    corroboration: dict[str, dict[str, Any]] | None = None
+    """Resource Health evidence per active region, as last read (shared.outages.corroborate)."""
 
     def to_json(self) -> str:
         """Return the entry as a JSON document (camelCase keys)."""

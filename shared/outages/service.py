@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from shared.outages import approval
 from shared.outages.approval import PENDING, PlanState, PlanStatus
 from shared.outages.errors import PlanNotFound, StoreConflict
+from shared.outages.plan_model import PlanKind
 from shared.outages.store import StoredPlan
 
 if TYPE_CHECKING:
@@ -156,6 +157,8 @@ class PlanView:
 
     stored: StoredPlan
     execution: ExecutionView | None = None
+    corroboration: dict[str, dict[str, Any]] | None = None
+    """The incident's Resource Health evidence per region (from its ledger entry), if any."""
 
     @property
     def action(self) -> str:
@@ -197,12 +200,17 @@ class PlanView:
             "plan": json.loads(self.stored.plan.to_json()),
             "status": json.loads(self.stored.status.to_json()),
             "execution": None if self.execution is None else self.execution.to_dict(),
+            "corroboration": self.corroboration,
         }
 
 
 def view(deps: Deps, stored: StoredPlan) -> PlanView:
     """The API view of a stored plan, with its execution when it has one."""
-    return PlanView(stored, execution_of(deps, stored.plan_id))
+    evidence = None
+    if stored.plan.kind is PlanKind.OUTAGE:
+        found = deps.ledger.get(stored.plan.incident_key)
+        evidence = found[0].corroboration if found else None
+    return PlanView(stored, execution_of(deps, stored.plan_id), evidence)
 
 
 def pending(plans: list[StoredPlan]) -> list[StoredPlan]:
