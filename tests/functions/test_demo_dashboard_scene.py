@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.__main__ import DEMO_ENVIRONMENT
-from shared import bootstrap
+from tests.functions.test_demo_scenes import run_scene
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
@@ -19,18 +18,8 @@ def test_the_dashboard_scene_is_last_and_saves_a_screenshot(
     from demo.scenes import SCENES, dashboard
 
     assert SCENES[-1] == "demo.scenes.dashboard"
-    for key, value in DEMO_ENVIRONMENT.items():
-        monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
-    bootstrap.reset()
-    lines: list[str] = []
-    try:
-        ok = dashboard.run(lines.append)
-    finally:
-        bootstrap.reset()
-
-    text = "\n".join(lines)
-    assert ok, text
+    text = run_scene(monkeypatch, dashboard)
     assert "unprotected  vm     odd" in text and "ok           vm     web1" in text
     if shutil.which("chromedriver"):
         shot = tmp_path / dashboard.SCREENSHOT

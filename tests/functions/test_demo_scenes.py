@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from demo.__main__ import DEMO_ENVIRONMENT
@@ -10,21 +12,25 @@ from shared import bootstrap
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
 
-def test_scene_one_runs_every_event_through_its_handler(monkeypatch: pytest.MonkeyPatch) -> None:
-    from demo.scenes import alerts
-
+def run_scene(monkeypatch: pytest.MonkeyPatch, scene: Any) -> str:
+    """Run one demo scene in the demo's environment; return its printed text (asserted ok)."""
     for key, value in DEMO_ENVIRONMENT.items():
         monkeypatch.setenv(key, value)
     bootstrap.reset()
     lines: list[str] = []
-
     try:
-        ok = alerts.run(lines.append)
+        ok = scene.run(lines.append)
     finally:
         bootstrap.reset()
-
     text = "\n".join(lines)
     assert ok, text
+    return text
+
+
+def test_scene_one_runs_every_event_through_its_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    from demo.scenes import alerts
+
+    text = run_scene(monkeypatch, alerts)
     assert "no handler registered" not in text
     assert "job submitted: image_build" in text and "job submitted: image_replication" in text
     assert "DR storage: wrote" in text and "latest.json" in text
@@ -35,18 +41,7 @@ def test_scene_three_reads_the_generations_from_image_metadata(
 ) -> None:
     from demo.scenes import templates
 
-    for key, value in DEMO_ENVIRONMENT.items():
-        monkeypatch.setenv(key, value)
-    bootstrap.reset()
-    lines: list[str] = []
-
-    try:
-        ok = templates.run(lines.append)
-    finally:
-        bootstrap.reset()
-
-    text = "\n".join(lines)
-    assert ok, text
+    text = run_scene(monkeypatch, templates)
     assert "legacy-web: hyperv_gen1" in text and "ubuntu-web: hyperv" not in text
 
 
@@ -55,17 +50,6 @@ def test_the_outage_scene_plans_approves_and_runs_the_vms_in_the_dr_region(
 ) -> None:
     from demo.scenes import outage
 
-    for key, value in DEMO_ENVIRONMENT.items():
-        monkeypatch.setenv(key, value)
-    bootstrap.reset()
-    lines: list[str] = []
-
-    try:
-        ok = outage.run(lines.append)
-    finally:
-        bootstrap.reset()
-
-    text = "\n".join(lines)
-    assert ok, text
+    text = run_scene(monkeypatch, outage)
     assert "ledger new_incident" in text and "ledger duplicate" in text
     assert "a second approval → 409" in text and "Execution succeeded: 3 VM(s)" in text
