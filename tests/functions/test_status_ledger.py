@@ -3,37 +3,22 @@ images, VMs and templates in one shape, totals that add up, the primary region d
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import azure.functions as func
 import pytest
 from azure.functions.timer import TimerRequest
 
 from functions.reconcile import reconcile
 from functions.resource_events import on_resource_event
-from functions.status import status
 from shared import bootstrap
 from shared.jobs.clock import ManualClock
+from tests.functions.test_status_endpoint import get
 from tests.plugins.arm import LifeboatEnv
 from tests.support.images import build_event, driver, estate, grid_event, start_run, template
 from tests.support.vms import tagged_vm, vm_id
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
-
-
-def get(params: dict[str, str] | None = None) -> tuple[int, Any]:
-    request = func.HttpRequest(
-        method="GET",
-        url="http://localhost:7071/api/status",
-        headers={},
-        params=params or {},
-        route_params={},
-        body=b"",
-    )
-    response = status(request)
-    return response.status_code, json.loads(response.get_body())
 
 
 def protect_everything(env: LifeboatEnv) -> None:

@@ -81,30 +81,14 @@ def test_log_extras_arrive_as_custom_dimensions(
     ingestion: tuple[str, list[dict[str, object]]],
 ) -> None:
     endpoint, received = ingestion
-    connection = (
-        f"InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint={endpoint}"
-    )
-    code = (
-        "import logging, os\n"
-        f"os.environ['APPLICATIONINSIGHTS_CONNECTION_STRING'] = {connection!r}\n"
-        "os.environ['LIFEBOAT_CREDENTIAL'] = 'emulator'\n"
+    _run_with_telemetry(
+        endpoint,
         "from shared.telemetry import ensure_telemetry\n"
         "assert ensure_telemetry()\n"
         "logging.getLogger('shared.jobs').setLevel(logging.INFO)\n"
         "logging.getLogger('shared.jobs').info('step done', extra={'job_id': 'j-1', "
-        "'job_kind': 'vm_protection', 'step': 'capture', 'outcome': 'ok'})\n"
-        "from opentelemetry._logs import get_logger_provider\n"
-        "get_logger_provider().force_flush()\n"
+        "'job_kind': 'vm_protection', 'step': 'capture', 'outcome': 'ok'})",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
     messages = [
         item["data"]["baseData"]  # type: ignore[index]
         for item in received
