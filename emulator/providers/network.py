@@ -33,6 +33,7 @@ def register(core: Core) -> None:
     core.router.add(
         "DELETE", f"{RG}/networkInterfaces/{{name}}", lambda r: _del_nic(core, state, r)
     )
+    core.router.add("DELETE", f"{RG}/virtualNetworks/{{name}}", lambda r: _del_vnet(core, state, r))
     core.router.add("PUT", f"{RG}/networkSecurityGroups/{{name}}", lambda r: _put_nsg(core, r))
     core.types.register(VNETS, normalize=lambda body: _vnet_defaults(core, body))
     core.types.register(NSGS, normalize=lambda body: _defaults(core, body))
@@ -248,6 +249,30 @@ def _del_nic(core: Core, state: NetworkState, req: Request) -> Response:
 
     op = core.lro.begin(
         req, nic["location"], namespace=NAMESPACE, polls=_polls(core), on_done=finish
+    )
+    return Response(202, None, op.headers(aao=True, location=True))
+
+
+def _del_vnet(core: Core, state: NetworkState, req: Request) -> Response:
+    """DELETE a vnet: 204 when already gone, 400 while a NIC uses one of its subnets, else 202
+    and the vnet (with its subnets) is gone when the operation ends."""
+    vnet = core.store.get(req.resource_id)
+    if vnet is None:
+        return Response.no_content()
+    for sub in vnet.get("properties", {}).get("subnets", []):
+        if state.subnet_in_use(sub["id"]):
+            raise errors.bad_request(
+                "InUseSubnetCannotBeDeleted",
+                f"Subnet {sub.get('name') or sub['id']} is in use by a network interface and "
+                "cannot be deleted. In order to delete the subnet, delete all the resources "
+                "within the subnet. See aka.ms/deletesubnet.",
+            )
+
+    def finish() -> None:
+        core.store.delete(req.resource_id)
+
+    op = core.lro.begin(
+        req, vnet["location"], namespace=NAMESPACE, polls=_polls(core), on_done=finish
     )
     return Response(202, None, op.headers(aao=True, location=True))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from shared.drills.jobs import RUN_KIND
 from shared.drills.network import NetworkChoice, NetworkPlan, ensure_network, plan_network
 from shared.errors import InvalidInput
 from shared.outages.approval import check_drill_allowed
+from shared.outages.dr_facts import DrRegionFacts, DrSubnet
 from shared.outages.errors import DrillRefused
 from shared.outages.inventory import ProtectedVm
 from shared.outages.matching import Exposure
@@ -209,12 +210,25 @@ def plan_drill(
         f"drill-{key}",
         scope.label,
         Exposure(vms, (), (), (), ()),
-        load_dr_facts(deps, dr_region),
+        _with_drill_subnets(load_dr_facts(deps, dr_region), network),
         plan_settings(settings, dr_region),
         now=now,
         drill=network.target(settings.dr_resource_group),
     )
     return plan, network
+
+
+def _with_drill_subnets(facts: DrRegionFacts, network: NetworkPlan) -> DrRegionFacts:
+    """The DR facts plus the subnets of a vnet the drill creates: they do not exist yet when
+    the plan is made (the vnet is created after it), but they are where its NICs go."""
+    if not network.created_by_drill:
+        return facts
+    vnet = network.network_id
+    planned = {
+        f"{vnet}/subnets/{name}".lower(): DrSubnet(f"{vnet}/subnets/{name}", prefix)
+        for name, prefix in network.subnets.items()
+    }
+    return replace(facts, subnets={**facts.subnets, **planned})
 
 
 def start_drill(

@@ -167,6 +167,22 @@ def test_nic_delete_is_refused_while_a_vm_uses_it_and_then_succeeds(
     network.network_interfaces.begin_delete(RESOURCE_GROUP, "nic").result()  # gone = success
 
 
+def test_vnet_delete_is_refused_while_a_nic_uses_its_subnet_then_succeeds(
+    network: Any, arm: ArmEmulator
+) -> None:
+    vnet = _vnet(network)
+    _nic(network, "nic")
+    with pytest.raises(HttpResponseError) as exc:
+        network.virtual_networks.begin_delete(RESOURCE_GROUP, "dr-vnet").result()
+    assert _code(exc) == (400, "InUseSubnetCannotBeDeleted")
+    assert arm.state.exists(vnet.id)
+    network.network_interfaces.begin_delete(RESOURCE_GROUP, "nic").result()
+    poller = network.virtual_networks.begin_delete(RESOURCE_GROUP, "dr-vnet")
+    poller.result()
+    assert not arm.state.exists(vnet.id)
+    network.virtual_networks.begin_delete(RESOURCE_GROUP, "dr-vnet").result()  # gone = success
+
+
 def test_network_calls_in_a_down_region_fail_and_the_other_region_serves(
     network: Any, arm: ArmEmulator
 ) -> None:

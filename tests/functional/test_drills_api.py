@@ -205,3 +205,35 @@ def test_the_schedule_starts_a_drill_when_due_and_catches_up_a_missed_window_onc
     status, seen = _get(started["planId"])
     assert status == 200 and seen["evidence"]["passed"] is True
     assert seen["evidence"]["cleanup"]["complete"] is True
+
+
+def test_a_drill_into_a_network_it_creates_recovers_and_removes_it(
+    lifeboat_env: Any, monkeypatch: Any
+) -> None:
+    """No configured drill vnet: the drill creates its own (subnets mirroring the production
+    map), recovers every VM into it, and deletes it with the VMs after the window."""
+    env = lifeboat_env
+    _protected(env, monkeypatch, "web1", "web2")
+    monkeypatch.delenv("LIFEBOAT_DRILL_VNET_ID")
+    from shared import bootstrap
+
+    bootstrap.reset()
+    status, body = _post({})
+    assert status == 202, body
+    plan_id, drill = body["planId"], body["drillId"]
+    created = body["network"]["id"]
+    assert body["network"]["createdByDrill"] is True and f"vnet-drill-{drill}" in created
+    with driver(env.arm) as d:
+        assert d.run() is True
+
+    status, seen = _get(plan_id)
+    assert status == 200 and seen["execution"]["state"] == "succeeded", seen["execution"]
+    evidence = seen["evidence"]
+    assert [v["verdict"] for v in evidence["vms"]] == ["passed", "passed"]
+    assert evidence["cleanup"]["complete"] is True, evidence["cleanup"]
+    puts = [e for e in env.arm.log.entries() if e.method == "PUT" and "/virtualMachines/" in e.path]
+    assert len(puts) == 2
+    plan_text = json.dumps(seen["plan"]).lower()
+    assert f"{created}/subnets/web".lower() in plan_text and DR_SUBNET.lower() not in plan_text
+    assert "subnet_not_in_dr" not in plan_text
+    assert _billable(env) == [] and env.arm.state.get(created) is None
