@@ -129,7 +129,9 @@ def capture(ctx: StepContext) -> StepResult:
     if planned["mode"] == Mode.CLEAN.value:
         return _clean(ctx, vm, planned, disks)
     if planned["mode"] == Mode.RESTORE_POINT.value:
-        return StepResult.fail("restore-point mode is not wired yet: use snapshot or clean")
+        from shared.vms import restore_points
+
+        return restore_points.capture(ctx, planned, disks)
     captured = _take_snapshots(ctx, disks, vm.facts.location)
     return StepResult.done({"plan": planned, "captured": captured})
 

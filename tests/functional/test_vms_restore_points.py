@@ -1,0 +1,236 @@
+"""Restore-point mode end to end on the emulator and Azurite: POST /api/vms/protect, the
+run_job worker, the sweep, and a disk recovered from the DR disk restore point."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from shared import bootstrap
+from shared.bootstrap import get_deps
+from shared.jobs import JobState
+from shared.vms.records import latest_manifest, list_sets
+from shared.vms.sweep import sweep_vms
+from tests.support.images import driver
+from tests.support.vms import SUB, post, snapshots_by_region, tagged_vm, vm_id
+
+pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
+
+RPCS = "Microsoft.Compute/restorePointCollections"
+RPS = f"{RPCS}/restorePoints"
+PRIMARY_RG = f"/subscriptions/{SUB}/resourceGroups/rg"
+DR_RG = f"/subscriptions/{SUB}/resourceGroups/lifeboat-dr"
+
+
+@pytest.fixture
+def rp_env(lifeboat_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The preview switch on: `lifeboat-mode=restore-point` is accepted."""
+    monkeypatch.setenv("LIFEBOAT_VMS_RESTORE_POINT_COPY", "true")
+    bootstrap.reset()
+    return lifeboat_env
+
+
+def _uncached(vm: Any) -> Any:
+    """The VM with no read/write host caching (crash consistency across disks holds)."""
+    storage = vm["properties"]["storageProfile"]
+    storage["osDisk"]["caching"] = "ReadOnly"
+    for disk in storage["dataDisks"]:
+        disk["caching"] = "None"
+    return vm
+
+
+def _jobs() -> list[Any]:
+    return get_deps().jobs.list(kind="vm_protection")
+
+
+def _points(arm: Any, scope: str) -> list[Any]:
+    return list(arm.state.list(RPS, scope))
+
+
+def _protect_and_run(arm: Any) -> dict[str, Any]:
+    status, body = post({"vmId": vm_id("web1")})
+    assert status == 202
+    with driver(arm) as d:
+        assert d.run() is True
+    return dict(body["jobs"][0])
+
+
+def test_a_restore_point_and_its_dr_copy_make_one_set_with_a_manifest(rp_env: Any) -> None:
+    arm = rp_env.arm
+    arm.seed({"resources": [_uncached(tagged_vm("web1", mode="restore-point", data_disks=2))]})
+    job = _protect_and_run(arm)
+
+    assert [j.state for j in _jobs()] == [JobState.SUCCEEDED]
+    (primary,) = arm.state.list(RPCS, PRIMARY_RG)
+    (dr,) = arm.state.list(RPCS, DR_RG)
+    assert primary["location"] == "eastus" and dr["location"] == "westus"
+    assert primary["properties"]["source"]["id"].lower() == vm_id("web1").lower()
+    assert dr["properties"]["source"]["id"].lower() == primary["id"].lower()
+    (local,) = _points(arm, primary["id"])
+    (copied,) = _points(arm, dr["id"])
+    assert local["name"] == copied["name"] == job["set_id"]
+    assert local["properties"]["consistencyMode"] == "CrashConsistent"
+    assert copied["properties"]["sourceRestorePoint"]["id"].lower() == local["id"].lower()
+    assert snapshots_by_region(arm) == {}, "restore-point mode takes no snapshot"
+
+    manifest = latest_manifest(get_deps().records, vm_id("web1"))
+    assert manifest is not None and manifest.set_id == job["set_id"]
+    assert manifest.mode == "restore-point"
+    assert [d.lun for d in manifest.disks] == [None, 0, 1]
+    for disk in manifest.disks:
+        assert disk.dr_snapshot_id is None
+        point = disk.dr_disk_restore_point_id or ""
+        assert point.lower().startswith(f"{copied['id']}/diskRestorePoints/".lower())
+        assert disk.copy_completed_at is not None
+    assert len({d.captured_at for d in manifest.disks}) == 1  # one instant for every disk
+    assert manifest.consistency.kind == "crash"
+    ready = _jobs()[0].data["set_ready"]
+    assert (ready["set_id"], ready["consistency"]) == (job["set_id"], "crash")
+
+
+def test_consistency_is_labelled_per_disk_with_read_write_caching(rp_env: Any) -> None:
+    arm = rp_env.arm
+    vm = _uncached(tagged_vm("web1", mode="restore-point", data_disks=2))
+    vm["properties"]["storageProfile"]["dataDisks"][0]["caching"] = "ReadWrite"
+    arm.seed({"resources": [vm]})
+    _protect_and_run(arm)
+    manifest = latest_manifest(get_deps().records, vm_id("web1"))
+    assert manifest is not None
+    assert (manifest.consistency.kind, manifest.consistency.skew_seconds) == ("per-disk", None)
+
+
+def test_the_fourth_restore_point_in_an_hour_waits_for_its_turn_without_a_429(
+    rp_env: Any,
+) -> None:
+    arm = rp_env.arm
+    arm.seed({"resources": [tagged_vm("web1", mode="restore-point", data_disks=1)]})
+    start = arm.clock.now()
+    with driver(arm) as d:
+        for i in range(4):  # four sets, 16 minutes apart (each outside the last one's window)
+            ahead = (start + timedelta(minutes=16 * i) - arm.clock.now()).total_seconds()
+            assert ahead >= 0, "a set took longer than 16 emulated minutes"
+            arm.clock.advance(ahead)
+            assert post({"vmId": vm_id("web1")})[0] == 202
+            assert d.run() is True
+
+    jobs = _jobs()
+    assert sorted(j.state for j in jobs) == [JobState.SUCCEEDED] * 4
+    limited = [j for j in jobs if j.data.get("rate_limited_until")]
+    assert len(limited) == 1, "the fourth creation in one hour waited"
+    assert not [e for e in arm.log.entries() if e.status == 429]
+    (primary,) = arm.state.list(RPCS, PRIMARY_RG)
+    (dr,) = arm.state.list(RPCS, DR_RG)
+    assert len(_points(arm, primary["id"])) == 4
+    assert len(_points(arm, dr["id"])) == 4
+    assert len(list_sets(get_deps().records)) == 4
+
+
+def test_a_disk_is_restored_from_the_dr_disk_restore_point(rp_env: Any) -> None:
+    from shared.arm_id import ResourceId
+    from shared.azure.recovery import begin_create_disk, get_disk
+
+    arm = rp_env.arm
+    arm.seed({"resources": [tagged_vm("web1", mode="restore-point", data_disks=1)]})
+    _protect_and_run(arm)
+    manifest = latest_manifest(get_deps().records, vm_id("web1"))
+    assert manifest is not None
+    arm.faults.region_down("eastus")  # recovery needs only the DR region
+    source = str(manifest.disks[1].dr_disk_restore_point_id)
+    target = ResourceId.parse(f"{DR_RG}/providers/Microsoft.Compute/disks/web1-lun0-dr")
+    begin_create_disk(get_deps().clients, target, "westus", source, sku="Premium_LRS")
+    arm.clock.advance(60)
+    disk = get_disk(get_deps().clients, target)
+    assert disk is not None and disk.succeeded
+    put = arm.state.get(str(target))
+    creation = put["properties"]["creationData"]
+    assert (creation["createOption"], creation["sourceResourceId"]) == ("Restore", source)
+
+
+def test_retention_keeps_n_primary_and_m_dr_restore_points(rp_env: Any) -> None:
+    arm = rp_env.arm
+    tags = {"lifeboat-keep-primary": "1", "lifeboat-keep-dr": "2"}
+    arm.seed({"resources": [tagged_vm("web1", mode="restore-point", data_disks=1, **tags)]})
+    with driver(arm) as d:
+        for _ in range(3):
+            assert post({"vmId": vm_id("web1")})[0] == 202
+            assert d.run() is True
+            arm.clock.advance(60 * 60)  # past the hour: no rate-limit wait
+    sets = sorted(s.set_id for s in list_sets(get_deps().records))
+    assert len(sets) == 3
+
+    report = sweep_vms(get_deps(), arm.clock.now())
+    (primary,) = arm.state.list(RPCS, PRIMARY_RG)
+    (dr,) = arm.state.list(RPCS, DR_RG)
+    arm.clock.advance(60)
+    assert [p["name"] for p in _points(arm, primary["id"])] == sets[-1:]
+    assert sorted(p["name"] for p in _points(arm, dr["id"])) == sets[-2:]
+    assert report["deleted"] == 3
+
+    again = sweep_vms(get_deps(), arm.clock.now())
+    assert again["deleted"] == 0, "a second pass deletes nothing"
+
+
+def test_an_orphaned_partial_restore_point_is_deleted_after_the_grace_period(
+    rp_env: Any,
+) -> None:
+    from shared.jobs import Registry, StepContext, StepResult
+    from shared.features import job_registry
+    from shared.vms.jobs import PROTECTION_KIND
+
+    kind = job_registry().get(PROTECTION_KIND)
+
+    def fail(ctx: StepContext) -> StepResult:
+        return StepResult.fail("copy: the worker gave up")
+
+    registry = Registry()
+    registry.register(
+        PROTECTION_KIND, [(s.name, fail if s.name == "copy" else s.run) for s in kind.steps]
+    )
+    arm = rp_env.arm
+    arm.seed({"resources": [tagged_vm("web1", mode="restore-point", data_disks=1)]})
+    post({"vmId": vm_id("web1")})
+    with driver(arm, registry) as d:
+        d.run()
+    assert [j.state for j in _jobs()] == [JobState.FAILED]
+    (primary,) = arm.state.list(RPCS, PRIMARY_RG)
+    assert len(_points(arm, primary["id"])) == 1
+
+    sweep_vms(get_deps(), arm.clock.now())
+    assert len(_points(arm, primary["id"])) == 1, "kept within the grace period"
+    hours = get_deps().settings.vms_orphan_grace_hours
+    arm.clock.advance(hours * 3600 + 60)
+    report = sweep_vms(get_deps(), arm.clock.now())
+    arm.clock.advance(60)
+    assert _points(arm, primary["id"]) == []
+    assert report["deleted"] >= 1
+
+
+def test_a_set_whose_copy_finished_gets_its_missing_manifest_from_the_sweep(
+    rp_env: Any,
+) -> None:
+    from shared.jobs import Registry, StepContext, StepResult
+    from shared.features import job_registry
+    from shared.vms.jobs import PROTECTION_KIND
+
+    kind = job_registry().get(PROTECTION_KIND)
+
+    def fail(ctx: StepContext) -> StepResult:
+        return StepResult.fail("manifest: storage unavailable")
+
+    registry = Registry()
+    registry.register(
+        PROTECTION_KIND, [(s.name, fail if s.name == "manifest" else s.run) for s in kind.steps]
+    )
+    arm = rp_env.arm
+    arm.seed({"resources": [tagged_vm("web1", mode="restore-point", data_disks=1)]})
+    post({"vmId": vm_id("web1")})
+    with driver(arm, registry) as d:
+        d.run()
+    assert latest_manifest(get_deps().records, vm_id("web1")) is None
+    report = sweep_vms(get_deps(), arm.clock.now())
+    assert len(report["manifests_healed"]) == 1
+    manifest = latest_manifest(get_deps().records, vm_id("web1"))
+    assert manifest is not None
+    assert all(d.dr_disk_restore_point_id for d in manifest.disks)
