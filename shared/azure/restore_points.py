@@ -181,11 +181,12 @@ def create_collection(
     location: str,
     source: str,
     tags: Mapping[str, str],
-) -> Collection:
+) -> Collection | None:
     """Create (or confirm) a collection in `location` whose source is a VM or a collection.
 
     A synchronous PUT (201, or 200 when it exists); the DR collection's source is the VM's
-    primary collection, which is how Azure ties a cross-region copy to its origin.
+    primary collection, which is how Azure ties a cross-region copy to its origin. Returns
+    None when the source does not exist (404).
     """
     ops = clients.compute(collection.subscription).restore_point_collections
     body = {"location": location, "tags": dict(tags), "properties": {"source": {"id": source}}}
@@ -194,7 +195,11 @@ def create_collection(
         collection,
         extra={"action": "create_restore_point_collection", "resource_id": str(collection)},
     )
-    return parse_collection(as_json(ops.create_or_update(rg(collection), collection.name, body)))
+    from azure.mgmt.compute.models import RestorePointCollection as CollectionModel
+
+    model = CollectionModel(body)
+    made = missing_is_none(lambda: ops.create_or_update(rg(collection), collection.name, model))
+    return None if made is None else parse_collection(as_json(made))
 
 
 def list_collections(clients: AzureClients, subscriptions: Iterable[str]) -> list[Collection]:
@@ -217,25 +222,30 @@ def get_restore_point(
     return parse_restore_point(body) if body else None
 
 
-def _begin_create(clients: AzureClients, point: ResourceId, body: Mapping[str, Any]) -> None:
-    from azure.core.exceptions import ResourceExistsError
+def _begin_create(clients: AzureClients, point: ResourceId, body: Mapping[str, Any]) -> bool:
+    from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+    from azure.mgmt.compute.models import RestorePoint as PointModel
 
     ops = clients.compute(point.subscription).restore_points
     collection, name = _point_parts(point)
     try:
         # Not polled: the caller's next read tells (a copy is Succeeded once it has started).
-        ops.begin_create(rg(point), collection, name, dict(body), polling=False)
+        ops.begin_create(rg(point), collection, name, PointModel(body), polling=False)
     except ResourceExistsError:
         # A restore point is never updated: one that exists (an earlier attempt's) is the one.
         logger.info("restore point %s already exists", point)
+    except ResourceNotFoundError:
+        return False  # the VM, the collection or the source restore point is gone
+    return True
 
 
 def begin_create_restore_point(
     clients: AzureClients, point: ResourceId, exclude_disks: Iterable[str] = ()
-) -> None:
+) -> bool:
     """Start a crash-consistent restore point of the collection's VM; do not wait.
 
-    Azure accepts 3 per VM per hour and answers 429 beyond (the job step waits for it).
+    Returns False when the VM or its collection is gone (404). Azure accepts 3 per VM per hour
+    and answers 429 beyond (the job step waits for it).
     """
     props: dict[str, Any] = {"consistencyMode": CONSISTENCY_MODE}
     excluded = [{"id": d} for d in exclude_disks]
@@ -246,20 +256,21 @@ def begin_create_restore_point(
         point,
         extra={"action": "create_restore_point", "resource_id": str(point)},
     )
-    _begin_create(clients, point, {"properties": props})
+    return _begin_create(clients, point, {"properties": props})
 
 
-def begin_copy_restore_point(clients: AzureClients, point: ResourceId, source: str) -> None:
+def begin_copy_restore_point(clients: AzureClients, point: ResourceId, source: str) -> bool:
     """Start the cross-region copy of restore point `source` into `point`'s collection (preview).
 
-    Progress is read with get_restore_point(..., instance_view=True).
+    Progress is read with get_restore_point(..., instance_view=True). Returns False when the
+    source restore point or the collection is gone (404).
     """
     logger.info(
         "DR write copy_restore_point %s",
         point,
         extra={"action": "copy_restore_point", "resource_id": str(point)},
     )
-    _begin_create(clients, point, {"properties": {"sourceRestorePoint": {"id": source}}})
+    return _begin_create(clients, point, {"properties": {"sourceRestorePoint": {"id": source}}})
 
 
 def delete_restore_point(clients: AzureClients, point: ResourceId) -> None:

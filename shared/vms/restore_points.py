@@ -47,18 +47,26 @@ def collection_tags(vm_id: str) -> dict[str, str]:
 
 def _ensure_collection(
     clients: AzureClients, collection: str, location: str, source: str, vm_id: str
-) -> Collection:
-    """Return the collection with its points; create it (one PUT) only when it is absent."""
+) -> Collection | None:
+    """Return the collection with its points; create it (one PUT) only when it is absent.
+
+    None when its source (the VM, or the VM's collection) is gone.
+    """
     from shared.azure.restore_points import create_collection, get_collection
 
     rid = _rid(collection, "restore_point.collection")
     found = get_collection(clients, rid, points=True)
     if found is not None:
         return found
-    create_collection(clients, rid, location, source, collection_tags(vm_id))
-    made = get_collection(clients, rid, points=True)
-    assert made is not None  # a synchronous PUT: the collection exists now
-    return made
+    made = create_collection(clients, rid, location, source, collection_tags(vm_id))
+    return None if made is None else get_collection(clients, rid, points=True)
+
+
+def _ended(reason: str, data: Mapping[str, Any]) -> StepResult:
+    return StepResult.skip(reason, {**data, "ended": reason})
+
+
+_VM_GONE = "the VM was deleted before its disks were captured"
 
 
 def _point_in(collection: Collection, point_id: str) -> RestorePoint | None:
@@ -80,6 +88,8 @@ def capture(ctx: StepContext, planned: Mapping[str, Any], disks: Sequence[SetDis
     collection = _ensure_collection(
         ctx.app.clients, ids["collection"], planned["location"], planned["vm_id"], planned["vm_id"]
     )
+    if collection is None:
+        return _ended(_VM_GONE, data)
     mine = _point_in(collection, ids["restore_point"])
     if mine is None:
         created = [p.time_created for p in collection.points if p.time_created is not None]
@@ -90,7 +100,10 @@ def capture(ctx: StepContext, planned: Mapping[str, Any], disks: Sequence[SetDis
             why = f"restore points are limited to 3 per hour per VM: next one at {iso(allowed)}"
             return StepResult.wait((allowed - now).total_seconds(), why, data)
         exclude = planned.get("excluded_disk_ids") or ()
-        begin_create_restore_point(ctx.app.clients, _rid(ids["restore_point"], "rp"), exclude)
+        if not begin_create_restore_point(
+            ctx.app.clients, _rid(ids["restore_point"], "rp"), exclude
+        ):
+            return _ended(_VM_GONE, data)
         return StepResult.wait(CREATE_POLL_SECONDS, "restore point being created", data)
     if mine.failed:
         # No resume for a failed restore point: it is deleted so that a new set starts clean.
@@ -141,10 +154,13 @@ def copy(ctx: StepContext) -> StepResult:
         collection = _ensure_collection(
             clients, ids["dr_collection"], plan["dr_region"], ids["collection"], plan["vm_id"]
         )
-        blocked = _blocking_copy(collection, ids["dr_restore_point"], clients)
+        blocked = collection and _blocking_copy(collection, ids["dr_restore_point"], clients)
         if blocked:
             return StepResult.wait(ctx.settings.vms_copy_poll_seconds, blocked)
-        begin_copy_restore_point(clients, target, ids["restore_point"])
+        if collection is None or not begin_copy_restore_point(
+            clients, target, ids["restore_point"]
+        ):
+            return StepResult.fail("the set's restore point is gone: nothing to copy")
         return StepResult.wait(ctx.settings.vms_copy_poll_seconds, "restore point copy started")
     if point.failed:
         # Azure gives no details and no resume: the copy is deleted, the set fails, the next

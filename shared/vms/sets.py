@@ -100,7 +100,9 @@ def restore_point_ids(plan: CapturePlan, settings: Settings) -> dict[str, str] |
         return None
     vm = ResourceId.parse(plan.vm_id, "vmId")
     types = ("restorePointCollections",)
-    collection = ResourceId(vm.subscription, vm.resource_group, _COMPUTE, types, (names.collection,))
+    collection = ResourceId(
+        vm.subscription, vm.resource_group, _COMPUTE, types, (names.collection,)
+    )
     rg = settings.dr_resource_group
     dr_collection = ResourceId(vm.subscription, rg, _COMPUTE, types, (names.dr_collection,))
     return {

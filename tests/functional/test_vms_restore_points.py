@@ -175,8 +175,8 @@ def test_retention_keeps_n_primary_and_m_dr_restore_points(rp_env: Any) -> None:
 def test_an_orphaned_partial_restore_point_is_deleted_after_the_grace_period(
     rp_env: Any,
 ) -> None:
-    from shared.jobs import Registry, StepContext, StepResult
     from shared.features import job_registry
+    from shared.jobs import Registry, StepContext, StepResult
     from shared.vms.jobs import PROTECTION_KIND
 
     kind = job_registry().get(PROTECTION_KIND)
@@ -210,8 +210,8 @@ def test_an_orphaned_partial_restore_point_is_deleted_after_the_grace_period(
 def test_a_set_whose_copy_finished_gets_its_missing_manifest_from_the_sweep(
     rp_env: Any,
 ) -> None:
-    from shared.jobs import Registry, StepContext, StepResult
     from shared.features import job_registry
+    from shared.jobs import Registry, StepContext, StepResult
     from shared.vms.jobs import PROTECTION_KIND
 
     kind = job_registry().get(PROTECTION_KIND)

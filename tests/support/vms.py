@@ -134,10 +134,13 @@ def restore_points_by_region(arm: ArmEmulator) -> dict[str, list[Any]]:
     return found
 
 
-def check_one_restore_point_set(arm: ArmEmulator, vm: str, disks: int) -> None:
+def check_one_restore_point_set(
+    arm: ArmEmulator, vm: str, disks: int, power: str | None = "running"
+) -> None:
     """One complete restore-point set of `vm`: one collection per region, one restore point in
     each (the DR one a copy of the local one), no snapshot, a manifest of that set whose every
-    disk names a DR disk restore point, copied, and the VM running."""
+    disk names a DR disk restore point, copied, and the VM in `power` (None: not checked, the
+    VM may be gone)."""
     from shared.bootstrap import get_deps
     from shared.vms.records import latest_manifest
 
@@ -153,7 +156,10 @@ def check_one_restore_point_set(arm: ArmEmulator, vm: str, disks: int) -> None:
     assert manifest.set_id == local["name"] == copied["name"]
     assert len(manifest.disks) == disks
     prefix = f"{copied['id']}/diskRestorePoints/".lower()
-    assert all((d.dr_disk_restore_point_id or "").lower().startswith(prefix) for d in manifest.disks)
+    assert all(
+        (d.dr_disk_restore_point_id or "").lower().startswith(prefix) for d in manifest.disks
+    )
     assert all(d.copy_completed_at is not None for d in manifest.disks), "incomplete copies"
     name = vm.rsplit("/", 1)[-1]
-    assert power_of(arm, name) == "running", f"the VM is left {power_of(arm, name)}"
+    if power is not None:
+        assert power_of(arm, name) == power, f"the VM is left {power_of(arm, name)}"
