@@ -234,3 +234,52 @@ def test_a_set_whose_copy_finished_gets_its_missing_manifest_from_the_sweep(
     manifest = latest_manifest(get_deps().records, vm_id("web1"))
     assert manifest is not None
     assert all(d.dr_disk_restore_point_id for d in manifest.disks)
+
+
+def test_an_outage_plan_recovers_the_vm_from_its_restore_point_set(rp_env: Any) -> None:
+    """The plan_execution job, given the set's real manifest: every disk restored (createOption
+    Restore) from its DR disk restore point, the VM attaching them, the primary region down."""
+    import dataclasses
+
+    from shared.outages.inventory import protected_vm
+    from shared.outages.matching import Exposure
+    from shared.outages.plan import build_plan
+    from shared.outages.run import execution_view, submit_execution
+    from shared.vms.manifest import ManifestNic
+    from tests.support.recovery import ALERT, ZONELESS, _vnet, resources_in, vms_in
+    from tests.unit.outage_builders import SRC_SUBNET, facts, settings
+
+    arm = rp_env.arm
+    arm.seed({"resources": [_uncached(tagged_vm("web1", mode="restore-point", data_disks=1))]})
+    _protect_and_run(arm)
+    real = latest_manifest(get_deps().records, vm_id("web1"))
+    assert real is not None
+    nic = ManifestNic(f"{PRIMARY_RG}/n/web1", SRC_SUBNET, None, "Dynamic", primary=True)
+    # The size the DR facts offer (the planner's size checks are tested elsewhere).
+    manifest = dataclasses.replace(real, nics=(nic,), vm_size=ZONELESS.name)
+    arm.seed({"resources": [_vnet("net-dr", "prod-dr")]})
+    arm.faults.region_down("eastus")
+    now = arm.clock.now()
+    plan = build_plan(
+        "AB-1",
+        "all",
+        Exposure((protected_vm((manifest,)),), (), (), (), ()),
+        facts(ZONELESS),
+        settings(resource_group="lifeboat-dr"),
+        now=now,
+        as_of=now,
+    )
+    submit_execution(get_deps(), plan, revision=1, alert_received_at=ALERT)
+    with driver(arm) as d:
+        assert d.run() is True
+
+    view = execution_view(get_deps(), plan.plan_id)
+    assert view is not None and view.state == "succeeded", view.to_dict()
+    assert [i.state for i in view.items] == ["succeeded"], view.to_dict()
+    (vm,) = vms_in(arm)
+    disks = resources_in(arm, "Microsoft.Compute/disks")
+    creation = sorted((d["properties"]["creationData"] for d in disks), key=str)
+    assert {c["createOption"] for c in creation} == {"Restore"}
+    sources = {c["sourceResourceId"].lower() for c in creation}
+    assert sources == {str(d.dr_disk_restore_point_id).lower() for d in manifest.disks}
+    assert {d.get("managedBy", "").lower() for d in disks} == {vm["id"].lower()}
