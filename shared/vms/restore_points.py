@@ -124,16 +124,38 @@ def capture(ctx: StepContext, planned: Mapping[str, Any], disks: Sequence[SetDis
     return StepResult.done(data)
 
 
-def _blocking_copy(collection: Collection, mine: str, clients: AzureClients) -> str | None:
-    """Why another copy into the DR collection must finish first (copies are sequential)."""
-    from shared.azure.restore_points import get_restore_point
+def _copy_turn(ctx: StepContext, dr: Collection, ids: Mapping[str, str]) -> StepResult | None:
+    """Wait or fail when this copy may not start now, or None when it may.
 
-    for point in collection.points:
-        if point.id.lower() == mine.lower():
-            continue
+    Azure copies into one collection strictly one at a time and in order: a copy waits while
+    another point of the DR collection is replicating, or while an older set of the VM (its
+    job still running) has not been copied yet; an older point after a newer one is refused,
+    so such a set fails saying so.
+    """
+    from shared.azure.restore_points import get_collection, get_restore_point
+    from shared.jobs.model import job_id_for
+    from shared.vms.jobs import PROTECTION_KIND
+
+    clients, wait = ctx.app.clients, ctx.settings.vms_copy_poll_seconds
+    mine = _rid(ids["dr_restore_point"], "dr_restore_point").name.lower()
+    copied = {p.name.lower() for p in dr.points}
+    newer = sorted(n for n in copied if n > mine)
+    if newer:
+        why = f"restore point {newer[-1]} was already copied; Azure refuses an older copy after it"
+        return StepResult.fail(why)
+    for point in dr.points:
         current = get_restore_point(clients, _rid(point.id, "rp"), instance_view=True)
         if current is not None and not current.replicated and not current.failed:
-            return f"waiting for the copy of {current.name} into the DR collection to finish"
+            why = f"waiting for the copy of {current.name} into the DR collection to finish"
+            return StepResult.wait(wait, why)
+    source = get_collection(clients, _rid(ids["collection"], "collection"), points=True)
+    for point in source.points if source is not None else ():
+        name = point.name.lower()
+        if name >= mine or name in copied:
+            continue
+        job = ctx.app.jobs.get(job_id_for(PROTECTION_KIND, point.name))
+        if job is not None and not job.terminal:
+            return StepResult.wait(wait, f"waiting for the older set {point.name} to copy first")
     return None
 
 
@@ -154,9 +176,9 @@ def copy(ctx: StepContext) -> StepResult:
         collection = _ensure_collection(
             clients, ids["dr_collection"], plan["dr_region"], ids["collection"], plan["vm_id"]
         )
-        blocked = collection and _blocking_copy(collection, ids["dr_restore_point"], clients)
-        if blocked:
-            return StepResult.wait(ctx.settings.vms_copy_poll_seconds, blocked)
+        turn = _copy_turn(ctx, collection, ids) if collection is not None else None
+        if turn is not None:
+            return turn
         if collection is None or not begin_copy_restore_point(
             clients, target, ids["restore_point"]
         ):

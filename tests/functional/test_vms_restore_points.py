@@ -11,6 +11,7 @@ import pytest
 from shared import bootstrap
 from shared.bootstrap import get_deps
 from shared.jobs import JobState
+from shared.jobs.messages import parse_time
 from shared.vms.records import latest_manifest, list_sets
 from shared.vms.sweep import sweep_vms
 from tests.support.images import driver
@@ -283,3 +284,27 @@ def test_an_outage_plan_recovers_the_vm_from_its_restore_point_set(rp_env: Any) 
     sources = {c["sourceResourceId"].lower() for c in creation}
     assert sources == {str(d.dr_disk_restore_point_id).lower() for d in manifest.disks}
     assert {d.get("managedBy", "").lower() for d in disks} == {vm["id"].lower()}
+
+
+def test_two_sets_in_flight_copy_one_at_a_time_oldest_first(rp_env: Any) -> None:
+    arm = rp_env.arm
+    arm.seed({"resources": [tagged_vm("web1", mode="restore-point", data_disks=1)]})
+    with driver(arm) as d:  # the driver's composition reads the emulated clock
+        older = post({"vmId": vm_id("web1")})[1]["jobs"][0]["set_id"]
+        arm.clock.advance(16 * 60)
+        newer = post({"vmId": vm_id("web1")})[1]["jobs"][0]["set_id"]
+        assert d.run() is True
+
+    assert sorted(j.state for j in _jobs()) == [JobState.SUCCEEDED] * 2
+    copy_puts = [
+        e
+        for e in arm.log.entries()
+        if e.method == "PUT" and "/lifeboat-dr/" in e.path and "/restorePoints/" in e.path
+    ]
+    puts = [e.path.rsplit("/", 1)[-1] for e in copy_puts]
+    assert puts == [older, newer], "one copy PUT each, the older set first"
+    first = next(j for j in _jobs() if j.data["plan"]["set_id"] == older)
+    first_done = parse_time(first.data["copied"]["os"])
+    assert copy_puts[1].time >= first_done, "the second copy started after the first finished"
+    (dr,) = arm.state.list(RPCS, DR_RG)
+    assert sorted(p["name"] for p in _points(arm, dr["id"])) == sorted([older, newer])
