@@ -71,6 +71,15 @@ SUBSCRIPTION_WIDE: Final[Mapping[str, str]] = {
     "Microsoft.Compute/snapshots/delete": (
         "VM retention deletes expired source snapshots in the VM's own resource group"
     ),
+    "Microsoft.Compute/restorePointCollections/write": (
+        "restore-point mode keeps the VM's restore point collection in the VM's resource group"
+    ),
+    "Microsoft.Compute/restorePointCollections/restorePoints/write": (
+        "restore-point mode creates the VM's restore points in its own region"
+    ),
+    "Microsoft.Compute/restorePointCollections/restorePoints/delete": (
+        "VM retention deletes expired restore points in the VM's own region"
+    ),
     "Microsoft.Compute/virtualMachines/powerOff/action": (
         "a clean copy shuts the tagged VM down before its disks are snapshotted"
     ),

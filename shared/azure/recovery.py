@@ -99,18 +99,26 @@ def get_disk(clients: AzureClients, disk: ResourceId) -> Recovered | None:
     return parse_disk(body) if body else None
 
 
+def is_disk_restore_point(source: str) -> bool:
+    """True when `source` is a disk restore point id (`.../diskRestorePoints/<name>`)."""
+    return "/diskrestorepoints/" in source.lower()
+
+
 def disk_body(
     location: str, source: str, sku: str, zone: str | None, tags: Mapping[str, str]
 ) -> dict[str, Any]:
     """Return the PUT body of a disk copied from a DR snapshot or disk restore point.
 
-    No securityProfile: a Copy disk inherits its source's (Azure refuses one with Copy).
+    A snapshot is copied (`Copy`); a disk restore point is restored (`Restore`, the only
+    option Azure accepts for one). No securityProfile: the disk inherits its source's (Azure
+    refuses one with Copy).
     """
+    option = "Restore" if is_disk_restore_point(source) else "Copy"
     body: dict[str, Any] = {
         "location": location,
         "sku": {"name": sku},
         "tags": dict(tags),
-        "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": source}},
+        "properties": {"creationData": {"createOption": option, "sourceResourceId": source}},
     }
     if zone:
         body["zones"] = [zone]
@@ -127,7 +135,8 @@ def begin_create_disk(
     zone: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> Recovered:
-    """PUT the disk (createOption Copy of `source`) and return ARM's first answer; do not wait.
+    """PUT the disk (Copy of a snapshot, Restore of a disk restore point `source`) and return
+    ARM's first answer; do not wait.
 
     The Disks API has no `If-None-Match`, so the disk is read first: one that exists is
     returned as it stands (never written twice: an attached disk must not be updated), and a

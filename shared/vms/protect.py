@@ -120,7 +120,7 @@ def capture(ctx: StepContext) -> StepResult:
         return StepResult.wait(settle, "waiting for the VM to settle after a change")
     vm = _read_vm(ctx)
     if vm is None:
-        _delete_snapshots(ctx, _taken(ctx))
+        _delete_taken(ctx)
         return _ended("the VM was deleted before its disks were captured")
     planned = ctx.data.get("plan") or _plan(ctx, vm)
     if not planned["disks"]:
@@ -129,9 +129,25 @@ def capture(ctx: StepContext) -> StepResult:
     if planned["mode"] == Mode.CLEAN.value:
         return _clean(ctx, vm, planned, disks)
     if planned["mode"] == Mode.RESTORE_POINT.value:
-        return StepResult.fail("restore-point mode is not wired yet: use snapshot or clean")
+        from shared.vms import restore_points
+
+        return restore_points.capture(ctx, planned, disks)
     captured = _take_snapshots(ctx, disks, vm.facts.location)
     return StepResult.done({"plan": planned, "captured": captured})
+
+
+def _delete_taken(ctx: StepContext) -> None:
+    """Delete what the set captured so far: its snapshots, or its restore point."""
+    planned = ctx.data.get("plan") or {}
+    if planned.get("restore_point"):
+        from shared.azure.failures import AZURE_FAILURES, azure_failures
+        from shared.vms.restore_points import delete_restore_points
+
+        # One that cannot be deleted now is an orphan for retention.
+        with contextlib.suppress(*AZURE_FAILURES), azure_failures("delete restore point"):
+            delete_restore_points(ctx.app.clients, [planned["restore_point"]["restore_point"]])
+        return
+    _delete_snapshots(ctx, _taken(ctx))
 
 
 def _taken(ctx: StepContext) -> list[str]:

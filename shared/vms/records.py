@@ -49,6 +49,8 @@ def build_manifest(data: Mapping[str, Any]) -> RecoveryManifest:
     plan, vm = data["plan"], data["plan"]["vm"]
     captured = {k: parse_time(v) for k, v in data["captured"].items()}
     copied = {k: parse_time(v) for k, v in (data.get("copied") or {}).items()}
+    # A restore-point set's DR copy of each disk is a disk restore point, not a snapshot.
+    points = data.get("dr_disk_restore_points") if plan.get("restore_point") else None
     mode = Mode(plan["mode"])
     achieved = achieved_consistency(mode, Consistency(plan["consistency"]), list(captured.values()))
     disks = tuple(
@@ -60,7 +62,8 @@ def build_manifest(data: Mapping[str, Any]) -> RecoveryManifest:
             size_gb=int(d["size_gb"]),
             source_disk_id=d["disk_id"],
             captured_at=captured[d["label"]],
-            dr_snapshot_id=d["dr_snapshot"],
+            dr_snapshot_id=None if points else d["dr_snapshot"],
+            dr_disk_restore_point_id=points[d["label"]] if points else None,
             copy_completed_at=copied.get(d["label"]),
         )
         for d in plan["disks"]

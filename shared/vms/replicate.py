@@ -84,6 +84,10 @@ def copy(ctx: StepContext) -> StepResult:
     if ctx.data.get("ended"):
         return StepResult.skip(str(ctx.data["ended"]))
     plan = ctx.data["plan"]
+    if plan.get("restore_point"):
+        from shared.vms import restore_points
+
+        return restore_points.copy(ctx)
     disks = [SetDisk.from_json(d) for d in plan["disks"]]
     not_ready = _sources_ready(ctx, disks)
     if not_ready:

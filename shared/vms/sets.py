@@ -89,9 +89,35 @@ def set_disks(plan: CapturePlan, settings: Settings) -> tuple[SetDisk, ...]:
     return tuple(out)
 
 
+def restore_point_ids(plan: CapturePlan, settings: Settings) -> dict[str, str] | None:
+    """Return a restore-point set's collections and restore points in both regions (ids).
+
+    The VM's collection lives beside the VM (its resource group and region); the DR collection,
+    whose source is the VM's collection, in the DR resource group. One restore point name.
+    """
+    names = plan.restore_point
+    if names is None:
+        return None
+    vm = ResourceId.parse(plan.vm_id, "vmId")
+    types = ("restorePointCollections",)
+    collection = ResourceId(
+        vm.subscription, vm.resource_group, _COMPUTE, types, (names.collection,)
+    )
+    rg = settings.dr_resource_group
+    dr_collection = ResourceId(vm.subscription, rg, _COMPUTE, types, (names.dr_collection,))
+    return {
+        "collection": str(collection),
+        "dr_collection": str(dr_collection),
+        "restore_point": str(collection.child("restorePoints", names.restore_point)),
+        "dr_restore_point": str(dr_collection.child("restorePoints", names.restore_point)),
+    }
+
+
 def plan_json(plan: CapturePlan, location: str, settings: Settings) -> dict[str, Any]:
     """Return the exact set plan of a VM in `location` (dry-run answer and job data)."""
+    rp = restore_point_ids(plan, settings)
     return {
+        **({"restore_point": rp, "excluded_disk_ids": list(plan.excluded_disk_ids)} if rp else {}),
         "vm_id": plan.vm_id,
         "set_id": plan.set_id,
         "slot": plan.slot.isoformat(),

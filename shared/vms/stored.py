@@ -55,16 +55,22 @@ def stored_sets(
 def delete_snapshots(
     clients: AzureClients, settings: Settings, deletions: Iterable[Deletion]
 ) -> tuple[int, list[dict[str, str]]]:
-    """Delete each snapshot (already gone is success); a locked one is a finding, not an error."""
+    """Delete each snapshot or restore point (already gone is success); a locked one is a
+    finding, not an error."""
     from shared.azure.failures import azure_failures
     from shared.engine.executor import execute
     from shared.errors import AzureRefused
+    from shared.vms.restore_points import delete_restore_points, is_restore_point
 
     deleted, findings = 0, []
     for item in deletions:
         try:
-            with azure_failures("delete snapshot"):
-                execute(clients, settings, DeleteSnapshot(item.snapshot_id, ""))
+            if is_restore_point(item.snapshot_id):  # a restore-point set's one item
+                with azure_failures("delete restore point"):
+                    delete_restore_points(clients, (item.snapshot_id,))
+            else:
+                with azure_failures("delete snapshot"):
+                    execute(clients, settings, DeleteSnapshot(item.snapshot_id, ""))
             deleted += 1
         except AzureRefused as exc:
             if exc.status != 409 or exc.code != "ScopeLocked":

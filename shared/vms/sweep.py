@@ -120,6 +120,10 @@ def _copies_finished(deps: Deps, data: Any) -> bool:
     copied = data.get("copied") or {}
     if data.get("ended") or not disks or any(d.label not in copied for d in disks):
         return False
+    if plan.get("restore_point"):
+        from shared.vms.restore_points import copy_replicated
+
+        return copy_replicated(deps.clients, data)
     for disk in disks:
         snap = get_snapshot(deps.clients, ResourceId.parse(disk.dr_snapshot, "snapshot"))
         if snap is None or snap.copy_error or (snap.completion_percent or 0.0) < 100.0:
@@ -168,12 +172,15 @@ def _live(deps: Deps, stored: Any) -> bool:
 def apply_retention(deps: Deps, inventory: Inventory, now: datetime) -> dict[str, Any]:
     """Delete expired and orphaned sets in both regions (retention.py decides)."""
     from shared.azure.copy_ledger import CopyLedger
+    from shared.vms.restore_points import stored_restore_point_sets
     from shared.vms.retention import Keep, plan_retention
     from shared.vms.stored import delete_snapshots, stored_sets
 
     settings = deps.settings
     complete = {s.set_id for s in list_sets(deps.records)}
-    sets = [s for s in stored_sets(deps.clients, settings, complete) if not _live(deps, s)]
+    found = stored_sets(deps.clients, settings, complete)
+    found += stored_restore_point_sets(deps.clients, settings, complete)
+    sets = [s for s in found if not _live(deps, s)]
     flying = [r.source for r in CopyLedger(deps.clients, settings.copies_table).all_rows()]
     keep = {
         vm.vm_id.lower(): Keep(policy.keep_primary, policy.keep_dr)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
+import pytest
 
 from functions.images import images_replicate
 from functions.resource_events import on_resource_event
@@ -250,6 +251,33 @@ def one_disk_set(disks: int) -> Callable[[Stage], None]:
     return check
 
 
+# Restore-point mode is a preview behind LIFEBOAT_VMS_RESTORE_POINT_COPY: the scenario turns it on
+# (undone by its check) and rebuilds the composition, as a redeployed app with the setting would.
+_RP_ENV = pytest.MonkeyPatch()
+
+
+def _tagged_rp_vm(stage: Stage) -> None:
+    from shared import bootstrap
+
+    _RP_ENV.setenv("LIFEBOAT_VMS_RESTORE_POINT_COPY", "true")
+    bootstrap.configure(clock=stage.arm.clock.now, storage_delays=False)
+    _tagged_vm("restore-point", data_disks=1)(stage)
+
+
+def one_restore_point_set(disks: int) -> Callable[[Stage], None]:
+    """The check of the restore-point scenario: one collection per region, one restore point in
+    each (the DR one copied from the local one), no snapshot, the manifest naming that set with
+    a DR disk restore point per disk, and the VM running."""
+
+    def check(stage: Stage) -> None:
+        try:
+            vm_support.check_one_restore_point_set(stage.arm, stage.notes["vm"], disks)
+        finally:
+            _RP_ENV.undo()
+
+    return check
+
+
 # ---- DR plan execution ---------------------------------------------------------------------
 def _plan(stage: Stage) -> Any:
     from tests.support.recovery import plan_for
@@ -365,6 +393,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         _tagged_vm("clean", data_disks=1),
         protect(lambda s: {"vmId": s.notes["vm"]}),
         one_disk_set(2),
+        {"vm_protection": 1},
+    ),
+    Scenario(
+        "vm-protect-restore-point-http",
+        _tagged_rp_vm,
+        protect(lambda s: {"vmId": s.notes["vm"]}),
+        one_restore_point_set(2),
         {"vm_protection": 1},
     ),
     Scenario(

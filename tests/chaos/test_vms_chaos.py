@@ -26,7 +26,7 @@ from tests.support import vms
 
 pytestmark = [pytest.mark.azurite, pytest.mark.emulator]
 
-MODES = ("snapshot", "clean")
+MODES = ("snapshot", "clean", "restore-point")
 
 
 @dataclass
@@ -86,6 +86,8 @@ def _clean_end(stage: Stage, vm: str, disks: int) -> str:
     """One job, succeeded; either one complete set (manifest included) or nothing at all."""
     jobs = get_deps().jobs.list(kind="vm_protection")
     assert [j.state for j in jobs] == [JobState.SUCCEEDED], [(j.state, j.reason) for j in jobs]
+    if (jobs[0].data.get("plan") or {}).get("restore_point"):
+        return _restore_point_end(stage, vm, disks, jobs[0])
     regions = vms.snapshots_by_region(stage.arm)
     manifest = latest_manifest(get_deps().records, vm)
     if manifest is None:
@@ -99,12 +101,23 @@ def _clean_end(stage: Stage, vm: str, disks: int) -> str:
     return "set"
 
 
+def _restore_point_end(stage: Stage, vm: str, disks: int, job: Any) -> str:
+    """Restore-point mode: the complete set (one restore point per region), or no point."""
+    points = vms.restore_points_by_region(stage.arm)
+    if latest_manifest(get_deps().records, vm) is None:
+        assert not any(points.values()), f"a restore point without a manifest: {points}"
+        assert "ended" in job.data, job.data
+        return "nothing"
+    vms.check_one_restore_point_set(stage.arm, vm, disks, power=None)
+    return "set"
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_vm_deleted_after_any_write_of_its_protection_ends_cleanly(stage: Stage, mode: str) -> None:
     scenario = _scenario(mode)
     run_scenario(stage, scenario)
     total = _arm_writes(stage)
-    assert total >= (4 if mode == "snapshot" else 6), stage.wire.writes
+    assert total >= {"snapshot": 4, "clean": 6, "restore-point": 4}[mode], stage.wire.writes
     ends: list[str] = []
     for after in range(0, total + 1):  # 0: deleted before anything was written
         reset_world(stage)

@@ -120,3 +120,46 @@ def check_one_set(arm: ArmEmulator, vm: str, disks: int, power: str = "running")
     assert all(d.copy_completed_at is not None for d in manifest.disks), "incomplete copies"
     name = vm.rsplit("/", 1)[-1]
     assert power_of(arm, name) == power, f"the VM is left {power_of(arm, name)}"
+
+
+RPCS = "Microsoft.Compute/restorePointCollections"
+
+
+def restore_points_by_region(arm: ArmEmulator) -> dict[str, list[Any]]:
+    """Every restore point of the test subscription, by its collection's region."""
+    found: dict[str, list[Any]] = {}
+    for collection in arm.state.list(RPCS, f"/subscriptions/{SUB}"):
+        points = list(arm.state.list(f"{RPCS}/restorePoints", collection["id"]))
+        found.setdefault(str(collection["location"]), []).extend(points)
+    return found
+
+
+def check_one_restore_point_set(
+    arm: ArmEmulator, vm: str, disks: int, power: str | None = "running"
+) -> None:
+    """One complete restore-point set of `vm`: one collection per region, one restore point in
+    each (the DR one a copy of the local one), no snapshot, a manifest of that set whose every
+    disk names a DR disk restore point, copied, and the VM in `power` (None: not checked, the
+    VM may be gone)."""
+    from shared.bootstrap import get_deps
+    from shared.vms.records import latest_manifest
+
+    collections = list(arm.state.list(RPCS, f"/subscriptions/{SUB}"))
+    assert sorted(c["location"] for c in collections) == ["eastus", "westus"], collections
+    points = restore_points_by_region(arm)
+    assert [len(points["eastus"]), len(points["westus"])] == [1, 1], points
+    (local,), (copied,) = points["eastus"], points["westus"]
+    assert copied["properties"]["sourceRestorePoint"]["id"].lower() == local["id"].lower()
+    assert snapshots_by_region(arm) == {}, "restore-point mode takes no snapshot"
+    manifest = latest_manifest(get_deps().records, vm)
+    assert manifest is not None, "no manifest"
+    assert manifest.set_id == local["name"] == copied["name"]
+    assert len(manifest.disks) == disks
+    prefix = f"{copied['id']}/diskRestorePoints/".lower()
+    assert all(
+        (d.dr_disk_restore_point_id or "").lower().startswith(prefix) for d in manifest.disks
+    )
+    assert all(d.copy_completed_at is not None for d in manifest.disks), "incomplete copies"
+    name = vm.rsplit("/", 1)[-1]
+    if power is not None:
+        assert power_of(arm, name) == power, f"the VM is left {power_of(arm, name)}"
