@@ -14,7 +14,14 @@ from typing import Any
 from shared.arm_id import ResourceId
 from shared.drills import evidence
 from shared.drills.spec import created_of, started_of, vms_of
-from shared.drills.validation import Reading, Verdict, judge, probe_named, read_vm
+from shared.drills.validation import (
+    ProbeConfig,
+    Reading,
+    Verdict,
+    judge,
+    probe_named,
+    read_vm,
+)
 from shared.drills.work import facts, save_progress
 from shared.errors import AzureRefused, ConfigurationError
 from shared.jobs.messages import iso, parse_time
@@ -30,7 +37,7 @@ def validate(ctx: StepContext) -> StepResult:
     data = facts(ctx)
     started = started_of(data)
     timeout = timedelta(seconds=float(data.get("timeout_seconds") or 0))
-    probe = probe_named(str(data.get("probe") or "none"))
+    probe = probe_named(str(data.get("probe") or "none"), ProbeConfig.of(ctx.app.settings))
     done: dict[str, Any] = dict(data.get("validations") or {})
     now = ctx.now()
     pending = 0
