@@ -58,8 +58,9 @@ def target_url(template: str, ip: str) -> str:
         address = ipaddress.ip_address(ip)
     except ValueError:
         raise InvalidInput("probe.ip", f"{ip!r} is not an IP address") from None
-    if address.version != 4 or not address.is_private:
-        raise InvalidInput("probe.ip", f"{ip} is not a private IPv4 address")
+    if address.version != 4 or not address.is_private or address.is_link_local:
+        # Link-local (169.254.0.0/16) is the platform's own (instance metadata), never a VM's.
+        raise InvalidInput("probe.ip", f"{ip} is not a private IPv4 address of a VM")
     url = check_url_template(template).replace(IP, str(address))
     if urlsplit(url).hostname != str(address):
         raise InvalidInput("probe.url", f"{url} does not reach {address}")
