@@ -7,11 +7,11 @@ a configured drill vnet. The drill starts through POST /api/drills (`functions/d
 runs through the real jobs (plan_execution, drill_run, drill_cleanup) with the window set to 0.
 First a drill of one VM alone gives the critical path (`drill_critical_path_seconds`); the bound
 is that plus what Compute's PutVM budget adds beyond its burst (`bench.outage_rto.bound_seconds`).
-Figures (emulated seconds): `drill_rto_seconds` (drill start → last VM validated, the evidence's
-RTO), `drill_rto_to_bound` (must stay within 1.25), `drill_cleanup_seconds` (cleanup start → evidence written), `drill_leftover_resources`
-(VMs, NICs and disks named with the drill id still listed by ARM afterwards: must be 0) and
-`drill_arm_calls_per_vm` (every ARM call from the POST to the evidence, over N) and
-`drill_throttled_calls` (the 429s Compute's buckets answered).
+Figures (emulated seconds): `drill_rto_seconds` (drill start → last VM validated, the
+evidence's RTO), `drill_rto_to_bound` (must stay within 1.25), `drill_cleanup_seconds` (cleanup
+start → evidence written), `drill_leftover_resources` (VMs, NICs and disks named with the drill
+id still listed by ARM afterwards: must be 0), `drill_arm_calls_per_vm` (every ARM call from the
+POST to the evidence, over N) and `drill_throttled_calls` (the 429s Compute's buckets answered).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Drill probes and per-tier RTO targets on the emulator and Azurite.
 
 The http probe for real: the (configured) drill network's address space is on loopback
-(127.77.0.0/16), so the emulator gives each drill NIC a loopback address and a local HTTP server answers on it
-(healthy on one VM's address, 503 on the other's). The run-command probe through the
-emulator's Run Command, whose output the test sets per VM.
+(127.77.0.0/16), so the emulator gives each drill NIC a loopback address and a local HTTP
+server answers on it (healthy on one VM's address, 503 on the other's). The run-command probe
+through the emulator's Run Command, whose output the test sets per VM.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ LOOPBACK_VNET = f"{RG}/drill-lo/providers/Microsoft.Network/virtualNetworks/dril
 class _Health(BaseHTTPRequestHandler):
     seen: list[tuple[str, str, dict[str, str]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         local = self.connection.getsockname()[0]
         self.seen.append((local, self.path, dict(self.headers)))
         ok = local == HEALTHY and self.path == "/healthz"
@@ -123,8 +123,9 @@ def test_http_probe_reaches_each_drill_vm_on_its_private_ip_and_tier_targets_are
     healthy, sick = by_probe[f"//{HEALTHY}"], by_probe[f"//{SICK}"]
     # One VM answered 2xx on its own address; the other answered 503 until the timeout.
     assert healthy["verdict"] == "passed"
-    assert f"GET http://{HEALTHY}:{health_server}/healthz: HTTP 200" in (
-        healthy["validation"]["evidence"]["probe"]
+    assert (
+        f"GET http://{HEALTHY}:{health_server}/healthz: HTTP 200"
+        in (healthy["validation"]["evidence"]["probe"])
     )
     assert sick["verdict"] == "failed" and sick["validation"]["reason"].endswith("probe failing")
     assert "HTTP 503" in sick["validation"]["evidence"]["probe"]

@@ -28,7 +28,10 @@ WINDOWS = [
     {"code": "ComponentStatus/StdErr/succeeded", "level": "Info", "message": ""},
 ]
 LINUX_OK = [
-    {"code": "ProvisioningState/succeeded", "message": "Enable succeeded: \n[stdout]\nok\n[stderr]\n"}
+    {
+        "code": "ProvisioningState/succeeded",
+        "message": "Enable succeeded: \n[stdout]\nok\n[stderr]\n",
+    }
 ]
 LINUX_EXIT_3 = [
     {
@@ -95,7 +98,9 @@ def test_every_named_probe_exists_and_a_probe_failure_fails_the_vm() -> None:
         assert callable(probe_named(name.upper()))
     with pytest.raises(InvalidInput):
         probe_named("ping")
-    bad = Reading(True, "Succeeded", "running", "Available", probe="GET ...: HTTP 503", probe_ok=False)
+    bad = Reading(
+        True, "Succeeded", "running", "Available", probe="GET ...: HTTP 503", probe_ok=False
+    )
     verdict = judge("vm", bad, T0, T0 + timedelta(minutes=15), timedelta(minutes=15))
     assert verdict.reason.endswith("probe failing")
     assert verdict.to_json()["evidence"]["probe"] == "GET ...: HTTP 503"
@@ -110,7 +115,9 @@ def test_tier_targets_give_each_tier_and_the_drill_met_or_missed() -> None:
     ]
     seen = {"a": 1000, "b": 600, "c": 1200, "d": 50}
     validations = {
-        f"{VM}/{n}".lower(): judge(n, UP, T0, T0 + timedelta(seconds=s), timedelta(hours=2)).to_json()
+        f"{VM}/{n}".lower(): judge(
+            n, UP, T0, T0 + timedelta(seconds=s), timedelta(hours=2)
+        ).to_json()
         for n, s in seen.items()
     }
     data = {"drill_id": "ab12cd34", "plan_id": "p", "scope": "all", "validations": validations}
