@@ -20,7 +20,7 @@ from shared.drills.validation import (
     Verdict,
     judge,
     probe_named,
-    read_vm,
+    read_vms,
 )
 from shared.drills.work import facts, save_progress
 from shared.errors import AzureRefused, ConfigurationError
@@ -41,12 +41,13 @@ def validate(ctx: StepContext) -> StepResult:
     done: dict[str, Any] = dict(data.get("validations") or {})
     now = ctx.now()
     pending = 0
-    for vm in vms_of(data):
+    judged = (Verdict.PASSED, Verdict.FAILED)
+    todo = [
+        vm for vm in vms_of(data) if (done.get(vm.vm_id.lower()) or {}).get("verdict") not in judged
+    ]
+    rids = [ResourceId.parse(vm.vm_id, "vm_id") for vm in todo]
+    for vm, reading in zip(todo, read_vms(ctx.app.clients, rids, probe), strict=True):
         key = vm.vm_id.lower()
-        if (done.get(key) or {}).get("verdict") in (Verdict.PASSED, Verdict.FAILED):
-            continue
-        rid = ResourceId.parse(vm.vm_id, "vm_id")
-        reading = read_vm(ctx.app.clients, rid, probe)
         verdict = judge(vm.vm_id, reading, started, now, timeout)
         done[key] = verdict.to_json()
         pending += verdict.verdict is Verdict.PENDING
