@@ -51,7 +51,9 @@ def _args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--coldstart-runs", type=int, default=7)
     parser.add_argument("--outage-vms", type=int, default=100, help="VMs of the outage plan")
-    parser.add_argument("--drill-vms", type=int, default=20, help="protected VMs of the drill")
+    parser.add_argument(
+        "--drill-vms", type=int, default=drills_bench.DEFAULT_VMS, help="protected VMs of the drill"
+    )
     parser.add_argument(
         "--rate-limits", action="store_true", help="also run N builds under ARM's token buckets"
     )

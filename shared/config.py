@@ -259,6 +259,27 @@ class Settings(BaseSettings):
     drill_schedule: str = Field(
         default="", description="Cron (UTC) of scheduled drills of all protected VMs; empty: none."
     )
+    drill_probe: Literal["none", "http", "run-command"] = Field(
+        default="none", description="Per-VM drill probe after the platform checks pass."
+    )
+    drill_probe_url: str = Field(
+        default="", description="http probe: URL template, host {ip} (the VM's private IP)."
+    )
+    drill_probe_timeout_seconds: float = Field(
+        default=5, gt=0, le=60, description="http probe: timeout of one request."
+    )
+    drill_probe_command_id: Literal["RunShellScript", "RunPowerShellScript"] = Field(
+        default="RunShellScript", description="run-command probe: the Run Command to invoke."
+    )
+    drill_probe_script: StrList = Field(
+        default=(), description="run-command probe: the script's lines (JSON list or ';')."
+    )
+    drill_probe_expect: str = Field(
+        default="", description="run-command probe: regex its stdout must match (empty: any)."
+    )
+    tier_rto_targets: StrMap = Field(
+        default_factory=dict, description="lifeboat-tier value=target RTO in minutes."
+    )
 
     @field_validator("drill_vnet_id", "drill_address_space")
     @classmethod
@@ -287,6 +308,71 @@ class Settings(BaseSettings):
             except CronSimError as exc:
                 raise ValueError(f"not a cron expression: {exc}") from None
         return value.strip()
+
+    @field_validator("drill_probe", mode="before")
+    @classmethod
+    def _drill_probe_name(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("drill_probe_url")
+    @classmethod
+    def _drill_probe_url(cls, value: str) -> str:
+        from shared.drills.probes import check_url_template
+
+        if not value.strip():
+            return ""
+        try:
+            return check_url_template(value.strip())
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("drill_probe_script", mode="before")
+    @classmethod
+    def _drill_probe_script(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return tuple(str(line) for line in json.loads(text))
+            return tuple(p.strip() for p in text.split(";") if p.strip())
+        return value
+
+    @field_validator("drill_probe_expect")
+    @classmethod
+    def _drill_probe_expect(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("tier_rto_targets", mode="before")
+    @classmethod
+    def _tier_rto_targets(cls, value: Any) -> Any:
+        targets = _split_map(value) or {}
+        out: dict[str, str] = {}
+        for tier, minutes in dict(targets).items():
+            try:
+                number = float(minutes)
+            except (TypeError, ValueError):
+                raise ValueError(f"{tier}: expected minutes, got {minutes!r}") from None
+            if not number > 0:
+                raise ValueError(f"{tier}: the target RTO must be positive minutes")
+            out[str(tier).strip().lower()] = str(number)
+        return out
+
+    @model_validator(mode="after")
+    def _drill_probe_complete(self) -> Settings:
+        if self.drill_probe == "http" and not self.drill_probe_url:
+            raise ConfigurationError("LIFEBOAT_DRILL_PROBE_URL", "required by the http probe")
+        if self.drill_probe == "run-command" and not self.drill_probe_script:
+            raise ConfigurationError(
+                "LIFEBOAT_DRILL_PROBE_SCRIPT", "required by the run-command probe"
+            )
+        return self
+
+    def tier_rto_target_seconds(self) -> dict[str, float]:
+        """LIFEBOAT_TIER_RTO_TARGETS as tier (lower case) → target RTO in seconds."""
+        return {tier: float(minutes) * 60 for tier, minutes in self.tier_rto_targets.items()}
 
     @field_validator("outage_webhook_url", "public_base_url")
     @classmethod

@@ -27,10 +27,12 @@ def followup_for_plan(
     rto_targets: Mapping[str, float] | None = None,
     window: timedelta = DEFAULT_WINDOW,
     timeout: timedelta = timedelta(minutes=15),
+    probe: str = "none",
 ) -> DrillFollowUp:
     """Return the follow-up of drill `plan` (InvalidInput when the plan is not a drill's).
 
-    `rto_targets` maps a tier (case-insensitive) to its target RTO in seconds.
+    `rto_targets` maps a tier (case-insensitive) to its target RTO in seconds
+    (LIFEBOAT_TIER_RTO_TARGETS); `probe` names the validation probe (LIFEBOAT_DRILL_PROBE).
     """
     if plan.kind is not PlanKind.DRILL or plan.drill_id is None:
         raise InvalidInput("plan", f"{plan.plan_id} is not a drill plan")
@@ -61,5 +63,6 @@ def followup_for_plan(
         created=created,
         window=window,
         timeout=timeout,
+        probe=probe,
         subscriptions=tuple(subscriptions),
     )

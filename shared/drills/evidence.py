@@ -2,7 +2,8 @@
 
 RTO of a VM is drill start → VM validated; the drill's RTO is its slowest VM (None when any VM
 failed validation: the drill did not recover everything). Each VM's RTO is compared with the
-target RTO of its tier when one is known.
+target RTO of its tier when one is known (LIFEBOAT_TIER_RTO_TARGETS); per tier, the slowest VM
+against the tier's target; the drill's RTO against the strictest target of its VMs.
 """
 
 from __future__ import annotations
@@ -52,6 +53,33 @@ def vm_results(
     return out
 
 
+def _met(rto: float | None, target: float | None) -> bool | None:
+    return None if rto is None or target is None else rto <= target
+
+
+def tier_results(results: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per tier ('' for untagged VMs): VMs, target, the slowest RTO (None when a VM of the tier
+    was not validated) and whether the target was met."""
+    tiers: dict[str, list[Mapping[str, Any]]] = {}
+    for r in results:
+        tiers.setdefault(str(r.get("tier") or ""), []).append(r)
+    out = {}
+    for tier, members in sorted(tiers.items()):
+        rtos = [m["rtoSeconds"] for m in members]
+        slowest = None if any(x is None for x in rtos) else max(rtos)
+        target = members[0]["rtoTargetSeconds"]
+        met = _met(slowest, target)
+        if target is not None and slowest is None:
+            met = False  # a VM of the tier never recovered: its target was missed
+        out[tier] = {
+            "vms": len(members),
+            "rtoSeconds": slowest,
+            "rtoTargetSeconds": target,
+            "rtoMet": met,
+        }
+    return out
+
+
 def build(
     data: Mapping[str, Any],
     vms: Sequence[DrillVm],
@@ -65,6 +93,7 @@ def build(
     passed = bool(results) and all(r["verdict"] == "passed" for r in results)
     drill_rto = max(rtos) if passed and rtos else None
     targets = [r["rtoTargetSeconds"] for r in results if r["rtoTargetSeconds"] is not None]
+    target = min(targets) if targets else None
     return {
         "drillId": data["drill_id"],
         "planId": data.get("plan_id"),
@@ -75,10 +104,16 @@ def build(
         "finishedAt": iso(finished),
         "passed": passed,
         "rtoSeconds": drill_rto,
-        "rtoTargetSeconds": min(targets) if targets else None,
+        "rtoTargetSeconds": target,
+        "rtoMet": (False if not passed else _met(drill_rto, target)) if target else None,
+        "tiers": tier_results(results),
         "vms": results,
         "cleanup": dict(cleanup),
     }
+
+
+def _flag(value: Any) -> str:
+    return "" if value is None else ("true" if value else "false")
 
 
 def metadata(evidence: Mapping[str, Any]) -> dict[str, str]:
@@ -89,4 +124,9 @@ def metadata(evidence: Mapping[str, Any]) -> dict[str, str]:
         "finishedat": str(evidence["finishedAt"]),
         "passed": "true" if evidence["passed"] else "false",
         "cleancomplete": "true" if evidence["cleanup"].get("complete") else "false",
+        "rtoseconds": "" if evidence.get("rtoSeconds") is None else str(evidence["rtoSeconds"]),
+        "rtotargetseconds": (
+            "" if evidence.get("rtoTargetSeconds") is None else str(evidence["rtoTargetSeconds"])
+        ),
+        "rtomet": _flag(evidence.get("rtoMet")),
     }

@@ -14,7 +14,14 @@ from typing import Any
 from shared.arm_id import ResourceId
 from shared.drills import evidence
 from shared.drills.spec import created_of, started_of, vms_of
-from shared.drills.validation import Reading, Verdict, judge, probe_named, read_vm
+from shared.drills.validation import (
+    ProbeConfig,
+    Reading,
+    Verdict,
+    judge,
+    probe_named,
+    read_vms,
+)
 from shared.drills.work import facts, save_progress
 from shared.errors import AzureRefused, ConfigurationError
 from shared.jobs.messages import iso, parse_time
@@ -30,16 +37,17 @@ def validate(ctx: StepContext) -> StepResult:
     data = facts(ctx)
     started = started_of(data)
     timeout = timedelta(seconds=float(data.get("timeout_seconds") or 0))
-    probe = probe_named(str(data.get("probe") or "none"))
+    probe = probe_named(str(data.get("probe") or "none"), ProbeConfig.of(ctx.app.settings))
     done: dict[str, Any] = dict(data.get("validations") or {})
     now = ctx.now()
     pending = 0
-    for vm in vms_of(data):
+    judged = (Verdict.PASSED, Verdict.FAILED)
+    todo = [
+        vm for vm in vms_of(data) if (done.get(vm.vm_id.lower()) or {}).get("verdict") not in judged
+    ]
+    rids = [ResourceId.parse(vm.vm_id, "vm_id") for vm in todo]
+    for vm, reading in zip(todo, read_vms(ctx.app.clients, rids, probe), strict=True):
         key = vm.vm_id.lower()
-        if (done.get(key) or {}).get("verdict") in (Verdict.PASSED, Verdict.FAILED):
-            continue
-        rid = ResourceId.parse(vm.vm_id, "vm_id")
-        reading = read_vm(ctx.app.clients, rid, probe)
         verdict = judge(vm.vm_id, reading, started, now, timeout)
         done[key] = verdict.to_json()
         pending += verdict.verdict is Verdict.PENDING

@@ -69,8 +69,10 @@ def _submit_followup(ctx: StepContext) -> StepResult:
         network_of(ctx.data),
         started_at=started_of({"started_at": ctx.data["startedAt"]}),
         subscriptions=ctx.app.settings.subscriptions,
+        rto_targets=ctx.app.settings.tier_rto_target_seconds(),
         window=window,
         timeout=timeout,
+        probe=ctx.app.settings.drill_probe,
     )
     accepted = submit_followup(ctx.app, followup)
     return StepResult.done({"followupJobId": accepted.job_id})

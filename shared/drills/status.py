@@ -17,8 +17,16 @@ if TYPE_CHECKING:
 LAST_PER_SCOPE = 5
 
 
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
 def drill_status(deps: Deps, now: datetime, last: int = LAST_PER_SCOPE) -> dict[str, Any]:
-    """Return `{"scopes": {scope: [newest drills]}, "cleanup_incomplete": [drill ids]}`."""
+    """Return `{"scopes": {scope: [newest drills]}, "cleanup_incomplete": [drill ids]}`; each
+    drill with its RTO against the strictest tier target of its VMs (None: no target)."""
     listed = deps.records.list_metadata(RECORD_PREFIX)
     by_scope: dict[str, list[dict[str, Any]]] = defaultdict(list)
     incomplete = []
@@ -29,6 +37,9 @@ def drill_status(deps: Deps, now: datetime, last: int = LAST_PER_SCOPE) -> dict[
             "passed": meta.get("passed") == "true",
             "cleanup_complete": meta.get("cleancomplete") == "true",
             "evidence": name,
+            "rto_seconds": _number(meta.get("rtoseconds")),
+            "rto_target_seconds": _number(meta.get("rtotargetseconds")),
+            "rto_met": {"true": True, "false": False}.get(meta.get("rtomet") or ""),
         }
         by_scope[meta.get("scope") or ""].append(entry)
         if not entry["cleanup_complete"]:

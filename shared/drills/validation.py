@@ -3,13 +3,15 @@
 `judge` is pure: one reading of a VM, when the drill started, now and the timeout → PENDING
 (look again), PASSED (with the moment it was validated) or FAILED (with why). A VM that does
 not pass within the timeout fails with the last reading as its evidence. A probe (`PROBES`,
-chosen by name) may add its own check once the platform checks pass.
+chosen by name, LIFEBOAT_DRILL_PROBE) adds its own check once the platform checks pass: `http`
+(a 2xx from a URL on the VM's private IP) or `run-command` (a Run Command whose stdout matches);
+its evidence line is kept in the reading (`probe`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ from shared.errors import InvalidInput
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
     from shared.azure.drill_checks import VmReadiness
+    from shared.config import Settings
 
 DEFAULT_TIMEOUT = timedelta(minutes=15)
 
@@ -44,6 +47,8 @@ class Reading:
     probe: str = ""
     """The probe's own evidence line ('' when no probe ran)."""
     probe_ok: bool = True
+    nic_id: str = ""
+    """The VM's primary NIC (what the http probe reads the private IP of)."""
 
     @classmethod
     def of(cls, readiness: VmReadiness) -> Reading:
@@ -54,6 +59,7 @@ class Reading:
             readiness.power,
             readiness.health,
             readiness.health_summary,
+            nic_id=readiness.nic_id,
         )
 
     def checks(self) -> dict[str, bool]:
@@ -122,21 +128,111 @@ def judge(
 Probe = Callable[["AzureClients", ResourceId, Reading], Reading]
 
 
-def _no_probe(clients: AzureClients, vm: ResourceId, reading: Reading) -> Reading:
-    return reading
+@dataclass(frozen=True)
+class ProbeConfig:
+    """What the probes need from the settings (LIFEBOAT_DRILL_PROBE_*)."""
+
+    url: str = ""
+    timeout_seconds: float = 5.0
+    command_id: str = "RunShellScript"
+    script: tuple[str, ...] = ()
+    expect: str = ""
+
+    @classmethod
+    def of(cls, settings: Settings) -> ProbeConfig:
+        """The probe settings of `settings`."""
+        return cls(
+            settings.drill_probe_url,
+            settings.drill_probe_timeout_seconds,
+            settings.drill_probe_command_id,
+            tuple(settings.drill_probe_script),
+            settings.drill_probe_expect,
+        )
 
 
-PROBES: Mapping[str, Probe] = {"none": _no_probe}
-"""Built-in probes. An HTTP endpoint probe through the drill network and a Run Command probe
-are planned; only the platform checks (`none`) exist today."""
+def _no_probe(config: ProbeConfig) -> Probe:
+    def probe(clients: AzureClients, vm: ResourceId, reading: Reading) -> Reading:
+        return reading
 
-
-def probe_named(name: str) -> Probe:
-    """Return the probe called `name`; raise InvalidInput("probe") for an unknown one."""
-    probe = PROBES.get(name.strip().lower())
-    if probe is None:
-        raise InvalidInput("probe", f"{name!r} is not one of {', '.join(sorted(PROBES))}")
     return probe
+
+
+def _http_probe(config: ProbeConfig) -> Probe:
+    """GET the URL template on the VM's private IP (read from its primary NIC): 2xx passes."""
+    from shared.drills.probes import http_get, target_url
+
+    def probe(clients: AzureClients, vm: ResourceId, reading: Reading) -> Reading:
+        from shared.azure.drill_checks import private_ip
+
+        if not reading.nic_id:
+            return replace(reading, probe="http: the VM names no NIC", probe_ok=False)
+        nic = ResourceId.parse(reading.nic_id, "nic")
+        ip = private_ip(clients, nic)
+        if ip is None:
+            return replace(reading, probe=f"http: NIC {nic.name} has no private IP", probe_ok=False)
+        try:
+            url = target_url(config.url, ip)
+        except InvalidInput as exc:
+            return replace(reading, probe=f"http: refused: {exc.message}", probe_ok=False)
+        result = http_get(url, config.timeout_seconds)
+        return replace(reading, probe=result.evidence, probe_ok=result.ok)
+
+    return probe
+
+
+def _run_command_probe(config: ProbeConfig) -> Probe:
+    """Run the script on the VM (Run Command); passes when it ran and its stdout matches."""
+    from shared.drills.probes import judge_command
+
+    def probe(clients: AzureClients, vm: ResourceId, reading: Reading) -> Reading:
+        from shared.azure.drill_checks import run_command
+        from shared.errors import AzureRefused
+
+        try:
+            value = run_command(clients, vm, config.command_id, config.script)
+        except AzureRefused as exc:
+            why = f"{config.command_id}: refused ({exc.status} {exc.code}): {exc.detail}"
+            return replace(reading, probe=why[:300], probe_ok=False)
+        result = judge_command(config.command_id, value, config.expect)
+        return replace(reading, probe=result.evidence, probe_ok=result.ok)
+
+    return probe
+
+
+PROBES: Mapping[str, Callable[[ProbeConfig], Probe]] = {
+    "none": _no_probe,
+    "http": _http_probe,
+    "run-command": _run_command_probe,
+}
+"""Built-in probes by name (LIFEBOAT_DRILL_PROBE): `none` (platform checks only), `http`,
+`run-command`."""
+
+
+def probe_named(name: str, config: ProbeConfig | None = None) -> Probe:
+    """Return the probe called `name`; raise InvalidInput("probe") for an unknown one."""
+    make = PROBES.get(name.strip().lower())
+    if make is None:
+        raise InvalidInput("probe", f"{name!r} is not one of {', '.join(sorted(PROBES))}")
+    return make(config or ProbeConfig())
+
+
+READ_CONCURRENCY = 16
+"""VMs read (and probed) at once by one look: an http probe's timeout or a Run Command's run
+is waited for in parallel, not once per VM in turn."""
+
+
+def read_vms(clients: AzureClients, vms: Sequence[ResourceId], probe: Probe) -> list[Reading]:
+    """`read_vm` of each VM, READ_CONCURRENCY at a time; the readings in the order of `vms`.
+
+    The first failure (a transient Azure error) is raised after every read has ended.
+    """
+    if len(vms) <= 1:
+        return [read_vm(clients, vm, probe) for vm in vms]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(READ_CONCURRENCY, len(vms))) as pool:
+        futures = [pool.submit(read_vm, clients, vm, probe) for vm in vms]
+    return [f.result() for f in futures]
 
 
 def read_vm(clients: AzureClients, vm: ResourceId, probe: Probe) -> Reading:

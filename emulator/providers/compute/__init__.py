@@ -8,6 +8,7 @@ from emulator.providers.compute import (
     images,
     managed,
     restore_points,
+    run_command,
     skus,
     vm_create,
     vm_images,
@@ -29,3 +30,4 @@ def register(core: Core) -> None:
     restore_points.register(core)
     vm_images.register(core)
     copystart.register(core)
+    run_command.register(core)
