@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
+import pytest
 import requests
 
 if TYPE_CHECKING:
@@ -100,3 +101,46 @@ def failback_copies(arm: ArmEmulator) -> list[Any]:
     from tests.support.recovery import resources_in
 
     return resources_in(arm, "Microsoft.Compute/snapshots", FAILBACK_RG)
+
+
+# ---- the chaos scenarios' world (tests/chaos/scenarios.py) ----------------------------------
+_ENV = pytest.MonkeyPatch()
+
+
+def executed_for_chaos(arm: ArmEmulator, names: Sequence[str]) -> Any:
+    """`executed_plan` in the chaos stage (its driver unscoped: none of it is under test), the
+    composition rebuilt on the emulated clock; return the Resolved webhook. Undo the settings
+    with `undo_failback_env`."""
+    from shared import bootstrap
+    from tests.support.drills import drill_settings
+
+    for key, value in drill_settings(arm).items():
+        _ENV.setenv(key, value)
+    bootstrap.configure(clock=arm.clock.now, storage_delays=False)
+    executed_plan(arm, names)
+    bootstrap.configure(clock=arm.clock.now, storage_delays=False)
+    return resolved(arm)
+
+
+def drive_unscoped(arm: ArmEmulator) -> None:
+    """Run the jobs to idle outside any chaos scope, then the stage's composition again."""
+    from shared import bootstrap
+    from tests.support.images import driver
+
+    with driver(arm) as d:
+        assert d.run() is True
+    bootstrap.configure(clock=arm.clock.now, storage_delays=False)
+
+
+def undo_failback_env() -> None:
+    """Restore the environment `executed_for_chaos` changed (twice is a no-op)."""
+    _ENV.undo()
+
+
+def failback_plan() -> Any:
+    """The one stored failback plan."""
+    from shared.bootstrap import get_deps
+    from shared.outages.plan_model import PlanKind
+
+    (stored,) = [p for p in get_deps().plans.list() if p.plan.kind is PlanKind.FAILBACK]
+    return stored
