@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.outages import approval
 from shared.outages.approval import PENDING, PlanState, PlanStatus
-from shared.outages.errors import PlanNotFound, StoreConflict
+from shared.outages.errors import PlanAlreadyRunning, PlanNotFound, StoreConflict
 from shared.outages.plan_model import PlanKind
 from shared.outages.store import StoredPlan
 
@@ -135,7 +135,11 @@ def approve_plan(deps: Deps, plan_id: str, who: str) -> StoredPlan:
         from shared.outages.failback_run import not_copied
 
         left = not_copied(deps, found.plan)
-        stored, moved = _transition(deps, plan_id, lambda s: approve_cleanup(s, who, now, left))
+        try:
+            stored, moved = _transition(deps, plan_id, lambda s: approve_cleanup(s, who, now, left))
+        except PlanAlreadyRunning:
+            _finish_lost_approval(deps, plan_id)
+            raise
     else:
         stored, moved = _transition(deps, plan_id, lambda s: approval.approve(s, who, now))
     if moved:
@@ -144,6 +148,17 @@ def approve_plan(deps: Deps, plan_id: str, who: str) -> StoredPlan:
         plan_was_approved(deps, stored)
         start_if_approved(deps, stored, _received_at(deps, stored))
     return stored
+
+
+def _finish_lost_approval(deps: Deps, plan_id: str) -> None:
+    """A failback approved by a worker that died before submitting its cleanup: the repeated
+    approval (still refused) submits it and publishes Approved (the same job, the same event)."""
+    from shared.publish.plans import plan_was_approved
+
+    current = deps.plans.get(plan_id)
+    if current is not None and current.status.state is PlanState.APPROVED:
+        plan_was_approved(deps, current)
+        start_if_approved(deps, current, None)
 
 
 def cancel_plan(deps: Deps, plan_id: str, who: str) -> StoredPlan:
