@@ -160,3 +160,30 @@ def test_a_plan_that_never_executed_simply_closes_on_resolved(
     assert [(p["planId"], p["state"]) for p in body["plans"]] == [(plan_id, "closed")]
     assert [p.plan.kind.value for p in get_deps().plans.list()] == ["outage"]
     assert get_deps().jobs.list(kind="plan_failback") == []
+
+
+def test_an_incident_resolved_while_its_plan_executes_fails_back_what_the_execution_created(
+    lifeboat_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = lifeboat_env
+    for key, value in drill_settings(env.arm).items():
+        monkeypatch.setenv(key, value)
+    bootstrap.reset()
+    plan_id = executed_plan(env.arm, NAMES, drive=False)  # approved, its execution queued
+    body = resolved(env.arm)
+
+    with driver(env.arm) as d:
+        status, answer = alert(body)
+        assert status == 200, answer
+        (fb_id,) = {p["planId"] for p in answer["plans"] if p["kind"] == "failback"}
+        assert _get(fb_id)["failback"]["vms"] == []  # nothing created yet
+        assert d.run() is True
+
+    assert _get(plan_id)["execution"]["state"] == "succeeded"
+    seen = _get(fb_id)
+    assert seen["state"] == "awaiting_approval", seen
+    dr_vms = {vm["id"].lower() for vm in vms_in(env.arm)}
+    assert len(dr_vms) == len(NAMES)
+    assert {v["drVmId"].lower() for v in seen["failback"]["vms"]} == dr_vms
+    assert len(seen["failback"]["cleanup"]) == 4 * len(NAMES)
+    assert len(failback_copies(env.arm)) == 2 * len(NAMES)

@@ -59,9 +59,10 @@ def alert(body: Any) -> tuple[int, Any]:
     return http(service_health, "POST", "service-health", body)  # type: ignore[no-any-return]
 
 
-def executed_plan(arm: ArmEmulator, names: Sequence[str]) -> str:
+def executed_plan(arm: ArmEmulator, names: Sequence[str], *, drive: bool = True) -> str:
     """Protected VMs `names` (DR snapshots and manifests), the primary down, the incident's
-    alert, the plan approved and executed by a local driver; return the plan id.
+    alert, the plan approved and (unless not `drive`) executed by a local driver; return the
+    plan id.
 
     The settings must already map the subnet (`tests.support.drills.drill_settings`)."""
     from functions.plans import plans_approve
@@ -82,8 +83,9 @@ def executed_plan(arm: ArmEmulator, names: Sequence[str]) -> str:
         plans_approve, "POST", "approve", {"approvedBy": "ops@x"}, plan_id=plan_id
     )
     assert status == 200, approved
-    with driver(arm) as d:
-        assert d.run() is True
+    if drive:
+        with driver(arm) as d:
+            assert d.run() is True
     return plan_id
 
 
