@@ -101,3 +101,11 @@ def test_a_failed_copy_back_fails_the_plan_only_while_reprotecting():
 def test_a_failback_plan_never_expires_while_it_waits():
     status = copies_complete(open_failback("plan-00000000000000000001", T0), T0, T0)
     assert ap.expire(status, T0 + timedelta(days=365)) == status
+
+
+def test_a_failback_can_be_cancelled_once_copied_and_not_while_reprotecting():
+    status = open_failback("plan-00000000000000000001", T0)
+    with pytest.raises(IllegalTransition):
+        ap.cancel(status, "ops", T0)
+    ready = copies_complete(status, T0, T0)
+    assert ap.cancel(ready, "ops", T0).state is PlanState.CANCELLED
