@@ -81,6 +81,7 @@ def _plan(ctx: StepContext, vm: VmSnapshot) -> dict[str, Any]:
         ctx.settings,
         target_region=ctx.data.get("target_region"),
         target_resource_group=ctx.data.get("target_resource_group"),
+        retained=ctx.data.get("purpose") != "failback",
     )
     data["vm"] = _vm_record(vm, _nic_records(ctx, vm))
     return data

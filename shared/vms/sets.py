@@ -11,6 +11,9 @@ from shared.config import Settings
 from shared.vms.capture import CapturePlan
 
 _COMPUTE = "Microsoft.Compute"
+UNRETAINED_SET_TAG = "lifeboat-failback-set"
+"""Replaces `lifeboat-set` on the snapshots of a set VM retention must not see (a failback's
+copies back to the primary region: they stay until the operator removes them)."""
 
 
 def source_snapshot_id(vm_id: ResourceId, name: str) -> ResourceId:
@@ -68,13 +71,23 @@ class SetDisk:
 
 
 def set_disks(
-    plan: CapturePlan, settings: Settings, resource_group: str | None = None
+    plan: CapturePlan,
+    settings: Settings,
+    resource_group: str | None = None,
+    *,
+    retained: bool = True,
 ) -> tuple[SetDisk, ...]:
     """Return the planned disks of `plan` with their full snapshot ids (copies in
-    `resource_group` when given, else the DR resource group)."""
+    `resource_group` when given, else the DR resource group); not `retained`: their set tag
+    is UNRETAINED_SET_TAG, so VM retention never finds them."""
+    from shared.vms.naming import SET_TAG
+
     vm = ResourceId.parse(plan.vm_id, "vmId")
     out = []
     for planned in plan.disks:
+        tags = dict(planned.tags)
+        if not retained and SET_TAG in tags:
+            tags[UNRETAINED_SET_TAG] = tags.pop(SET_TAG)
         disk = planned.disk
         out.append(
             SetDisk(
@@ -88,7 +101,7 @@ def set_disks(
                 family=(disk.unique_id or str(disk.disk_id)).lower(),
                 source_snapshot=str(source_snapshot_id(vm, planned.source_snapshot)),
                 dr_snapshot=str(dr_snapshot_id(settings, vm, planned.dr_snapshot, resource_group)),
-                tags=planned.tags,
+                tags=tags,
                 background_copy=planned.background_copy,
             )
         )
@@ -102,11 +115,13 @@ def plan_json(
     *,
     target_region: str | None = None,
     target_resource_group: str | None = None,
+    retained: bool = True,
 ) -> dict[str, Any]:
     """Return the exact set plan of a VM in `location` (dry-run answer and job data).
 
     The copies go to the DR region of `location` and the DR resource group, unless
-    `target_region` / `target_resource_group` say otherwise (a failback: DR → primary).
+    `target_region` / `target_resource_group` say otherwise (a failback: DR → primary); a
+    set not `retained` is left out of VM retention (set_disks).
     """
     return {
         "vm_id": plan.vm_id,
@@ -116,7 +131,9 @@ def plan_json(
         "consistency": plan.consistency.value,
         "location": location,
         "dr_region": target_region or settings.dr_region(location),
-        "disks": [d.as_json() for d in set_disks(plan, settings, target_resource_group)],
+        "disks": [
+            d.as_json() for d in set_disks(plan, settings, target_resource_group, retained=retained)
+        ],
         "excluded": [e.finding.to_dict() for e in plan.excluded],
         "findings": [f.to_dict() for f in plan.findings],
     }

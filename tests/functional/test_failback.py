@@ -106,6 +106,14 @@ def test_resolving_an_executed_plan_protects_its_vms_back_and_cleans_up_after_ap
     listed = {c.lower() for v in seen["failback"]["vms"] for c in v["copies"]}
     assert listed == {c["id"].lower() for c in copies}
     assert all(f"/resourcegroups/{FAILBACK_RG}/" in c for c in listed)
+    assert all("lifeboat-set" not in c.get("tags", {}) for c in copies)
+    assert all(c["tags"]["lifeboat-failback-set"] for c in copies)
+    from shared.vms.stored import stored_sets
+
+    deps = get_deps()
+    sets = stored_sets(deps.clients, deps.settings, [])
+    retained = {snap.snapshot_id.lower() for st in sets for snap in st.snapshots}
+    assert not retained & listed  # VM retention never finds (nor deletes) the copies back
     assert vms_in(arm), "nothing is deleted before the cleanup is approved"
     assert _get(plan_id)["execution"]["state"] == "succeeded"  # the source plan is kept
 
