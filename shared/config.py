@@ -86,6 +86,10 @@ class Settings(BaseSettings):
 
     # DR artefacts
     dr_resource_group: str = "lifeboat-dr"
+    failback_resource_group: str = Field(
+        default="lifeboat-failback",
+        description="Resource group (primary region) a failback copies the DR VMs' disks into.",
+    )
     dr_gallery_name: str = "lifeboat_dr"
     replica_count: int = Field(default=1, ge=1, le=100)
     storage_account_type: Literal["Standard_LRS", "Standard_ZRS", "Premium_LRS"] = "Standard_ZRS"

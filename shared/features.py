@@ -68,6 +68,12 @@ def _drill_kinds() -> Callable[[Registry], None]:
     return register
 
 
+def _failback_kinds() -> Callable[[Registry], None]:
+    from shared.outages.failback_jobs import register
+
+    return register
+
+
 def _event_kinds() -> Callable[[Registry], None]:
     from shared.publish.rpo import register
 
@@ -83,6 +89,7 @@ _OUTAGE_EXECUTION_KINDS: KindLoader = Lazy(
 )
 _DRILL_KINDS: KindLoader = Lazy("shared.drills.jobs.register", _drill_kinds)
 _EVENT_KINDS: KindLoader = Lazy("shared.publish.rpo.register", _event_kinds)
+_FAILBACK_KINDS: KindLoader = Lazy("shared.outages.failback_jobs.register", _failback_kinds)
 
 JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
     {
@@ -94,6 +101,8 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "plan_execution": _OUTAGE_EXECUTION_KINDS,
         "drill_cleanup": _DRILL_KINDS,
         "drill_run": _DRILL_KINDS,
+        "plan_failback": _FAILBACK_KINDS,
+        "failback_cleanup": _FAILBACK_KINDS,
         "lifeboat_events": _EVENT_KINDS,
     }
 )

@@ -98,6 +98,8 @@ class PlanState(StrEnum):
     EXPIRED = "expired"
     CLOSED = "closed"
     """Ended without running: its incident resolved first."""
+    REPROTECTING = "reprotecting"
+    """A failback plan copying the recovered VMs back to the primary region (no approval yet)."""
 
 
 PENDING = frozenset({PlanState.PLANNED, PlanState.AWAITING_APPROVAL})
@@ -125,6 +127,8 @@ class PlanStatus:
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
     reason: str | None = None
+    copies_complete_at: AwareDatetime | None = None
+    """A failback plan: when every copy back to the primary region was complete."""
     schema_version: Literal[1] = STATUS_VERSION
 
     def to_json(self) -> str:
@@ -185,6 +189,9 @@ def _refuse(status: PlanStatus, doing: str) -> PlanError:
 
 
 def _lapsed(status: PlanStatus, now: datetime) -> bool:
+    # A failback's cleanup waits for the operator however long traffic takes to come back.
+    if status.kind is PlanKind.FAILBACK:
+        return False
     return status.state in PENDING and now >= status.expires_at
 
 

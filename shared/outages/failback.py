@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from shared.outages.approval import NOT_STARTED, PlanState, PlanStatus, close
@@ -86,3 +86,109 @@ def on_resolved(
         cleanup=created,
     )
     return ResolvedOutcome(status, failback)
+
+
+# ---- the failback plan as stored: a plan document of kind failback, and its states ----
+
+
+def to_document(
+    failback: FailbackPlan, source: DrPlan, revision: int, resource_group: str
+) -> DrPlan:
+    """Return the stored document of `failback` (kind failback, no groups of its own)."""
+    from shared.outages.failback_model import FailbackDetail, FailbackResource, FailbackVm
+    from shared.outages.plan_model import PlanKind
+
+    detail = FailbackDetail(
+        source_plan_id=failback.source_plan_id,
+        source_revision=revision,
+        resource_group=resource_group,
+        reprotect=tuple(
+            FailbackVm(r.source_vm_id, r.dr_vm_id, r.from_region, r.to_region)
+            for r in failback.reprotect
+        ),
+        cleanup=tuple(
+            FailbackResource(c.kind.value, c.resource_id, c.owner) for c in failback.cleanup
+        ),
+    )
+    return DrPlan(
+        plan_id=failback.plan_id,
+        kind=PlanKind.FAILBACK,
+        incident_key=failback.incident_key,
+        scope=source.plan_id,
+        dr_region=source.dr_region,
+        created_at=failback.created_at,
+        groups=(),
+        expected_seconds=0.0,
+        failback=detail,
+    )
+
+
+def cleanup_of(document: DrPlan) -> tuple[CreatedResource, ...]:
+    """The DR-side resources a stored failback plan deletes once approved."""
+    from shared.outages.cleanup import CreatedKind
+
+    detail = document.failback
+    if detail is None:
+        return ()
+    return tuple(
+        CreatedResource(CreatedKind(c.kind), c.resource_id, c.owner) for c in detail.cleanup
+    )
+
+
+def open_failback(plan_id: str, now: datetime) -> PlanStatus:
+    """The first status of a failback plan: reprotecting (nothing to approve yet, no expiry)."""
+    from shared.outages.approval import Response
+    from shared.outages.plan_model import PlanKind
+
+    return PlanStatus(
+        plan_id=plan_id,
+        kind=PlanKind.FAILBACK,
+        response=Response.APPROVE,
+        state=PlanState.REPROTECTING,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+        expires_at=now,
+    )
+
+
+def copies_complete(status: PlanStatus, at: datetime, now: datetime) -> PlanStatus:
+    """Reprotecting → awaiting approval of the cleanup, recording when the copies completed.
+
+    Any later state is kept as is (a redelivered step changes nothing).
+    """
+    if status.state is not PlanState.REPROTECTING:
+        return status
+    return replace(status, state=PlanState.AWAITING_APPROVAL, copies_complete_at=at, updated_at=now)
+
+
+def reprotect_failed(status: PlanStatus, now: datetime, reason: str) -> PlanStatus:
+    """Reprotecting → failed with `reason` (a copy back could not be made); else as is."""
+    if status.state is not PlanState.REPROTECTING:
+        return status
+    return replace(status, state=PlanState.FAILED, finished_at=now, updated_at=now, reason=reason)
+
+
+def approve_cleanup(status: PlanStatus, who: str, now: datetime, not_copied: int) -> PlanStatus:
+    """Approve the cleanup of a failback plan; refused (409, saying why) while copies run."""
+    from shared.outages.approval import approve
+    from shared.outages.errors import IllegalTransition
+
+    if status.state is PlanState.REPROTECTING:
+        raise IllegalTransition(
+            status.plan_id,
+            f"the copies back to the primary region are not complete ({not_copied} VM(s) "
+            "still copying); the cleanup can be approved once the plan is awaiting_approval",
+        )
+    return approve(status, who, now)
+
+
+def executed_status(status: PlanStatus, execution_state: str) -> PlanStatus:
+    """The source plan's status as its execution tells it (the stored one stays approved)."""
+    state = {
+        "queued": PlanState.EXECUTING,
+        "running": PlanState.EXECUTING,
+        "succeeded": PlanState.DONE,
+        "failed": PlanState.FAILED,
+    }[execution_state]
+    return replace(status, state=state)

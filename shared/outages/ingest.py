@@ -45,6 +45,8 @@ class Action:
     EXECUTING: Final = "executing"
     DONE: Final = "done"
     RESOLVED: Final = "resolved"
+    REPROTECTING: Final = "reprotecting"
+    """A failback plan copying the recovered VMs back to the primary region."""
 
 
 _STATE_ACTION: Final = {
@@ -54,6 +56,7 @@ _STATE_ACTION: Final = {
     PlanState.EXECUTING: Action.EXECUTING,
     PlanState.DONE: Action.DONE,
     PlanState.FAILED: Action.DONE,
+    PlanState.REPROTECTING: Action.REPROTECTING,
 }
 # When several plans answer one alert, the one furthest along speaks for them.
 ACTION_ORDER: Final = (
@@ -61,6 +64,7 @@ ACTION_ORDER: Final = (
     Action.PLANNED,
     Action.AWAITING_APPROVAL,
     Action.EXECUTING,
+    Action.REPROTECTING,
     Action.DONE,
 )
 
@@ -278,10 +282,23 @@ def _close(deps: Deps, stored: StoredPlan, now: datetime, reason: str) -> Stored
 
 
 def _resolve(deps: Deps, entry: LedgerEntry, now: datetime) -> list[StoredPlan]:
-    """Close every plan of a finished incident that never started; executed ones stay (their
-    failback is planned from failback.py once the recovered VMs are protected back)."""
+    """Close every plan of a finished incident that never started; one that executed (or is
+    executing, or failed part-way) stays and gets its failback plan (failback_run.py)."""
+    from shared.outages.failback_run import fail_back
+    from shared.outages.run import execution_view
+
     reason = f"incident {entry.tracking_id} {entry.latest.stage.lower()}"
-    return [_close(deps, p, now, reason) for p in incident_plans(deps, entry.tracking_id)]
+    out: list[StoredPlan] = []
+    for stored in incident_plans(deps, entry.tracking_id):
+        execution = execution_view(deps, stored.plan_id)
+        if execution is None:
+            out.append(_close(deps, stored, now, reason))
+            continue
+        out.append(stored)
+        failback = fail_back(deps, stored, execution, now)
+        if failback is not None:
+            out.append(failback)
+    return out
 
 
 def ingest(

@@ -10,6 +10,7 @@ from pydantic.dataclasses import dataclass as model
 
 from shared.outages.documents import DOCUMENT_CONFIG, read_document
 from shared.outages.errors import DamagedPlan
+from shared.outages.failback_model import FailbackDetail
 from shared.outages.matching import ItemKind
 
 PLAN_VERSION: Literal[1] = 1
@@ -20,6 +21,8 @@ class PlanKind(StrEnum):
 
     OUTAGE = "outage"
     DRILL = "drill"
+    FAILBACK = "failback"
+    """An executed outage plan's incident resolved: protect back, then clean up the DR side."""
 
 
 class FindingCode(StrEnum):
@@ -171,7 +174,14 @@ class DrPlan:
     expected_seconds: float
     drill_id: str | None = None
     findings: tuple[PlanFinding, ...] = ()
+    failback: FailbackDetail | None = None
+    """A failback plan's VMs to protect back and DR resources to clean up (None otherwise)."""
     schema_version: Literal[1] = PLAN_VERSION
+
+    @property
+    def _omitted(self) -> set[str]:
+        # Plans without a failback keep the document they always had.
+        return {"failback"} if self.failback is None else set()
 
     @property
     def items(self) -> tuple[PlanItem, ...]:
@@ -181,11 +191,11 @@ class DrPlan:
     @property
     def content_key(self) -> str:
         """The plan without its creation time: equal keys mean a re-plan changed nothing."""
-        return _ADAPTER.dump_json(self, exclude={"created_at"}).decode()
+        return _ADAPTER.dump_json(self, exclude={"created_at", *self._omitted}).decode()
 
     def to_json(self) -> str:
         """Return the plan as a JSON document (camelCase keys, ISO 8601 times)."""
-        return _ADAPTER.dump_json(self, by_alias=True).decode()
+        return _ADAPTER.dump_json(self, by_alias=True, exclude=self._omitted).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> DrPlan:

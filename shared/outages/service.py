@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.outages import approval
 from shared.outages.approval import PENDING, PlanState, PlanStatus
-from shared.outages.errors import PlanNotFound, StoreConflict
+from shared.outages.errors import PlanAlreadyRunning, PlanNotFound, StoreConflict
 from shared.outages.plan_model import PlanKind
 from shared.outages.store import StoredPlan
 
@@ -43,6 +43,12 @@ def start_if_approved(deps: Deps, stored: StoredPlan, alert_received_at: datetim
 
     if stored.status.state is not PlanState.APPROVED:
         return False
+    if stored.plan.kind is PlanKind.FAILBACK:
+        from shared.outages.failback_run import submit_cleanup
+
+        job_id = submit_cleanup(deps, stored)
+        logger.info("plan %s cleanup %s", stored.plan_id, job_id, extra={"job_id": job_id})
+        return True
     job_id = submit_execution(
         deps, stored.plan, revision=stored.status.revision, alert_received_at=alert_received_at
     )
@@ -123,13 +129,36 @@ def approve_plan(deps: Deps, plan_id: str, who: str) -> StoredPlan:
     (409): of two racing approvals exactly one wins and only it submits the execution.
     """
     now = deps.clock()
-    stored, moved = _transition(deps, plan_id, lambda s: approval.approve(s, who, now))
+    found = deps.plans.get(plan_id)
+    if found is not None and found.plan.kind is PlanKind.FAILBACK:
+        from shared.outages.failback import approve_cleanup
+        from shared.outages.failback_run import not_copied
+
+        left = not_copied(deps, found.plan)
+        try:
+            stored, moved = _transition(deps, plan_id, lambda s: approve_cleanup(s, who, now, left))
+        except PlanAlreadyRunning:
+            _finish_lost_approval(deps, plan_id)
+            raise
+    else:
+        stored, moved = _transition(deps, plan_id, lambda s: approval.approve(s, who, now))
     if moved:
         from shared.publish.plans import plan_was_approved
 
         plan_was_approved(deps, stored)
         start_if_approved(deps, stored, _received_at(deps, stored))
     return stored
+
+
+def _finish_lost_approval(deps: Deps, plan_id: str) -> None:
+    """A failback approved by a worker that died before submitting its cleanup: the repeated
+    approval (still refused) submits it and publishes Approved (the same job, the same event)."""
+    from shared.publish.plans import plan_was_approved
+
+    current = deps.plans.get(plan_id)
+    if current is not None and current.status.state is PlanState.APPROVED:
+        plan_was_approved(deps, current)
+        start_if_approved(deps, current, None)
 
 
 def cancel_plan(deps: Deps, plan_id: str, who: str) -> StoredPlan:
@@ -141,9 +170,16 @@ def cancel_plan(deps: Deps, plan_id: str, who: str) -> StoredPlan:
 
 def resume_approved(deps: Deps) -> int:
     """Submit the execution of every approved plan (a worker may have died between approval
-    and submission; submitting is idempotent per plan and revision). Return how many."""
+    and submission; submitting is idempotent per plan and revision), and the job of every
+    failback plan still reprotecting. Return how many."""
     count = 0
     for stored in deps.plans.list():
+        if stored.status.state is PlanState.REPROTECTING:
+            from shared.outages.failback_run import submit_failback
+
+            submit_failback(deps, stored.plan_id)
+            count += 1
+            continue
         if stored.status.state is PlanState.APPROVED and start_if_approved(
             deps, stored, _received_at(deps, stored)
         ):
@@ -159,6 +195,8 @@ class PlanView:
     execution: ExecutionView | None = None
     corroboration: dict[str, dict[str, Any]] | None = None
     """The incident's Resource Health evidence per region (from its ledger entry), if any."""
+    failback: dict[str, Any] | None = None
+    """A failback plan's source, copies back and cleanup (failback_run.failback_view)."""
 
     @property
     def action(self) -> str:
@@ -173,6 +211,7 @@ class PlanView:
     def summary(self) -> dict[str, Any]:
         """The list entry of GET /api/plans."""
         plan, status = self.stored.plan, self.stored.status
+        failback = plan.failback
         return {
             "planId": plan.plan_id,
             "kind": plan.kind.value,
@@ -182,11 +221,11 @@ class PlanView:
             "action": self.action,
             "revision": status.revision,
             "response": status.response.value,
-            "items": len(plan.items),
+            "items": len(failback.reprotect) if failback else len(plan.items),
             "blocked": sum(1 for i in plan.items if i.blocked),
             "expectedSeconds": plan.expected_seconds,
             "createdAt": status.created_at.isoformat(),
-            "expiresAt": status.expires_at.isoformat(),
+            "expiresAt": None if failback else status.expires_at.isoformat(),
             "approvedBy": status.approved_by,
             "approvedAt": status.approved_at.isoformat() if status.approved_at else None,
         }
@@ -201,6 +240,7 @@ class PlanView:
             "status": json.loads(self.stored.status.to_json()),
             "execution": None if self.execution is None else self.execution.to_dict(),
             "corroboration": self.corroboration,
+            **({"failback": self.failback} if self.failback is not None else {}),
         }
 
 
@@ -210,6 +250,10 @@ def view(deps: Deps, stored: StoredPlan) -> PlanView:
     if stored.plan.kind is PlanKind.OUTAGE:
         found = deps.ledger.get(stored.plan.incident_key)
         evidence = found[0].corroboration if found else None
+    if stored.plan.kind is PlanKind.FAILBACK:
+        from shared.outages.failback_run import failback_view
+
+        return PlanView(stored, None, None, failback_view(deps, stored))
     return PlanView(stored, execution_of(deps, stored.plan_id), evidence)
 
 

@@ -75,7 +75,14 @@ def _ended(reason: str, data: Mapping[str, Any] | None = None) -> StepResult:
 def _plan(ctx: StepContext, vm: VmSnapshot) -> dict[str, Any]:
     slot = parse_time(ctx.data["slot"])
     plan = plan_capture(vm.facts, Mode(ctx.data["mode"]), slot)
-    data = plan_json(plan, vm.facts.location, ctx.settings)
+    data = plan_json(
+        plan,
+        vm.facts.location,
+        ctx.settings,
+        target_region=ctx.data.get("target_region"),
+        target_resource_group=ctx.data.get("target_resource_group"),
+        retained=ctx.data.get("purpose") != "failback",
+    )
     data["vm"] = _vm_record(vm, _nic_records(ctx, vm))
     return data
 

@@ -183,6 +183,9 @@ def manifest(ctx: StepContext) -> StepResult:
 
     if ctx.data.get("ended"):
         return StepResult.skip(str(ctx.data["ended"]))
+    if ctx.data.get("purpose") == "failback":
+        # A copy back to the primary region is no DR recovery point: no manifest, no SetReady.
+        return StepResult.done({"complete_at": iso(ctx.now())})
     document = build_manifest(ctx.data)
     write_manifest(ctx.app.records, document)
     now = ctx.now()

@@ -11,6 +11,9 @@ from shared.config import Settings
 from shared.vms.capture import CapturePlan
 
 _COMPUTE = "Microsoft.Compute"
+UNRETAINED_SET_TAG = "lifeboat-failback-set"
+"""Replaces `lifeboat-set` on the snapshots of a set VM retention must not see (a failback's
+copies back to the primary region: they stay until the operator removes them)."""
 
 
 def source_snapshot_id(vm_id: ResourceId, name: str) -> ResourceId:
@@ -18,9 +21,12 @@ def source_snapshot_id(vm_id: ResourceId, name: str) -> ResourceId:
     return ResourceId(vm_id.subscription, vm_id.resource_group, _COMPUTE, ("snapshots",), (name,))
 
 
-def dr_snapshot_id(settings: Settings, vm_id: ResourceId, name: str) -> ResourceId:
-    """The DR copy lives in the DR resource group (its location is the DR region)."""
-    rg = settings.dr_resource_group
+def dr_snapshot_id(
+    settings: Settings, vm_id: ResourceId, name: str, resource_group: str | None = None
+) -> ResourceId:
+    """The DR copy lives in the DR resource group (its location is the DR region), or in
+    `resource_group` when the set copies elsewhere (a failback copies into the primary)."""
+    rg = resource_group or settings.dr_resource_group
     return ResourceId(vm_id.subscription, rg, _COMPUTE, ("snapshots",), (name,))
 
 
@@ -64,11 +70,24 @@ class SetDisk:
         return cls(**{**data, "tags": dict(data.get("tags") or {})})
 
 
-def set_disks(plan: CapturePlan, settings: Settings) -> tuple[SetDisk, ...]:
-    """Return the planned disks of `plan` with their full snapshot ids."""
+def set_disks(
+    plan: CapturePlan,
+    settings: Settings,
+    resource_group: str | None = None,
+    *,
+    retained: bool = True,
+) -> tuple[SetDisk, ...]:
+    """Return the planned disks of `plan` with their full snapshot ids (copies in
+    `resource_group` when given, else the DR resource group); not `retained`: their set tag
+    is UNRETAINED_SET_TAG, so VM retention never finds them."""
+    from shared.vms.naming import SET_TAG
+
     vm = ResourceId.parse(plan.vm_id, "vmId")
     out = []
     for planned in plan.disks:
+        tags = dict(planned.tags)
+        if not retained and SET_TAG in tags:
+            tags[UNRETAINED_SET_TAG] = tags.pop(SET_TAG)
         disk = planned.disk
         out.append(
             SetDisk(
@@ -81,8 +100,8 @@ def set_disks(plan: CapturePlan, settings: Settings) -> tuple[SetDisk, ...]:
                 size_gb=disk.size_gb,
                 family=(disk.unique_id or str(disk.disk_id)).lower(),
                 source_snapshot=str(source_snapshot_id(vm, planned.source_snapshot)),
-                dr_snapshot=str(dr_snapshot_id(settings, vm, planned.dr_snapshot)),
-                tags=planned.tags,
+                dr_snapshot=str(dr_snapshot_id(settings, vm, planned.dr_snapshot, resource_group)),
+                tags=tags,
                 background_copy=planned.background_copy,
             )
         )
@@ -113,8 +132,21 @@ def restore_point_ids(plan: CapturePlan, settings: Settings) -> dict[str, str] |
     }
 
 
-def plan_json(plan: CapturePlan, location: str, settings: Settings) -> dict[str, Any]:
-    """Return the exact set plan of a VM in `location` (dry-run answer and job data)."""
+def plan_json(
+    plan: CapturePlan,
+    location: str,
+    settings: Settings,
+    *,
+    target_region: str | None = None,
+    target_resource_group: str | None = None,
+    retained: bool = True,
+) -> dict[str, Any]:
+    """Return the exact set plan of a VM in `location` (dry-run answer and job data).
+
+    The copies go to the DR region of `location` and the DR resource group, unless
+    `target_region` / `target_resource_group` say otherwise (a failback: DR → primary); a
+    set not `retained` is left out of VM retention (set_disks).
+    """
     rp = restore_point_ids(plan, settings)
     return {
         **({"restore_point": rp, "excluded_disk_ids": list(plan.excluded_disk_ids)} if rp else {}),
@@ -124,8 +156,10 @@ def plan_json(plan: CapturePlan, location: str, settings: Settings) -> dict[str,
         "mode": plan.mode.value,
         "consistency": plan.consistency.value,
         "location": location,
-        "dr_region": settings.dr_region(location),
-        "disks": [d.as_json() for d in set_disks(plan, settings)],
+        "dr_region": target_region or settings.dr_region(location),
+        "disks": [
+            d.as_json() for d in set_disks(plan, settings, target_resource_group, retained=retained)
+        ],
         "excluded": [e.finding.to_dict() for e in plan.excluded],
         "findings": [f.to_dict() for f in plan.findings],
     }

@@ -459,3 +459,104 @@ SCENARIOS = (
     ),
 )
 BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+# ---- failback on Resolved ------------------------------------------------------------------
+# One VM recovered by an executed plan (prepared unscoped: not under test), the primary back.
+_FAILBACK_VMS = ("web1",)
+
+
+def _executed(stage: Stage) -> None:
+    from tests.support.failback import executed_for_chaos
+
+    stage.notes["resolved"] = executed_for_chaos(stage.arm, _FAILBACK_VMS)
+
+
+def _resolved_alert(stage: Stage) -> int:
+    from functions.service_health import service_health
+
+    return post(service_health, "service-health")(lambda s: s.notes["resolved"])(stage)
+
+
+def failback_copied(stage: Stage) -> None:
+    """The failback plan awaits approval of its cleanup: one copy per DR disk in the primary
+    region's failback group, the DR VM untouched."""
+    from shared.outages.approval import PlanState
+    from tests.support.failback import PRIMARY as FAILBACK_PRIMARY
+    from tests.support.failback import failback_copies, failback_plan, undo_failback_env
+    from tests.support.recovery import vms_in
+
+    try:
+        stored = failback_plan()
+        assert stored.status.state is PlanState.AWAITING_APPROVAL, stored.status
+        assert stored.status.copies_complete_at is not None
+        copies = failback_copies(stage.arm)
+        assert [c["location"] for c in copies] == [FAILBACK_PRIMARY] * 2, copies
+        assert len(vms_in(stage.arm)) == len(_FAILBACK_VMS)
+    finally:
+        undo_failback_env()
+
+
+def _copied_back(stage: Stage) -> None:
+    from tests.support.failback import drive_unscoped, failback_plan
+
+    _executed(stage)
+    _resolved_alert(stage)
+    drive_unscoped(stage.arm)
+    stage.notes["failback"] = failback_plan().plan_id
+
+
+def _approve_cleanup(stage: Stage) -> int:
+    from functions.plans import plans_approve
+
+    plan_id = stage.notes["failback"]
+    request = func.HttpRequest(
+        "POST",
+        f"http://localhost:7071/api/plans/{plan_id}/approve",
+        headers={"content-type": "application/json"},
+        body=json.dumps({"approvedBy": "ops@x"}).encode(),
+        route_params={"plan_id": plan_id},
+    )
+    return plans_approve(request).status_code
+
+
+def failback_cleaned_up(stage: Stage) -> None:
+    """The failback plan is done and nothing recovery created in the DR region is left."""
+    from shared.outages.approval import PlanState
+    from tests.support.drills import BILLABLE
+    from tests.support.failback import failback_copies, failback_plan, undo_failback_env
+    from tests.support.recovery import resources_in
+
+    try:
+        stored = failback_plan()
+        assert stored.status.state is PlanState.DONE, stored.status
+        left = [r["id"] for t in BILLABLE for r in resources_in(stage.arm, t)]
+        assert left == [], left
+        assert len(failback_copies(stage.arm)) == 2
+    finally:
+        undo_failback_env()
+
+
+_FAILBACK_JOBS = {"plan_execution": 1, "plan_failback": 1, "vm_protection": len(_FAILBACK_VMS)}
+SCENARIOS = (
+    *SCENARIOS,
+    Scenario(
+        "failback-resolved-http",
+        _executed,
+        _resolved_alert,
+        failback_copied,
+        {**_FAILBACK_JOBS, "lifeboat_events": 3},
+        # ARM writes (snapshots, copies back) and blobs (the failback plan): the backbone's
+        # Table and queue writes are covered elsewhere.
+        kills=lambda w: w.service in ("arm", "blob"),
+    ),
+    Scenario(
+        "failback-cleanup-http",
+        _copied_back,
+        _approve_cleanup,
+        failback_cleaned_up,
+        {**_FAILBACK_JOBS, "failback_cleanup": 1, "lifeboat_events": 4},
+        kills=lambda w: w.service in ("arm", "blob"),
+    ),
+)
+BY_NAME = {s.name: s for s in SCENARIOS}
