@@ -9,6 +9,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from bench.remote import RemoteAzure
@@ -284,18 +285,22 @@ def run_builds(
 def _drive(
     local: RemoteAzure, template_ids: list[str], workers: int, sampler: _Sampler
 ) -> tuple[float, float]:
-    """Deliver every event concurrently and drain the jobs; return (wall, worker) seconds."""
+    """Deliver every event and drain the jobs on the same `workers` slots, as one host does.
+
+    The events' handlers and run_job share the slots: jobs start as soon as their event is
+    handled and a slot is free. Returns (wall, worker) seconds.
+    """
     from bench.driver import ConcurrentDriver
     from shared import bootstrap
 
     bootstrap.configure(clock=local.arm.clock.now, storage_delays=False)
     sampler.start()
     started = time.perf_counter()
+    events = [partial(_deliver, local.subscription, t) for t in template_ids]
     try:
-        with ThreadPoolExecutor(workers) as pool:
-            events = sum(pool.map(lambda t: _deliver(local.subscription, t), template_ids))
-        stats = ConcurrentDriver(workers, local.arm.clock.now, sampler.advance).run()
-        return time.perf_counter() - started, events + stats.busy_seconds
+        driver = ConcurrentDriver(workers, local.arm.clock.now, sampler.advance)
+        stats = driver.run(invocations=events)
+        return time.perf_counter() - started, stats.busy_seconds
     finally:
         sampler.stop()
         bootstrap.reset()

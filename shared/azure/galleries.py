@@ -97,6 +97,11 @@ class ImageVersion:
         return any(t.name == region for t in self.target_regions)
 
 
+def _retries(retries: int | None) -> dict[str, Any]:
+    """SDK call options: `retry_total` when the caller sets the retry count (0: one attempt)."""
+    return {} if retries is None else {"retry_total": retries}
+
+
 def _region(value: Any) -> str:
     return normalize_region(value, "location") if value else ""
 
@@ -218,11 +223,16 @@ def create_gallery(clients: AzureClients, gallery: ResourceId, location: str) ->
     return clients.creations.run(f"gallery:{gallery}", put, settled)
 
 
-def get_image_definition(clients: AzureClients, image: ResourceId) -> ImageDefinition | None:
-    """Return the gallery image definition, or None when it does not exist."""
+def get_image_definition(
+    clients: AzureClients, image: ResourceId, *, retries: int | None = None
+) -> ImageDefinition | None:
+    """Return the gallery image definition, or None when it does not exist.
+
+    `retries` overrides the SDK's retry count (0 for a quick probe).
+    """
     ops = clients.compute(image.subscription).gallery_images
     g, i = image.names[0], image.names[1]
-    body = missing_is_none(lambda: as_json(ops.get(rg(image), g, i)))
+    body = missing_is_none(lambda: as_json(ops.get(rg(image), g, i, **_retries(retries))))
     return parse_image_definition(body) if body else None
 
 
@@ -247,13 +257,19 @@ def create_image_definition(
     return parse_image_definition(as_json(poller.result()))
 
 
-def get_image_version(clients: AzureClients, version: ResourceId) -> ImageVersion | None:
-    """Return the version with its replication status, or None when it does not exist."""
+def get_image_version(
+    clients: AzureClients, version: ResourceId, *, retries: int | None = None
+) -> ImageVersion | None:
+    """Return the version with its replication status, or None when it does not exist.
+
+    `retries` overrides the SDK's retry count (0 for a quick probe).
+    """
     ops = clients.compute(version.subscription).gallery_image_versions
     g, i, v = version.names
+    options = _retries(retries)
 
     def read() -> dict[str, Any]:
-        return as_json(ops.get(rg(version), g, i, v, expand="ReplicationStatus"))
+        return as_json(ops.get(rg(version), g, i, v, expand="ReplicationStatus", **options))
 
     body = missing_is_none(read)
     return parse_image_version(body) if body else None

@@ -1,4 +1,8 @@
-"""Image Builder templates (and the source images they name), through the SDK, by SDK verbs."""
+"""Image Builder templates through the SDK, by SDK verbs.
+
+The source images a template names are read with the typed readers of `galleries` and
+`managed_images`; ACTIONS lists their reads because the template feature makes them.
+"""
 
 from __future__ import annotations
 
@@ -51,10 +55,6 @@ class TemplateListing:
     id: ResourceId
     location: str
     tags: Mapping[str, str] = field(default_factory=dict)
-
-
-def _options(retries: int | None) -> dict[str, Any]:
-    return {} if retries is None else {"retry_total": retries}
 
 
 def image_builder_api_version(clients: AzureClients, subscription: str) -> str:
@@ -112,68 +112,3 @@ def list_image_templates(
         )
         for row in rows
     ]
-
-
-def get_gallery_image(
-    clients: AzureClients, image_id: ResourceId, retries: int | None = None
-) -> dict[str, Any] | None:
-    """Return a gallery image definition's ARM JSON, or None when it does not exist.
-
-    `retries` overrides the SDK's retry count (0 for a quick probe). Raises HttpResponseError.
-    """
-    from azure.core.exceptions import ResourceNotFoundError
-
-    gallery, image = image_id.names[0], image_id.names[1]
-    client = clients.compute(image_id.subscription)
-    try:
-        model = client.gallery_images.get(
-            image_id.resource_group or "", gallery, image, **_options(retries)
-        )
-    except ResourceNotFoundError:
-        return None
-    result: dict[str, Any] = model.as_dict()
-    return result
-
-
-def get_gallery_image_version(
-    clients: AzureClients, version_id: ResourceId, retries: int | None = None
-) -> dict[str, Any] | None:
-    """Return a gallery image version's ARM JSON with its replicationStatus, or None if absent.
-
-    `retries` overrides the SDK's retry count (0 for a quick probe). Raises HttpResponseError.
-    """
-    from azure.core.exceptions import ResourceNotFoundError
-
-    gallery, image, version = version_id.names[0], version_id.names[1], version_id.names[2]
-    client = clients.compute(version_id.subscription)
-    try:
-        model = client.gallery_image_versions.get(
-            version_id.resource_group or "",
-            gallery,
-            image,
-            version,
-            expand="ReplicationStatus",
-            **_options(retries),
-        )
-    except ResourceNotFoundError:
-        return None
-    result: dict[str, Any] = model.as_dict()
-    return result
-
-
-def get_managed_image(
-    clients: AzureClients, image_id: ResourceId, retries: int | None = None
-) -> dict[str, Any] | None:
-    """Return a managed image's ARM JSON, or None when it does not exist.
-
-    `retries` overrides the SDK's retry count (0 for a quick probe). Raises HttpResponseError.
-    """
-    from azure.core.exceptions import ResourceNotFoundError
-
-    client = clients.compute(image_id.subscription)
-    try:
-        model = client.images.get(image_id.resource_group or "", image_id.name, **_options(retries))
-    except ResourceNotFoundError:
-        return None
-    result: dict[str, Any] = model.as_dict()
-    return result

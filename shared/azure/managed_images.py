@@ -56,6 +56,11 @@ class ManagedImage:
         return (self.os_disk, *sorted(self.data_disks, key=lambda d: d.lun or 0))
 
 
+def _retries(retries: int | None) -> dict[str, Any]:
+    """SDK call options: `retry_total` when the caller sets the retry count (0: one attempt)."""
+    return {} if retries is None else {"retry_total": retries}
+
+
 def _image_disk(body: Mapping[str, Any], lun: int | None) -> ImageDisk:
     return ImageDisk(
         lun=lun,
@@ -121,10 +126,16 @@ def image_body(
     return {"location": location, "properties": props}
 
 
-def get_image(clients: AzureClients, image: ResourceId) -> ManagedImage | None:
-    """Return the managed image, or None when it does not exist."""
+def get_image(
+    clients: AzureClients, image: ResourceId, *, retries: int | None = None
+) -> ManagedImage | None:
+    """Return the managed image, or None when it does not exist.
+
+    `retries` overrides the SDK's retry count (0 for a quick probe).
+    """
     ops = clients.compute(image.subscription).images
-    body = missing_is_none(lambda: as_json(ops.get(rg(image), image.name)))
+    options = _retries(retries)
+    body = missing_is_none(lambda: as_json(ops.get(rg(image), image.name, **options)))
     return parse_image(body) if body else None
 
 

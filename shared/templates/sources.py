@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.arm_id import ResourceId
 from shared.azure.failures import AZURE_FAILURES, azure_failures, azure_kind
-from shared.azure.image_templates import (
-    get_gallery_image,
-    get_gallery_image_version,
-    get_managed_image,
-)
+from shared.azure.galleries import ImageVersion, get_image_definition, get_image_version
+from shared.azure.managed_images import get_image
 from shared.azure.platform_images import PlatformImage, get_platform_image_generation
 from shared.engine.names import dr_version_id
-from shared.errors import InvalidInput
-from shared.regions import normalize_region
 from shared.templates.readiness import hyperv_generation
 from shared.templates.restore import Attention, SourceFacts
 
@@ -26,7 +21,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Getter = Callable[..., "dict[str, Any] | None"]
+T = TypeVar("T")
 
 
 def _source(body: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
@@ -35,8 +30,8 @@ def _source(body: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
 
 
 def _probe(
-    get: Getter, clients: AzureClients, rid: ResourceId
-) -> tuple[dict[str, Any] | None, bool]:
+    get: Callable[..., T | None], clients: AzureClients, rid: ResourceId
+) -> tuple[T | None, bool]:
     """Return (resource or None, answered); one attempt, since the source region may be down."""
     try:
         with azure_failures("source probe"):
@@ -48,26 +43,15 @@ def _probe(
         return None, False
 
 
-def _regions(version: Mapping[str, Any]) -> set[str]:
+def _regions(version: ImageVersion) -> set[str]:
     """Regions where a gallery image version can be used as a build source.
 
     With a replicationStatus, only replicas that completed count (Image Builder needs the
     version in the template's region); otherwise the version's home and target regions.
     """
-    props = version.get("properties") or {}
-    summary = (props.get("replicationStatus") or {}).get("summary")
-    if isinstance(summary, list) and summary:
-        names = [s.get("region") for s in summary if str(s.get("state")).lower() == "completed"]
-    else:
-        targets = (props.get("publishingProfile") or {}).get("targetRegions") or []
-        names = [version.get("location"), *(t.get("name") for t in targets)]
-    found = set()
-    for name in names:
-        try:
-            found.add(normalize_region(name))
-        except InvalidInput:
-            continue
-    return found
+    if version.replication:
+        return {r for r, rep in version.replication.items() if rep.state.lower() == "completed"}
+    return {r for r in (version.location, *(t.name for t in version.target_regions)) if r}
 
 
 def dr_gallery_copy(version_id: ResourceId, deps: Deps) -> ResourceId | None:
@@ -94,10 +78,10 @@ def source_facts(body: Mapping[str, Any], dr_region: str, deps: Deps) -> SourceF
     version_id = ResourceId.parse(source.get("imageVersionId"), "properties.source.imageVersionId")
     copy = dr_gallery_copy(version_id, deps)
     if copy is not None:
-        found, _ = _probe(get_gallery_image_version, deps.clients, copy)
+        found, _ = _probe(get_image_version, deps.clients, copy)
         if found is not None and dr_region in _regions(found):
             return SourceFacts(dr_copy_id=str(copy))
-    found, answered = _probe(get_gallery_image_version, deps.clients, version_id)
+    found, answered = _probe(get_image_version, deps.clients, version_id)
     if not answered:
         return SourceFacts(in_dr_region=None)
     return SourceFacts(in_dr_region=found is not None and dr_region in _regions(found))
@@ -116,15 +100,13 @@ def source_generation(body: Mapping[str, Any], deps: Deps) -> int | None:
         return hyperv_generation(found) if found else None
     if kind == "sharedimageversion":
         version_id = ResourceId.parse(source.get("imageVersionId"), "source.imageVersionId")
-        resource, _ = _probe(get_gallery_image, deps.clients, version_id.parent())
-    elif kind == "managedimage":
+        definition, _ = _probe(get_image_definition, deps.clients, version_id.parent())
+        return hyperv_generation(definition.hyper_v_generation) if definition else None
+    if kind == "managedimage":
         image_id = ResourceId.parse(source.get("imageId"), "source.imageId")
-        resource, _ = _probe(get_managed_image, deps.clients, image_id)
-    else:
-        return None
-    if resource is None:
-        return None
-    return hyperv_generation((resource.get("properties") or {}).get("hyperVGeneration"))
+        image, _ = _probe(get_image, deps.clients, image_id)
+        return hyperv_generation(image.hyper_v_generation) if image else None
+    return None
 
 
 def _platform_generation(
@@ -162,7 +144,7 @@ def distribute_attention(body: Mapping[str, Any], deps: Deps) -> tuple[Attention
             continue
         path = f"properties.distribute[{i}].galleryImageId"
         image_id = ResourceId.parse(dist.get("galleryImageId"), path)
-        image, answered = _probe(get_gallery_image, deps.clients, image_id)
+        image, answered = _probe(get_image_definition, deps.clients, image_id)
         if image is None:
             found.append(_definition_attention(path, image_id, answered))
     return tuple(found)

@@ -278,6 +278,20 @@ def test_gallery_source_is_unverified_while_the_primary_region_is_down(env: Life
     assert [a.code for a in dry.attention if a.code.startswith("source")] == ["source_unverified"]
 
 
+def test_a_source_probe_into_a_region_that_is_down_is_one_attempt(env: LifeboatEnv) -> None:
+    version = seed_gallery(env.arm, dr_copy=False)
+    tid = backed_up(body=gallery_template(version))
+    env.arm.faults.region_down(PRIMARY)
+    env.arm.log.clear()
+
+    restore_template(RestoreRequest(tid, dry_run=True), deps())
+
+    failed = [e.path.lower() for e in env.arm.log.entries() if e.status >= 500]
+    # Is the version in the DR region? Asked once, not retried: a restore during the outage
+    # is not held up by the SDK's backoff.
+    assert failed == [version.lower()]
+
+
 # Damaged backups: a clear 404-class error naming the damage, never a crash.
 
 
