@@ -280,8 +280,12 @@ def _close(deps: Deps, stored: StoredPlan, now: datetime, reason: str) -> Stored
 def _resolve(deps: Deps, entry: LedgerEntry, now: datetime) -> list[StoredPlan]:
     """Close every plan of a finished incident that never started; executed ones stay (their
     failback is planned from failback.py once the recovered VMs are protected back)."""
+    from shared.publish.plans import plans_were_closed
+
     reason = f"incident {entry.tracking_id} {entry.latest.stage.lower()}"
-    return [_close(deps, p, now, reason) for p in incident_plans(deps, entry.tracking_id)]
+    closed = [_close(deps, p, now, reason) for p in incident_plans(deps, entry.tracking_id)]
+    plans_were_closed(deps, closed)  # Lifeboat.Plan.Closed, once per plan
+    return closed
 
 
 def ingest(
