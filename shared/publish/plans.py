@@ -137,8 +137,7 @@ def sweep_plan_closures(deps: Deps, now: datetime) -> dict[str, Any]:
     recent = [
         p
         for p in plans
-        if p.status.state.value in CLOSED_STATES
-        and now - p.status.updated_at <= CLOSED_HEAL_WINDOW
+        if p.status.state.value in CLOSED_STATES and now - p.status.updated_at <= CLOSED_HEAL_WINDOW
     ]
     plans_were_closed(deps, recent)
     return {"plans": len(plans), "closedRecently": len(recent)}

@@ -14,8 +14,8 @@ import pytest
 from emulator.server import ArmEmulator
 from shared import bootstrap
 from shared.bootstrap import Deps
-from shared.jobs import JobState, ManualClock, Registry, StepContext, StepResult
 from shared.features import SWEEPS
+from shared.jobs import JobState, ManualClock, Registry, StepContext, StepResult
 from shared.jobs.outbox import OUTBOX, OVERFLOW_PREFIX, PUBLISHED, SKIPPED, overflow_name
 from shared.publish.events import (
     drill_completed,

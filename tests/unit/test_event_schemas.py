@@ -51,7 +51,7 @@ SAMPLES: list[Event] = [
     ev.plan_approved("p1", approved_by="ops@example.com", approved_at=T0),
     ev.plan_executed("p1", recovered=3, failed=1, started_at=T0, finished_at=LATER),
     ev.plan_failed("p1", reason="quota", failed_at=T0, step="create_vms"),
-    ev.plan_closed("p1", state="cancelled", reason="cancelled by ops", closed_at=T0, closed_by="ops"),
+    ev.plan_closed("p1", state="cancelled", reason="by ops", closed_at=T0, closed_by="ops"),
     ev.plan_closed("p1", state="expired", reason="not approved in time", closed_at=T0),
     ev.plan_closed("p1", state="closed", reason="incident LB1 resolved", closed_at=T0),
     ev.drill_completed(
