@@ -1,4 +1,5 @@
-"""The one place features plug in: job kinds, event routes, status sections and reconcile sweeps.
+"""The one place features plug in: job kinds, event routes, status sections, reconcile sweeps
+and the events a job kind publishes when a job of it ends failed.
 
 Everything is registered by reference: a small function that imports its feature when first
 called, so indexing the app (cold start) loads no feature and no Azure SDK. A new feature adds
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from shared.bootstrap import Deps
     from shared.events.resource import ResourceEvent
     from shared.jobs.registry import Registry
+    from shared.publish.events import Event
 
 T = TypeVar("T")
 
@@ -105,6 +107,36 @@ JOB_KINDS: Mapping[str, KindLoader] = MappingProxyType(
         "failback_cleanup": _FAILBACK_KINDS,
         "lifeboat_events": _EVENT_KINDS,
     }
+)
+
+
+# ---- events of a job that ends failed: kind → builder(data, reason, step, now) ----
+# The builder returns (event, fact) pairs; the job backbone puts them in the failed job's
+# outbox (whatever failed it: a step, exhausted retries, a poisoned message).
+
+FailedJobEvents = Callable[
+    [Mapping[str, Any], str, "str | None", datetime], "list[tuple[Event, str]]"
+]
+
+
+class FailureEvents(Lazy[FailedJobEvents]):
+    """A job kind's failure-event builder, imported on first call."""
+
+    def __call__(
+        self, data: Mapping[str, Any], reason: str, step: str | None, now: datetime
+    ) -> list[tuple[Event, str]]:
+        """Return the events to publish for a job of the kind that ended failed."""
+        return self.target()(data, reason, step, now)
+
+
+def _plan_execution_failed() -> FailedJobEvents:
+    from shared.publish.plans import execution_failed
+
+    return execution_failed
+
+
+JOB_FAILED_EVENTS: Mapping[str, FailureEvents] = MappingProxyType(
+    {"plan_execution": FailureEvents("publish.plans.execution_failed", _plan_execution_failed)}
 )
 
 
@@ -267,6 +299,18 @@ def _sweep_rpo(deps: Deps, now: datetime, force: bool) -> SweepResult:
     return sweep_rpo(deps, now), None
 
 
+def _sweep_event_overflow(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.publish.overflow import sweep_overflow
+
+    return sweep_overflow(deps, now), None
+
+
+def _sweep_plan_closures(deps: Deps, now: datetime, force: bool) -> SweepResult:
+    from shared.publish.plans import sweep_plan_closures
+
+    return sweep_plan_closures(deps, now), None
+
+
 def _sweep_activity_log(deps: Deps, now: datetime, force: bool) -> SweepResult:
     from shared.outages.activity_log import sweep_activity_log
 
@@ -280,6 +324,8 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("outages", _sweep_outages),
     Sweep("drills", _sweep_drills),
     Sweep("rpo_events", _sweep_rpo),
+    Sweep("event_overflow", _sweep_event_overflow),
+    Sweep("plan_closures", _sweep_plan_closures),
     Sweep("activity_log", _sweep_activity_log),
 )
 

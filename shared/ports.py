@@ -112,6 +112,10 @@ class RecordStore(Protocol):
         """Return name → metadata of every record under `prefix` (one listing)."""
         ...
 
+    def delete(self, name: str) -> None:
+        """Delete record `name`; a record already gone is success."""
+        ...
+
 
 # ---- outages: the alert ledger and the plan store (both in the DR-region account) ----
 

@@ -228,3 +228,10 @@ class BlobRecordStore:
     def list_metadata(self, prefix: str) -> dict[str, dict[str, str]]:
         """Return name → metadata of every record under `prefix` (one listing)."""
         return list_metadata(self._clients, self._container, prefix)
+
+    def delete(self, name: str) -> None:
+        """Delete record `name` (gone is success); under LIFEBOAT_DRY_RUN only log it."""
+        if self._dry_run:
+            logger.info("dry run: would delete record %s", name, extra={"record": name})
+            return
+        delete_dr_blob(self._clients, self._container, name)

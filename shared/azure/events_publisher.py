@@ -19,7 +19,8 @@ BATCH_SIZE = 100
 
 class TopicPublisher:
     """EventGridPublisherClient on the topic endpoint, authenticated by a TokenCredential (the
-    topic disables local auth: no access keys). Raises the SDK's error when a publish fails."""
+    topic disables local auth: no access keys). A failed publish raises Lifeboat's error
+    (shared.azure.failures: TransientError, ConfigurationError, AzureRefused)."""
 
     def __init__(self, clients: AzureClients, settings: Settings, endpoint: str) -> None:
         self._clients = clients
@@ -53,6 +54,8 @@ class TopicPublisher:
         """Publish `events` (CloudEvents 1.0 as JSON), in batches; raise if any batch fails."""
         from azure.core.messaging import CloudEvent
 
+        from shared.azure.failures import azure_failures
+
         client = self._get()
         built = [
             CloudEvent(
@@ -68,4 +71,5 @@ class TopicPublisher:
             for e in events
         ]
         for start in range(0, len(built), BATCH_SIZE):
-            client.send(built[start : start + BATCH_SIZE], **self._call_options())
+            with azure_failures("event publish"):
+                client.send(built[start : start + BATCH_SIZE], **self._call_options())

@@ -1,6 +1,11 @@
 """The job's outbox: events a step emits are kept in the job record with the step's write and
 published after it is recorded; a failed publish stays in the record and is retried.
 
+Events too large for the job record (`overflow`) are written to the DR record store instead,
+one record each under `events/overflow/<job id>/<event id>.json`, before the job record is
+written; they are published after it and their record deleted, and the reconcile timer's
+`event_overflow` sweep publishes what is left (a failed publish, a worker that died).
+
 The record holds the pending CloudEvents (as JSON) under `OUTBOX` in the job's data. Each event's
 `id` is a hash of the job id, the event type, the subject and the fact (by default the event's
 data), so a redelivered job publishes the same id and consumers can deduplicate.
@@ -27,6 +32,7 @@ SOURCE = "/lifeboat"
 TYPE_PREFIX = "Lifeboat."
 SPEC_VERSION = "1.0"
 SUBJECT_MAX_CHARS = 2048
+OVERFLOW_PREFIX = "events/overflow/"
 
 
 class EventPublisher(Protocol):
@@ -110,3 +116,17 @@ def after_publish(data: Mapping[str, Any], sent: int) -> JsonDict:
 def after_skip(data: Mapping[str, Any], skipped: int) -> JsonDict:
     """Return the data update that records `skipped` events (no topic configured)."""
     return {OUTBOX: [], SKIPPED: int(data.get(SKIPPED, 0)) + skipped}
+
+
+def overflow_name(job_id: str, event: Mapping[str, Any]) -> str:
+    """Return the record name of an event too large for its job's record (deterministic)."""
+    return f"{OVERFLOW_PREFIX}{job_id}/{event['id']}.json"
+
+
+def overflow_record(
+    job_id: str, kind: str, event: Mapping[str, Any], now: datetime
+) -> tuple[JsonDict, dict[str, str]]:
+    """Return the body and listable metadata of the overflow record of `event`."""
+    body = {"jobId": job_id, "kind": kind, "parkedAt": now.isoformat(), "event": dict(event)}
+    metadata = {"jobid": job_id, "eventid": str(event["id"]), "parkedat": now.isoformat()}
+    return body, metadata

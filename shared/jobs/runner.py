@@ -20,6 +20,9 @@ from shared.jobs.outbox import (
     EventPublisher,
     after_publish,
     after_skip,
+    cloud_event,
+    overflow_name,
+    overflow_record,
     pending,
     with_emitted,
 )
@@ -168,7 +171,20 @@ class Runner:
             self._note_crash(job, step.name, failure.message)
             raise
         try:
-            update, overflow = self._with_outbox(job, result, context.emitted)
+            update, overflow = self._with_outbox(job, result.data, context.emitted)
+        except InvalidInput as exc:
+            return job, self._fail(job, f"{step.name}: returned {exc}")
+        try:
+            self._park(job, overflow)
+        except Exception as exc:  # DR storage unreachable: run the step again later
+            failure = classify(exc, self._clock())
+            if failure.verdict == Verdict.FAIL:
+                self._log_unparked(job, overflow, failure.message)
+            else:
+                message = f"keeping {len(overflow)} large event(s) failed: {failure.message}"
+                retry = Failure(Verdict.RETRY, message, failure.delay)
+                return job, self._on_failure(job, step.name, retry, owner)
+        try:
             job, stop = self._on_result(job, step.name, result, owner, update)
             self._publish_overflow(job, overflow)
             return job, stop
@@ -223,44 +239,109 @@ class Runner:
             log.info("job %s changed before its crash was noted", job.id)
 
     def _fail(self, job: Job, reason: str, owner: str = "") -> Advance:
-        job = self._store.replace(job.failed(self._clock(), reason))
-        log.warning("job %s failed: %s", job.id, job.reason, extra={"job_id": job.id})
-        job, delay = self._publish_or_retry(job, owner)
+        job, delay = self.end_failed(job, reason, owner)
         return Advance(job.id, Progress.FAILED, job.state, delay)
+
+    def end_failed(self, job: Job, reason: str, owner: str = "") -> tuple[Job, float]:
+        """Write `job` failed with `reason`, with the events its kind publishes when it ends
+        failed (shared.features.JOB_FAILED_EVENTS) in its outbox; publish them (or queue a
+        retry). Return the job and the retry delay. Raises JobConflict when the job changed."""
+        now = self._clock()
+        events = self._failure_events(job, reason, now)
+        failed = job.failed(now, reason)
+        update, overflow = self._with_outbox(failed, None, events)
+        if update is not None:
+            failed = failed.with_data(now, update)
+        try:
+            self._park(failed, overflow)
+        except Exception as exc:  # the job ends failed anyway; its events go out directly
+            self._log_unparked(failed, overflow, f"{type(exc).__name__}: {exc}")
+        job = self._store.replace(failed)
+        log.warning("job %s failed: %s", job.id, job.reason, extra={"job_id": job.id})
+        self._publish_overflow(job, overflow)
+        return self._publish_or_retry(job, owner)
+
+    def _failure_events(self, job: Job, reason: str, now: datetime) -> list[dict[str, Any]]:
+        """The CloudEvents `job`'s kind publishes when it ends failed (none for most kinds)."""
+        from shared.features import JOB_FAILED_EVENTS
+
+        builder = JOB_FAILED_EVENTS.get(job.kind)
+        if builder is None:
+            return []
+        current = job.current_step()
+        step = None if current is None else current.name
+        try:
+            return [
+                cloud_event(job.id, job.kind, *event, now=now, fact=fact)
+                for event, fact in builder(job.data, reason, step, now)
+            ]
+        except Exception:  # an event must never keep a job from ending
+            log.exception("job %s: its failure event could not be built", job.id)
+            return []
 
     # ---- the outbox ------------------------------------------------------------------------
     def _publisher(self) -> EventPublisher | None:
         return None if self._deps is None else self._deps.publisher
 
     def _with_outbox(
-        self, job: Job, result: StepResult, emitted: list[dict[str, Any]]
+        self, job: Job, data: Any, emitted: list[dict[str, Any]]
     ) -> tuple[Any, list[dict[str, Any]]]:
-        """The step's data update with its events in the outbox, or (when they would not fit
-        the record) without them: those are then published straight after the write."""
-        update = with_emitted(job.data, result.data, emitted)
+        """The data update with the events in the outbox, or (when they would not fit the
+        record) without them: those overflow (kept in DR storage, published after the write).
+        Raises InvalidInput when `data` itself does not fit."""
+        update = with_emitted(job.data, data, emitted)
         if not emitted:
             return update, []
         try:
             merged(job.data, update)
         except InvalidInput:
-            return result.data, emitted
+            merged(job.data, data)
+            return data, emitted
         return update, []
 
-    def _publish_overflow(self, job: Job, events: list[dict[str, Any]]) -> None:
-        if not events:
+    def _park(self, job: Job, events: list[dict[str, Any]]) -> None:
+        """Write each overflowing event to the DR record store under its deterministic name,
+        before the job record is written (none without a topic: events are then skipped)."""
+        if not events or self._publisher() is None or self._deps is None:
             return
+        now = self._clock()
+        for event in events:
+            body, metadata = overflow_record(job.id, job.kind, event, now)
+            self._deps.records.put(overflow_name(job.id, event), body, metadata)
+
+    def _log_unparked(self, job: Job, events: list[dict[str, Any]], error: str) -> None:
+        log.error(
+            "job %s: %d event(s) too large for the record could not be kept: %s",
+            job.id,
+            len(events),
+            error,
+            extra={"job_id": job.id},
+        )
+
+    def _publish_overflow(self, job: Job, events: list[dict[str, Any]]) -> None:
+        """Publish the overflowing events after the job write; delete their records once the
+        topic took them. A failure leaves them for the `event_overflow` sweep."""
         publisher = self._publisher()
+        if not events or publisher is None:
+            return
         try:
-            if publisher is not None:
-                publisher.publish(events)
+            publisher.publish(events)
         except Exception as exc:  # a publish never fails the DR work
-            log.error(
-                "job %s: %d event(s) too large for the record could not be published: %s",
+            log.warning(
+                "job %s: publishing %d large event(s) failed, kept for the sweep: %s",
                 job.id,
                 len(events),
                 exc,
                 extra={"job_id": job.id},
             )
+            return
+        if self._deps is None:
+            return
+        for event in events:
+            try:
+                self._deps.records.delete(overflow_name(job.id, event))
+            except Exception as exc:  # published: the sweep deletes it (a duplicate, same id)
+                log.warning("job %s: overflow record left: %s", job.id, exc)
 
     def _publish(self, job: Job) -> Job:
         """Publish the record's pending events; on failure they stay in the record (retried)."""

@@ -136,6 +136,7 @@ class JobService:
 
     def fail(self, job_id: str, reason: str) -> Job | None:
         """Fail job `job_id` with `reason` unless it already finished; return it (None: no job).
+        The events its kind publishes when it ends failed go out as when a step fails it.
 
         Raises InvalidInput("id") for a malformed id.
         """
@@ -145,10 +146,9 @@ class JobService:
             if job is None or job.terminal:
                 return job
             try:
-                job = self._store.replace(job.failed(self._clock(), reason))
+                job, _ = self._runner.end_failed(job, reason)
             except JobConflict:
                 continue
-            log.warning("job %s failed: %s", job_id, job.reason, extra={"job_id": job_id})
             return job
         return self._store.get(job_id, kind)
 

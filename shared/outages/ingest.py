@@ -286,18 +286,22 @@ def _resolve(deps: Deps, entry: LedgerEntry, now: datetime) -> list[StoredPlan]:
     executing, or failed part-way) stays and gets its failback plan (failback_run.py)."""
     from shared.outages.failback_run import fail_back
     from shared.outages.run import execution_view
+    from shared.publish.plans import plans_were_closed
 
     reason = f"incident {entry.tracking_id} {entry.latest.stage.lower()}"
     out: list[StoredPlan] = []
+    closed: list[StoredPlan] = []
     for stored in incident_plans(deps, entry.tracking_id):
         execution = execution_view(deps, stored.plan_id)
         if execution is None:
-            out.append(_close(deps, stored, now, reason))
+            closed.append(_close(deps, stored, now, reason))
+            out.append(closed[-1])
             continue
         out.append(stored)
         failback = fail_back(deps, stored, execution, now)
         if failback is not None:
             out.append(failback)
+    plans_were_closed(deps, closed)  # Lifeboat.Plan.Closed, once per plan
     return out
 
 

@@ -95,9 +95,13 @@ def _expired(deps: Deps, stored: StoredPlan) -> StoredPlan:
     if status == stored.status:
         return stored
     try:
-        return deps.plans.replace(stored.plan, status, stored.etag)
+        expired = deps.plans.replace(stored.plan, status, stored.etag)
     except StoreConflict:
         return StoredPlan(stored.plan, status, stored.etag)
+    from shared.publish.plans import plan_was_closed
+
+    plan_was_closed(deps, expired)
+    return expired
 
 
 def list_plans(deps: Deps) -> list[StoredPlan]:
@@ -165,6 +169,9 @@ def cancel_plan(deps: Deps, plan_id: str, who: str) -> StoredPlan:
     """Cancel a plan that has not started; raise PlanNotFound (404) or a 409 PlanError."""
     now = deps.clock()
     stored, _ = _transition(deps, plan_id, lambda s: approval.cancel(s, who, now))
+    from shared.publish.plans import plan_was_closed
+
+    plan_was_closed(deps, stored)  # a repeated cancel re-submits the same event: one id
     return stored
 
 

@@ -1,10 +1,13 @@
 """The events of the features on main, built from what their steps already hold (one call each).
 
 `ctx.emit(*event)` records an event in the job's outbox; these return the `Event` to emit.
+A template backup is not a job step: `template_version_stored` hands its event to a
+`lifeboat_events` job keyed by (template, content hash), whichever path stored the version.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from shared.publish.events import Event, image_dr_ready, template_backed_up, vm_set_ready
 
 if TYPE_CHECKING:
+    from shared.arm_id import ResourceId
+    from shared.bootstrap import Deps
     from shared.images.model import Artifact
     from shared.vms.manifest import RecoveryManifest
 
-BACKED_UP = "backed_up"
+logger = logging.getLogger(__name__)
 
 
 def image_ready(artifact: Artifact, plan: Mapping[str, Any], now: datetime) -> Event:
@@ -32,18 +37,27 @@ def image_ready(artifact: Artifact, plan: Mapping[str, Any], now: datetime) -> E
     )
 
 
-def templates_backed_up(report: Mapping[str, Any], now: datetime) -> list[Event]:
-    """Lifeboat.Template.BackedUp for each template of a backup report stored anew."""
-    return [
-        template_backed_up(
-            str(r["templateId"]),
-            content_hash=str(r["contentHash"]),
-            blob=r.get("blob"),
-            backed_up_at=now,
-        )
-        for r in report.get("results") or ()
-        if r.get("outcome") == BACKED_UP and r.get("contentHash")
-    ]
+def backed_up_key(template_id: ResourceId, digest: str) -> str:
+    """The job key (and id basis) of one template version's BackedUp event."""
+    return f"template|{template_id.key()}|{digest}"
+
+
+def template_version_stored(
+    deps: Deps, template_id: ResourceId, digest: str, blob: str, stored_at: datetime
+) -> None:
+    """Lifeboat.Template.BackedUp for a version just stored in DR storage, submitted before
+    the backup pointer moves to it (a backup killed in between and re-run submits the same
+    job: one event). The same version stored by any path (Event Grid, HTTP, backup-all job,
+    daily sweep) is the same job and the same event id. Never raises into the backup."""
+    from shared.publish.rpo import submit_events
+
+    event = template_backed_up(
+        str(template_id), content_hash=digest, blob=blob, backed_up_at=stored_at
+    )
+    try:
+        submit_events(deps, backed_up_key(template_id, digest), [event])
+    except Exception:  # publishing never fails the backup
+        logger.exception("event %s for %s not submitted", event.type, event.subject)
 
 
 def set_ready(manifest: RecoveryManifest, complete_at: datetime) -> Event:

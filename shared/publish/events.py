@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
+from shared.errors import InvalidInput
+
 DATA_VERSION: Final = "1"
 
 IMAGE_DR_READY: Final = "Lifeboat.Image.DrReady"
@@ -23,6 +25,7 @@ PLAN_AWAITING_APPROVAL: Final = "Lifeboat.Plan.AwaitingApproval"
 PLAN_APPROVED: Final = "Lifeboat.Plan.Approved"
 PLAN_EXECUTED: Final = "Lifeboat.Plan.Executed"
 PLAN_FAILED: Final = "Lifeboat.Plan.Failed"
+PLAN_CLOSED: Final = "Lifeboat.Plan.Closed"
 DRILL_COMPLETED: Final = "Lifeboat.Drill.Completed"
 
 EVENT_TYPES: Final = (
@@ -36,8 +39,13 @@ EVENT_TYPES: Final = (
     PLAN_APPROVED,
     PLAN_EXECUTED,
     PLAN_FAILED,
+    PLAN_CLOSED,
     DRILL_COMPLETED,
 )
+
+# How a plan ended without running (Lifeboat.Plan.Closed `state`: the plan's state as
+# GET /api/plans/{id} shows it).
+CLOSED_STATES: Final = ("cancelled", "expired", "closed")
 
 SCHEMA_DIR: Final = Path(__file__).resolve().parents[2] / "docs" / "events"
 
@@ -265,6 +273,30 @@ def plan_failed(
         "failedAt": _iso(failed_at),
     }
     return Event(PLAN_FAILED, plan_subject(plan_id, scope), data)
+
+
+def plan_closed(
+    plan_id: str,
+    *,
+    state: str,
+    reason: str | None,
+    closed_at: datetime,
+    closed_by: str | None = None,
+    scope: str = "",
+) -> Event:
+    """A plan ended without running: `cancelled` (by `closed_by`), `expired` (not approved
+    within its time to live) or `closed` (its incident resolved first). It will never run."""
+    if state not in CLOSED_STATES:
+        raise InvalidInput("state", f"{state!r} is not one of {', '.join(CLOSED_STATES)}")
+    data = {
+        "version": DATA_VERSION,
+        "planId": plan_id,
+        "state": state,
+        "reason": None if reason is None else reason[:1000],
+        "closedBy": closed_by,
+        "closedAt": _iso(closed_at),
+    }
+    return Event(PLAN_CLOSED, plan_subject(plan_id, scope), data)
 
 
 def drill_completed(

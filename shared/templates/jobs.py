@@ -71,11 +71,9 @@ def _backup_all(ctx: StepContext) -> StepResult:
     """
     from shared.templates.service import backup_all
 
+    # Each version stored anew publishes Lifeboat.Template.BackedUp from backup_template (one
+    # event per template version, the same id as the Event Grid path's).
     report = backup_all(ctx.app).to_dict()
-    from shared.publish.emitters import templates_backed_up
-
-    for event in templates_backed_up(report, ctx.now()):
-        ctx.emit(*event)
     counts = Counter(r["outcome"] for r in report["results"])
     # GET /api/jobs/{id} shows small values whole: the counts always, the lists while short.
     summary = {"counts": dict(sorted(counts.items())), "failed": len(report["errors"])}

@@ -95,6 +95,9 @@ def _store(template_id: ResourceId, body: dict[str, Any], deps: Deps) -> BackupR
         stored = deps.backups.put_version(template_id, digest, data, meta)
         if not stored and not deps.backups.touch_version(template_id, digest, meta):
             continue  # pruned between our two calls: put it again
+        from shared.publish.emitters import template_version_stored
+
+        template_version_stored(deps, template_id, digest, blob, now)
         latest = Pointer(str(template_id), digest, now, api_version)
         if deps.backups.write_pointer(template_id, latest, etag):
             pruned = _prune(template_id, deps)

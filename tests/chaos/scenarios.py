@@ -196,6 +196,11 @@ def _template(stage: Stage) -> str:
 
 
 # ---- template DR ---------------------------------------------------------------------------
+# One stored version, one Lifeboat.Template.BackedUp job, however often or concurrently the
+# backup runs and wherever a worker dies.
+_BACKED_UP_EVENT: Mapping[str, int] = {"lifeboat_events": 1}
+
+
 def _template_exists(stage: Stage) -> None:
     tid = templates.template_id()
     templates.create_template(tid)
@@ -358,26 +363,28 @@ SCENARIOS: tuple[Scenario, ...] = (
         _template_exists,
         backup(lambda s: {"templateId": s.notes["template"]}),
         one_backup,
+        _BACKED_UP_EVENT,
     ),
     Scenario(
         "template-backup-event",
         _template_exists,
         event(lambda s: templates.template_event(templates.template_id(), "write")),
         one_backup,
+        _BACKED_UP_EVENT,
     ),
     Scenario(
         "template-backup-all-http",
         _template_exists,
         backup(lambda s: {"all": True}),
         one_backup,
-        {"template_backup_all": 1},
+        {"template_backup_all": 1, **_BACKED_UP_EVENT},
     ),
     Scenario(
         "template-restore-http",
         _backed_up,
         restore(lambda s: {"templateId": s.notes["template"]}),
         one_restored_template,
-        {"template_restore": 1},
+        {"template_restore": 1, **_BACKED_UP_EVENT},
     ),
     # VM protection: every write of a snapshot-mode set (two disks) and of a clean copy (stop,
     # snapshot, start), so a worker dies between the VM's stop and its start too.

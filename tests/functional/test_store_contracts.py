@@ -226,6 +226,18 @@ def test_records_overwrite_read_back_and_list_by_prefix(records: RecordStore) ->
     assert set(records.list_metadata("")) == {"builds/one.json", "artifacts/two.json"}
 
 
+def test_a_deleted_record_is_gone_and_deleting_it_again_is_success(records: RecordStore) -> None:
+    records.put("events/overflow/j/e.json", {"event": {"id": "e"}}, {"jobid": "j"})
+    records.put("events/overflow/j/f.json", {"event": {"id": "f"}}, {"jobid": "j"})
+
+    records.delete("events/overflow/j/e.json")
+    records.delete("events/overflow/j/e.json")  # already gone
+    records.delete("never/written.json")
+
+    assert records.get("events/overflow/j/e.json") is None
+    assert set(records.list_metadata("events/")) == {"events/overflow/j/f.json"}
+
+
 # ---- outages: alert ledger and plan store ----
 
 

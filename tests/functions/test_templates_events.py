@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from functions.resource_events import on_resource_event
@@ -153,3 +154,46 @@ def test_the_app_indexes_the_template_routes() -> None:
     for name, route in routes.items():
         [http] = [b for b in functions[name] if b["type"] == "httpTrigger"]
         assert (http["route"], http["methods"]) == (route, ["POST"])
+
+
+def test_each_stored_version_publishes_backed_up_once_whichever_path_stored_it(
+    env: LifeboatEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import bootstrap
+    from shared.bootstrap import get_deps
+    from shared.jobs.model import job_id_for
+    from shared.jobs.outbox import event_id
+    from shared.publish.emitters import backed_up_key
+    from shared.publish.events import TEMPLATE_BACKED_UP, schema_file
+    from shared.publish.rpo import EVENTS_KIND
+    from shared.templates.jobs import start_backup_all
+    from tests.functional.test_events_outbox import TOPIC, TOPIC_ID
+    from tests.support.images import driver
+
+    env.arm.seed({"resources": [{"id": TOPIC_ID, "location": "westus"}]})
+    monkeypatch.setenv("LIFEBOAT_EVENTS_ENDPOINT", env.arm.eventgrid.endpoint(TOPIC))
+    bootstrap.reset()
+    tid = template_id()
+    create_template(tid)
+    on_resource_event(template_event(tid, "write", "e1"))  # the per-template path: version 1
+    on_resource_event(template_event(tid, "write", "e1"))  # ...the event redelivered
+    update_tags(tid, {"team": "platform"})
+    start_backup_all(get_deps())  # the backup-all job stores version 2 (via backup_template)
+    with driver(env.arm) as d:
+        assert d.run() is True
+    on_resource_event(template_event(tid, "write", "e2"))  # version 2's own event, late
+    with driver(env.arm) as d:
+        assert d.run() is True
+
+    events = env.arm.eventgrid.events(TOPIC)
+    assert [e["type"] for e in events] == [TEMPLATE_BACKED_UP] * 2, events
+    stored = {name.rsplit("/", 1)[1].removesuffix(".json") for name in versions(dr_blobs())}
+    assert {e["data"]["contentHash"] for e in events} == stored and len(stored) == 2
+    schema = json.loads(schema_file(TEMPLATE_BACKED_UP).read_text())
+    for event in events:
+        digest = event["data"]["contentHash"]
+        key = backed_up_key(tid, digest)
+        expected = event_id(job_id_for(EVENTS_KIND, key), TEMPLATE_BACKED_UP, str(tid), key)
+        assert event["id"] == expected and event["subject"] == str(tid)
+        assert event["data"]["blob"].endswith(f"/{digest}.json")
+        jsonschema.validate(event["data"], schema)

@@ -184,6 +184,10 @@ class InMemoryRecordStore:
         with self._lock:
             return {n: dict(m) for n, (_, m) in self._records.items() if n.startswith(prefix)}
 
+    def delete(self, name: str) -> None:
+        with self._lock:
+            self._records.pop(name, None)
+
 
 class InMemoryJobQueue:
     """The job queue on a list: every message sent, with the delay it was sent with."""

@@ -51,6 +51,9 @@ SAMPLES: list[Event] = [
     ev.plan_approved("p1", approved_by="ops@example.com", approved_at=T0),
     ev.plan_executed("p1", recovered=3, failed=1, started_at=T0, finished_at=LATER),
     ev.plan_failed("p1", reason="quota", failed_at=T0, step="create_vms"),
+    ev.plan_closed("p1", state="cancelled", reason="by ops", closed_at=T0, closed_by="ops"),
+    ev.plan_closed("p1", state="expired", reason="not approved in time", closed_at=T0),
+    ev.plan_closed("p1", state="closed", reason="incident LB1 resolved", closed_at=T0),
     ev.drill_completed(
         "d1", passed=True, started_at=T0, finished_at=LATER, findings=["slow boot"],
         target_rto_seconds=3600,
@@ -133,3 +136,13 @@ def test_a_vm_without_any_set_breaches_only_after_its_rpo_since_first_seen() -> 
     assert first == []
     _, breach = assess(vms, {}, states, T0 + timedelta(hours=2))
     assert [e.data["achievedRpoSeconds"] for _, e in breach] == [None]
+
+
+def test_a_closed_plan_event_names_only_a_final_state_of_a_plan_that_never_ran() -> None:
+    schema = _schema(ev.PLAN_CLOSED)
+    data = dict(ev.plan_closed("p1", state="expired", reason="late", closed_at=T0).data)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "state": "done"}, schema)
+    with pytest.raises(InvalidInput) as caught:
+        ev.plan_closed("p1", state="failed", reason="x", closed_at=T0)
+    assert caught.value.field == "state"

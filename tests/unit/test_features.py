@@ -30,6 +30,8 @@ def test_status_and_reconcile_are_assembled_from_named_contributors() -> None:
         "outages",
         "drills",
         "rpo_events",
+        "event_overflow",
+        "plan_closures",
         "activity_log",
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from shared.errors import TransientError
 from shared.jobs import JobState, ManualClock, Progress, Registry, StepContext, StepResult
 from shared.jobs.model import job_id_for
 from shared.jobs.service import JobService
-from tests.support.fakes import InMemoryJobQueue, InMemoryJobStore
+from tests.support.fakes import InMemoryJobQueue, InMemoryJobStore, InMemoryRecordStore
 
 KIND = "demo_copy"
 START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -120,3 +121,60 @@ def test_a_transient_error_waits_the_retry_after_then_the_step_runs_once(
     world.clock.advance(17)
     assert service.advance(job_id, token=job.wake_token).progress == Progress.WAITING
     assert world.copies == 1
+
+
+class _Topic:
+    """The events port on a list: what a topic accepted."""
+
+    def __init__(self) -> None:
+        self.accepted: list[dict[str, object]] = []
+
+    def publish(self, events: object) -> None:
+        self.accepted.extend(dict(e) for e in events)  # type: ignore[attr-defined]
+
+
+class _FlakyRecords(InMemoryRecordStore):
+    """The record store port whose first `failures` writes find DR storage unreachable."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def put(self, name: str, body: Any, metadata: Any) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TransientError("DR storage: ServiceRequestError")
+        super().put(name, body, metadata)
+
+
+def test_a_large_event_that_cannot_be_kept_retries_its_step_and_is_never_lost() -> None:
+    clock, topic, records = ManualClock(START), _Topic(), _FlakyRecords(failures=1)
+    runs: list[int] = []
+
+    def big(ctx: StepContext) -> StepResult:
+        runs.append(1)
+        ctx.emit("Lifeboat.Demo.Big", "/subscriptions/s/x", {"blob": "b" * 20_000})
+        return StepResult.done({"filler": "f" * 20_000})
+
+    registry = Registry()
+    registry.register("demo_big", [("big", big)])
+    deps = bootstrap(
+        settings=Settings(),
+        clock=clock,
+        registry=registry,
+        job_store=InMemoryJobStore(),
+        job_queue=InMemoryJobQueue(),
+        records=records,
+        publisher=topic,
+    )
+    job = deps.jobs.submit("demo_big", "k").job
+
+    first = deps.jobs.advance(job.id)
+    assert first.state == JobState.WAITING and topic.accepted == []  # nothing recorded yet
+    waiting = deps.jobs.get(job.id)
+    assert waiting is not None and "large event" in waiting.steps[0].last_error
+    clock.advance(first.delay)
+    assert deps.jobs.advance(job.id, token=waiting.wake_token).state == JobState.SUCCEEDED
+
+    assert len(runs) == 2 and [e["type"] for e in topic.accepted] == ["Lifeboat.Demo.Big"]
+    assert records.list_metadata("events/overflow/") == {}  # published, then deleted
