@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.arm_id import ResourceId
 from shared.config import Settings
+from shared.engine.names import dr_resource_group
 from shared.vms.capture import CapturePlan
 
 _COMPUTE = "Microsoft.Compute"
@@ -18,9 +19,9 @@ def source_snapshot_id(vm_id: ResourceId, name: str) -> ResourceId:
     return ResourceId(vm_id.subscription, vm_id.resource_group, _COMPUTE, ("snapshots",), (name,))
 
 
-def dr_snapshot_id(settings: Settings, vm_id: ResourceId, name: str) -> ResourceId:
-    """The DR copy lives in the DR resource group (its location is the DR region)."""
-    rg = settings.dr_resource_group
+def dr_snapshot_id(settings: Settings, vm_id: ResourceId, name: str, dr_region: str) -> ResourceId:
+    """The DR copy lives in the DR resource group of `dr_region` (located in that region)."""
+    rg = dr_resource_group(settings, dr_region)
     return ResourceId(vm_id.subscription, rg, _COMPUTE, ("snapshots",), (name,))
 
 
@@ -64,7 +65,7 @@ class SetDisk:
         return cls(**{**data, "tags": dict(data.get("tags") or {})})
 
 
-def set_disks(plan: CapturePlan, settings: Settings) -> tuple[SetDisk, ...]:
+def set_disks(plan: CapturePlan, settings: Settings, dr_region: str) -> tuple[SetDisk, ...]:
     """Return the planned disks of `plan` with their full snapshot ids."""
     vm = ResourceId.parse(plan.vm_id, "vmId")
     out = []
@@ -81,7 +82,7 @@ def set_disks(plan: CapturePlan, settings: Settings) -> tuple[SetDisk, ...]:
                 size_gb=disk.size_gb,
                 family=(disk.unique_id or str(disk.disk_id)).lower(),
                 source_snapshot=str(source_snapshot_id(vm, planned.source_snapshot)),
-                dr_snapshot=str(dr_snapshot_id(settings, vm, planned.dr_snapshot)),
+                dr_snapshot=str(dr_snapshot_id(settings, vm, planned.dr_snapshot, dr_region)),
                 tags=planned.tags,
                 background_copy=planned.background_copy,
             )
@@ -91,6 +92,7 @@ def set_disks(plan: CapturePlan, settings: Settings) -> tuple[SetDisk, ...]:
 
 def plan_json(plan: CapturePlan, location: str, settings: Settings) -> dict[str, Any]:
     """Return the exact set plan of a VM in `location` (dry-run answer and job data)."""
+    dr_region = settings.dr_region(location)
     return {
         "vm_id": plan.vm_id,
         "set_id": plan.set_id,
@@ -98,8 +100,8 @@ def plan_json(plan: CapturePlan, location: str, settings: Settings) -> dict[str,
         "mode": plan.mode.value,
         "consistency": plan.consistency.value,
         "location": location,
-        "dr_region": settings.dr_region(location),
-        "disks": [d.as_json() for d in set_disks(plan, settings)],
+        "dr_region": dr_region,
+        "disks": [d.as_json() for d in set_disks(plan, settings, dr_region)],
         "excluded": [e.finding.to_dict() for e in plan.excluded],
         "findings": [f.to_dict() for f in plan.findings],
     }
