@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
 from shared.drills.jobs import RUN_KIND
-from shared.engine.names import dr_resource_group
 from shared.drills.network import NetworkChoice, NetworkPlan, ensure_network, plan_network
+from shared.engine.names import dr_resource_group
+from shared.engine.placement import ensure_dr_group
 from shared.errors import InvalidInput
 from shared.outages.approval import check_drill_allowed
 from shared.outages.errors import DrillRefused
@@ -235,6 +236,7 @@ def start_drill(
     plan, network = plan_drill(deps, scope, now, at)
     if dry_run:
         return DrillStart(plan, network, now)
+    ensure_dr_group(deps.clients, deps.settings, network.network_id)
     ensure_network(deps.clients, network)
     job_id = submit_execution(deps, plan, revision=1, alert_received_at=now)
     data = {
