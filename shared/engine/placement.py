@@ -8,12 +8,14 @@ fails, nothing is written).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.arm_id import ResourceId
 from shared.config import Settings
 from shared.engine.names import dr_group_region, dr_regions, dr_resource_group
 from shared.errors import ConfigurationError, InvalidInput
+
+SETTING = "LIFEBOAT_DR_RESOURCE_GROUP"
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
@@ -55,33 +57,48 @@ def ensure_dr_group(clients: AzureClients, settings: Settings, target: str) -> N
     clients.creations.run(f"resource-group:{subscription}/{group}", ensure, lambda _: True)
 
 
-def placement_findings(clients: AzureClients, settings: Settings) -> list[dict[str, str]]:
-    """Return one finding per DR group of the configuration that is located elsewhere.
+def placement_status(clients: AzureClients, settings: Settings) -> dict[str, Any]:
+    """Return the DR placement part of GET /api/status: each (subscription, DR region) group.
 
-    Reads each (subscription, DR region) group (nothing is created); a missing group is no
-    finding (the first DR write creates it). Unknown when LIFEBOAT_PRIMARY_REGIONS is unset.
+    Reads each group (nothing is created): `state` is `ok` (located in its DR region),
+    `missing` (the first DR write creates it, no finding), `wrong_location` or `unreadable`
+    (both findings, naming what to fix). Empty when LIFEBOAT_PRIMARY_REGIONS is unset.
     """
+    from shared.azure.failures import AZURE_FAILURES
     from shared.azure.resource_groups import check_location, get_group
 
-    out: list[dict[str, str]] = []
+    groups: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
     for subscription in settings.subscriptions:
         for region in dr_regions(settings):
             name = dr_resource_group(settings, region)
-            group = get_group(clients, subscription, name)
-            if group is None:
-                continue
+            entry: dict[str, Any] = {
+                "subscription": subscription,
+                "resourceGroup": name,
+                "drRegion": region,
+                "location": None,
+                "state": "missing",
+            }
+            groups.append(entry)
             try:
+                group = get_group(clients, subscription, name)
+                if group is None:
+                    continue
+                entry["location"] = group.location
                 check_location(group, region)
-            except ConfigurationError as exc:
-                out.append(
+                entry["state"] = "ok"
+            except AZURE_FAILURES as exc:
+                wrong = isinstance(exc, ConfigurationError) and entry["location"] is not None
+                entry["state"] = "wrong_location" if wrong else "unreadable"
+                findings.append(
                     {
-                        "code": "dr_group_wrong_location",
+                        "code": f"dr_group_{entry['state']}",
                         "subscription": subscription,
-                        "resourceGroup": group.name,
-                        "location": group.location,
+                        "resourceGroup": name,
                         "drRegion": region,
-                        "setting": exc.setting,
+                        "location": entry["location"],
+                        "setting": getattr(exc, "setting", SETTING),
                         "message": str(exc),
                     }
                 )
-    return out
+    return {"setting": SETTING, "groups": groups, "findings": findings}
