@@ -131,8 +131,10 @@ def test_with_region_in_the_name_each_dr_region_gets_its_own_group_there(
     group = arm.resource_groups.get(sub, "lifeboat-dr-westus")
     assert group is not None and group.location == "westus"
     assert arm.resource_groups.get(sub, "lifeboat-dr") is None
-    copies = dr_snapshots(arm)
-    assert copies and all("/resourceGroups/lifeboat-dr-westus/" in c["id"] for c in copies)
+    scope = f"/subscriptions/{sub}/resourceGroups/lifeboat-dr-westus"
+    copies = arm.state.list("Microsoft.Compute/snapshots", scope)
+    assert len(copies) == 2 and {c["location"] for c in copies} == {"westus"}
+    assert dr_snapshots(arm) == []  # nothing in the plain lifeboat-dr
 
 
 def test_status_reports_a_misplaced_dr_group_as_a_finding(
@@ -145,14 +147,14 @@ def test_status_reports_a_misplaced_dr_group_as_a_finding(
     )
     sub = lifeboat_env.subscription
     lifeboat_env.arm.resource_groups.create(sub, "lifeboat-dr-westus", "westus")
-    lifeboat_env.arm.resource_groups.create(sub, "lifeboat-dr-swedencentral", "westeurope")
+    lifeboat_env.arm.resource_groups.create(sub, "lifeboat-dr-northeurope", "westeurope")
 
     placement = status_report(get_deps(), include=frozenset({"placement"}))["placement"]
 
     states = {g["resourceGroup"]: g["state"] for g in placement["groups"]}
-    assert states == {"lifeboat-dr-swedencentral": "wrong_location", "lifeboat-dr-westus": "ok"}
+    assert states == {"lifeboat-dr-northeurope": "wrong_location", "lifeboat-dr-westus": "ok"}
     (finding,) = placement["findings"]
     assert finding["code"] == "dr_group_wrong_location"
-    assert (finding["location"], finding["drRegion"]) == ("westeurope", "swedencentral")
+    assert (finding["location"], finding["drRegion"]) == ("westeurope", "northeurope")
     assert finding["setting"] == "LIFEBOAT_DR_RESOURCE_GROUP"
     assert lifeboat_env.arm.log.writes() == []
