@@ -229,6 +229,9 @@ def _restore(request: RestoreRequest, deps: Deps) -> RestoreResult:
 
 
 def _put(plan: RestoreSpec, deps: Deps) -> dict[str, Any] | None:
+    from shared.engine.placement import ensure_dr_group
+
+    ensure_dr_group(deps.clients, deps.settings, str(plan.target_id))  # in its DR region
     try:
         # Transient failures leave as TransientError (503 with Azure's Retry-After).
         with azure_failures("template restore", denied=False):
