@@ -1,4 +1,4 @@
-"""The DR resource group's name: one function derives it, `{region}` gives one group per DR region."""
+"""The DR resource group name: one function derives it; `{region}` gives a group per DR region."""
 
 from __future__ import annotations
 
