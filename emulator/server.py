@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from emulator.providers.activity_log import ActivityLog
     from emulator.providers.compute.common import ComputeOptions
     from emulator.providers.eventgrid import EventGrid
+    from emulator.providers.resourcegroups import ResourceGroups
 
 
 class ArmEmulator:
@@ -73,6 +74,12 @@ class ArmEmulator:
         """Event Grid topics: endpoint(topic), events(topic) published so far."""
         grid: EventGrid = self.core.extensions["eventgrid"]
         return grid
+
+    @property
+    def resource_groups(self) -> ResourceGroups:
+        """Resource groups: get(sub, name), create(sub, name, location) (a chosen location)."""
+        groups: ResourceGroups = self.core.extensions["resourcegroups"]
+        return groups
 
     @property
     def activity_log(self) -> ActivityLog:

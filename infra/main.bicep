@@ -39,8 +39,16 @@ param tags object = {}
 @description('Optional. Resource group for the app. Default: rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Optional. Resource group, in every subscription in scope, that Lifeboat writes DR artefacts to (LIFEBOAT_DR_RESOURCE_GROUP). This deployment creates it in the DR region; the app holds its write role only there.')
+@description('Optional. Resource group, in every subscription in scope, that Lifeboat writes DR artefacts to (LIFEBOAT_DR_RESOURCE_GROUP); {region} stands for the DR region (required with more than one DR region). This deployment creates one per DR region, located there; the app holds its write role only there.')
 param drResourceGroupName string = 'lifeboat-dr'
+
+@description('Optional. Programmatic names of the DR regions the primary regions map to, e.g. ["westus", "swedencentral"]: one DR resource group per region (drResourceGroupName with {region} replaced), located there. Empty: the deployment location (the DR region) only.')
+param drRegions array = []
+
+// One DR resource group per (subscription, DR region), in that region: ARM keeps a group's
+// metadata in the group's region, so a DR copy never depends on the primary region's.
+var drRegionList = empty(drRegions) ? [location] : drRegions
+var drResourceGroupNames = [for region in drRegionList: replace(drResourceGroupName, '{region}', region)]
 
 @description('Optional. Source subnet id to DR subnet id, used when templates are restored (LIFEBOAT_SUBNET_MAP), e.g. {"/subscriptions/.../subnets/a": "/subscriptions/.../subnets/b"}. Kept in the infra: every provision rewrites all app settings.')
 param subnetMap object = {}
@@ -379,6 +387,7 @@ module subscriptionScopes 'modules/subscription-scope.bicep' = [for (sub, i) in 
   params: {
     resourceGroupName: names.eventsResourceGroup
     drResourceGroupName: drResourceGroupName
+    drRegions: drRegionList
     systemTopicName: names.systemTopic
     alertRuleName: names.alertRule
     actionGroupId: actionGroup.outputs.id
@@ -403,7 +412,7 @@ module rbac 'rbac.bicep' = {
     deadLetterContainerName: names.deadLetterContainer
     subscriptionIds: scopeSubscriptionIds
     systemTopicPrincipalIds: [for (sub, i) in scopeSubscriptionIds: subscriptionScopes[i].outputs.systemTopicPrincipalId]
-    drResourceGroupName: drResourceGroupName
+    drResourceGroupNames: drResourceGroupNames
     identityAssignScope: identityAssignScope
     mappedIdentityIds: mappedIdentityIds
     mappedSubnetIds: mappedSubnetIds

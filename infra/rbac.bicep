@@ -5,8 +5,8 @@
 // LINKED_ACTIONS by shared/azure/actions.py) are split into three custom roles by scope:
 //  - "reads": every read, the LRO status reads and the few writes that reach customer resources
 //    (actions.SUBSCRIPTION_WIDE), plus the data actions, on each subscription in scope;
-//  - "DR writes": every other write, delete and action, only on the DR resource group of each
-//    subscription in scope (infra creates those groups: modules/subscription-scope.bicep);
+//  - "DR writes": every other write, delete and action, only on the DR resource groups (one per
+//    DR region) of each subscription in scope (infra creates them: modules/subscription-scope.bicep);
 //  - "identity assign": the linked actions ARM checks when a restored Image Builder template
 //    attaches its user-assigned identity or joins a DR subnet (vnetConfig: subnets/join/action
 //    and subnets/read), on each subscription in scope, or only on the mapped DR identities and
@@ -54,8 +54,8 @@ param subscriptionIds array
 @description('Required. Principal ids of the system topics, in the order of subscriptionIds.')
 param systemTopicPrincipalIds array
 
-@description('Required. The DR resource group that exists in every subscription in scope (LIFEBOAT_DR_RESOURCE_GROUP).')
-param drResourceGroupName string
+@description('Required. The DR resource groups (one per DR region) that exist in every subscription in scope (LIFEBOAT_DR_RESOURCE_GROUP).')
+param drResourceGroupNames array
 
 @description('Optional. Where the identity-assign role is held: on every subscription in scope, or only on the DR identities in mappedIdentityIds.')
 @allowed([
@@ -181,14 +181,16 @@ module readRoleAssignments 'modules/role-assignment-subscription.bicep' = [for (
 
 // The DR resource groups exist before this module runs: main.bicep passes the system topics'
 // principal ids, outputs of the same per-subscription deployments that create the groups.
-module drWriteRoleAssignments 'modules/role-assignments-group.bicep' = [for (sub, i) in drWriteRoleSubscriptionIds: {
+// One assignment per (subscription, DR group): index i is subscription i / groups, group i % groups.
+var drGroupCount = length(drResourceGroupNames)
+module drWriteRoleAssignments 'modules/role-assignments-group.bicep' = [for i in range(0, length(drWriteRoleSubscriptionIds) * drGroupCount): {
   name: take('${deployment().name}-drw-${i}', 64)
-  scope: resourceGroup(sub, drResourceGroupName)
+  scope: resourceGroup(drWriteRoleSubscriptionIds[i / drGroupCount], drResourceGroupNames[i % drGroupCount])
   params: {
     groupAssignments: [
       {
-        name: guid('/subscriptions/${sub}/resourceGroups/${drResourceGroupName}', functionPrincipalId, drWriteRoleName)
-        roleDefinitionId: '/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${drWriteRoleName}'
+        name: guid('/subscriptions/${drWriteRoleSubscriptionIds[i / drGroupCount]}/resourceGroups/${drResourceGroupNames[i % drGroupCount]}', functionPrincipalId, drWriteRoleName)
+        roleDefinitionId: '/subscriptions/${drWriteRoleSubscriptionIds[i / drGroupCount]}/providers/Microsoft.Authorization/roleDefinitions/${drWriteRoleName}'
         principalId: functionPrincipalId
       }
     ]

@@ -23,6 +23,7 @@ from shared.errors import ConfigurationError, InvalidInput
 from shared.regions import dr_region_for, known_regions, normalize_overrides, normalize_region
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GROUP_NAME = re.compile(r"^[-\w.()]+$", re.ASCII)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 StrList = Annotated[tuple[str, ...], NoDecode]
@@ -85,7 +86,10 @@ class Settings(BaseSettings):
     tier_tag: str = Field(default="lifeboat-tier", description="Recovery tier (outage policy).")
 
     # DR artefacts
-    dr_resource_group: str = "lifeboat-dr"
+    dr_resource_group: str = Field(
+        default="lifeboat-dr",
+        description="DR resource group per subscription; {region} = the DR region.",
+    )
     failback_resource_group: str = Field(
         default="lifeboat-failback",
         description="Resource group (primary region) a failback copies the DR VMs' disks into.",
@@ -435,8 +439,11 @@ class Settings(BaseSettings):
                 "LIFEBOAT_DR_REGION_OVERRIDES",
                 f"DR region {unknown[0]!r} is not a {self.cloud} region",
             )
-        for region in self.primary_regions:
+        dr_regions = {
             dr_region_for(region, self.dr_region_overrides, self.cloud)
+            for region in self.primary_regions
+        }
+        self._check_dr_resource_group(dr_regions)
         if not self.arm_endpoint.startswith("https://"):
             raise ConfigurationError(
                 "LIFEBOAT_ARM_ENDPOINT", "must be https:// (bearer tokens never go over http)"
@@ -447,6 +454,25 @@ class Settings(BaseSettings):
                 "LIFEBOAT_CREDENTIAL", "'emulator' is only allowed with a loopback ARM endpoint"
             )
         return self
+
+    def _check_dr_resource_group(self, dr_regions: set[str]) -> None:
+        name = self.dr_resource_group
+        # Longest programmatic region names are ~20 characters; groups allow 90.
+        probe = name.replace("{region}", "southafricanorth")
+        if not _GROUP_NAME.match(probe) or probe.endswith(".") or len(probe) > 90:
+            raise ConfigurationError(
+                "LIFEBOAT_DR_RESOURCE_GROUP",
+                "not a resource group name (1-90 letters, digits, '-', '_', '.', '(', ')'; "
+                "the only placeholder is {region})",
+            )
+        if len(dr_regions) > 1 and "{region}" not in name:
+            raise ConfigurationError(
+                "LIFEBOAT_DR_RESOURCE_GROUP",
+                f"the primary regions map to {len(dr_regions)} DR regions "
+                f"({', '.join(sorted(dr_regions))}) but {name!r} names one resource group; "
+                "add {region} (e.g. lifeboat-dr-{region}): each DR region needs a group "
+                "located there",
+            )
 
     def dr_region(self, primary: str) -> str:
         """Return the DR region for `primary` (override, else Microsoft's pair)."""

@@ -233,6 +233,12 @@ class StatusSection:
     """True: the section's keys go at the top level of the report (builds, summary, ...)."""
 
 
+def _placement_status(deps: Deps, now: datetime) -> dict[str, Any]:
+    from shared.engine.placement import placement_status
+
+    return placement_status(deps.clients, deps.settings)
+
+
 def _outage_status(deps: Deps, now: datetime) -> dict[str, Any]:
     from shared.outages.status import outage_status
 
@@ -245,6 +251,7 @@ STATUS_SECTIONS: tuple[StatusSection, ...] = (
     StatusSection("vms", _vm_status, optional=True),
     StatusSection("outages", _outage_status, optional=True),
     StatusSection("drills", _drill_status, optional=True),
+    StatusSection("placement", _placement_status, optional=True),
 )
 
 

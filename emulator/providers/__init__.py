@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from emulator.core import Core
 
 PROVIDERS = (
+    "resourcegroups",
     "compute",
     "network",
     "locations",

@@ -1,8 +1,9 @@
 // Deployed once per subscription in scope: a resource group holding that subscription's Event
 // Grid system topic (ARM resource events) and its Service Health alert rule, both per-subscription
 // by nature (a system topic's source and an activity-log alert's scope are the subscription);
-// and the DR resource group (LIFEBOAT_DR_RESOURCE_GROUP) in the DR region, which the app writes
-// its DR artefacts into and where it holds its write role (infra/rbac.bicep).
+// and one DR resource group (LIFEBOAT_DR_RESOURCE_GROUP, {region} = the DR region) per DR region,
+// located in that region, which the app writes its DR artefacts into and where it holds its write
+// role (infra/rbac.bicep).
 
 targetScope = 'subscription'
 
@@ -12,8 +13,11 @@ metadata description = 'Events resource group with the ARM system topic and Serv
 @description('Required. Name of the resource group created in this subscription for the topic and the alert rule.')
 param resourceGroupName string
 
-@description('Required. Name of the DR resource group created in this subscription (LIFEBOAT_DR_RESOURCE_GROUP).')
+@description('Required. Name of the DR resource groups created in this subscription (LIFEBOAT_DR_RESOURCE_GROUP); {region} stands for the DR region.')
 param drResourceGroupName string
+
+@description('Optional. DR regions: one DR resource group in each, located there. Default: location.')
+param drRegions array = [location]
 
 @description('Required. Name of the Event Grid system topic.')
 param systemTopicName string
@@ -30,7 +34,7 @@ param incidentTypes array
 @description('Optional. Service Health region display names (e.g. East US) that fire the alert; empty means all.')
 param regionNames array = []
 
-@description('Optional. Region of both resource groups: the DR region (the topic and rule themselves are global).')
+@description('Optional. Region of the events resource group: the DR region (the topic and rule themselves are global).')
 param location string = deployment().location
 
 @description('Optional. Tags for every resource.')
@@ -42,13 +46,14 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   tags: tags
 }
 
-// Holds the DR copies: the app writes nothing outside it (shared/azure/actions.py). Created, never
-// emptied, by a deployment; see docs/deploy.md on `azd down`.
-resource drRg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
-  name: drResourceGroupName
-  location: location
+// Hold the DR copies, one group per DR region located there: the app writes nothing outside them
+// (shared/azure/actions.py). Created, never emptied, by a deployment; see docs/deploy.md on
+// `azd down`.
+resource drRgs 'Microsoft.Resources/resourceGroups@2024-03-01' = [for region in drRegions: {
+  name: replace(drResourceGroupName, '{region}', region)
+  location: region
   tags: tags
-}
+}]
 
 module resources 'subscription-resources.bicep' = {
   name: take('${deployment().name}-resources', 64)
@@ -67,8 +72,8 @@ module resources 'subscription-resources.bicep' = {
 @description('The resource group holding this subscription\'s topic and alert rule.')
 output resourceGroupName string = rg.name
 
-@description('The DR resource group in this subscription.')
-output drResourceGroupName string = drRg.name
+@description('The DR resource groups in this subscription, one per DR region.')
+output drResourceGroupNames array = [for (region, i) in drRegions: drRgs[i].name]
 
 @description('The system topic name.')
 output systemTopicName string = resources.outputs.systemTopicName

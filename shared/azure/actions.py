@@ -86,6 +86,10 @@ SUBSCRIPTION_WIDE: Final[Mapping[str, str]] = {
     "Microsoft.Compute/virtualMachines/start/action": (
         "a clean copy starts the VM it shut down again"
     ),
+    "Microsoft.Resources/subscriptions/resourceGroups/write": (
+        "creates the DR resource group of each DR region, located in that region, before the "
+        "first DR write into it (a group cannot be created from inside itself)"
+    ),
     "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action": (
         "signs the read-only SAS of a source VHD in the customer's storage account"
     ),

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.imagebuilder import ImageBuilderClient
     from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
     from azure.mgmt.resource.subscriptions import SubscriptionClient
     from azure.mgmt.resourcegraph import ResourceGraphClient
     from azure.storage.blob import BlobServiceClient
@@ -190,6 +191,18 @@ class AzureClients:
             return ResourceGraphClient(self.credential, **self._arm_kwargs())
 
         client: ResourceGraphClient = self._get(("resourcegraph", ""), build)
+        return client
+
+    def resources(self, subscription: str) -> ResourceManagementClient:
+        """Return the Resources client for `subscription` (DR resource groups)."""
+
+        def build() -> ResourceManagementClient:
+            from azure.mgmt.resource.resources import ResourceManagementClient
+
+            return ResourceManagementClient(self.credential, subscription, **self._arm_kwargs())
+
+        key = ("resources", subscription.lower())
+        client: ResourceManagementClient = self._get(key, build)
         return client
 
     def subscriptions(self) -> SubscriptionClient:

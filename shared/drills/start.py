@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from shared.arm_id import ResourceId
 from shared.drills.jobs import RUN_KIND
 from shared.drills.network import NetworkChoice, NetworkPlan, ensure_network, plan_network
+from shared.engine.names import dr_resource_group
+from shared.engine.placement import ensure_dr_group
 from shared.errors import InvalidInput
 from shared.outages.approval import check_drill_allowed
 from shared.outages.dr_facts import DrRegionFacts, DrSubnet
@@ -197,11 +199,12 @@ def plan_drill(
     # the scope and the minute, and a request joins the scope's drill started in the last
     # JOIN_MINUTES unless that one failed (a schedule slot, `at`, names its own minute).
     key = _drill_key(deps, scope.label, at) if at else _joined_key(deps, scope.label, now)
+    group = dr_resource_group(settings, dr_region)
     choice = NetworkChoice(settings.drill_vnet_id, settings.drill_address_space)
     network = plan_network(
         key,
         subscription,
-        settings.dr_resource_group,
+        group,
         dr_region,
         settings.subnet_map,
         choice=choice,
@@ -213,7 +216,7 @@ def plan_drill(
         _with_drill_subnets(load_dr_facts(deps, dr_region), network),
         plan_settings(settings, dr_region),
         now=now,
-        drill=network.target(settings.dr_resource_group),
+        drill=network.target(group),
     )
     return plan, network
 
@@ -247,6 +250,7 @@ def start_drill(
     plan, network = plan_drill(deps, scope, now, at)
     if dry_run:
         return DrillStart(plan, network, now)
+    ensure_dr_group(deps.clients, deps.settings, network.network_id)
     ensure_network(deps.clients, network)
     job_id = submit_execution(deps, plan, revision=1, alert_received_at=now)
     data = {

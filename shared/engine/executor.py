@@ -34,6 +34,7 @@ from shared.engine.actions import (
     StartVm,
     WriteAction,
 )
+from shared.engine.placement import ensure_dr_group
 
 if TYPE_CHECKING:
     from shared.azure.clients import AzureClients
@@ -255,11 +256,15 @@ def execute(
     creates of STARTED_HANDLERS are not polled to completion: they return the resource as
     Azure accepted it (not yet Succeeded; a failed provisioning shows on the next read).
     Raises azure.core errors (the job layer retries transient ones), InvalidInput, and
-    TypeError for an action type with no handler.
+    TypeError for an action type with no handler, ConfigurationError (nothing written) when
+    the target's DR resource group is located outside its DR region.
     """
     handler = (None if wait else STARTED_HANDLERS.get(type(action))) or HANDLERS.get(type(action))
     if handler is None:
         raise TypeError(f"no handler for {type(action).__name__}")
+    if not action.op.startswith("delete"):
+        # Before the first write into a DR group: the group exists in its DR region.
+        ensure_dr_group(clients, settings, action.target)
     logger.info(
         "DR write %s %s",
         action.op,

@@ -97,12 +97,16 @@ def gallery_facts(
     version = _version(clients, known, source)
     definition = _definition(clients, known, source.parent()) if version else None
     region, _ = dr_region_for(version.location if version else artifact.region, settings)
-    gallery = _gallery(clients, known, naming.dr_gallery_id(settings, source.subscription))
+    if region is None:  # out of scope: planning skips it, nothing in a DR group to read
+        return GalleryFacts(version, definition, None, None, None, False)
+    gallery_id = naming.dr_gallery_id(settings, source.subscription, region)
+    gallery = _gallery(clients, known, gallery_id)
     dr_def = dr_version = None
     if gallery is not None:
-        dr_def = _definition(clients, known, naming.dr_definition_id(settings, source))
+        dr_def = _definition(clients, known, naming.dr_definition_id(settings, source, region))
     if dr_def is not None:
-        dr_version = _version(clients, known, naming.dr_version_id(settings, source), own=True)
+        copy = naming.dr_version_id(settings, source, region)
+        dr_version = _version(clients, known, copy, own=True)
     zonal = dr_zonal(clients, source.subscription, region)
     return GalleryFacts(version, definition, gallery, dr_def, dr_version, zonal)
 
@@ -194,7 +198,9 @@ def image_facts(
     if image is None:
         return ImageFacts(None)
     region, _ = dr_region_for(image.location, settings)
-    names = ImageNames(settings, image.id, artifact.generation)
+    if region is None:  # out of scope: planning skips it, nothing in a DR group to read
+        return ImageFacts(image)
+    names = ImageNames(settings, image.id, region, artifact.generation)
     found = _disk_facts(clients, names, image, known)
     dr_image = names.dr_image()
     read_dr = partial(managed_images.get_image, clients, dr_image)

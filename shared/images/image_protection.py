@@ -297,7 +297,7 @@ def image_protection(
     region, skipped = dr_region_for(image.location or artifact.region, settings)
     if region is None:
         return ArtifactProtection(artifact, None, skipped=skipped)
-    names = ImageNames(settings, image.id, artifact.generation)
+    names = ImageNames(settings, image.id, region, artifact.generation)
     ctx = _Ctx(image, facts, region, settings, now, names)
     steps, failure = _steps(ctx, failure)
     target = (str(names.dr_image()),)

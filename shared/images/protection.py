@@ -177,9 +177,9 @@ def plan_gallery(
     if region is None:
         return ArtifactProtection(artifact, None, skipped=skipped)
     source = version_id_of(artifact.source)
-    gallery = naming.dr_gallery_id(settings, source.subscription)
-    definition = naming.dr_definition_id(settings, source)
-    target = naming.dr_version_id(settings, source)
+    gallery = naming.dr_gallery_id(settings, source.subscription, region)
+    definition = naming.dr_definition_id(settings, source, region)
+    target = naming.dr_version_id(settings, source, region)
     add = _add_region(facts, region, settings)
     gallery_step = _gallery_step(facts, gallery, region)
     definition_step = _definition_step(facts, definition, region, gallery_step)

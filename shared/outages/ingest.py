@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from shared.engine.names import dr_resource_group
 from shared.outages import approval
 from shared.outages.approval import PlanState, PlanStatus, TierPolicy, parse_tier_policy
 from shared.outages.errors import StoreConflict
@@ -108,7 +109,7 @@ def plan_settings(settings: Settings, dr_region: str) -> PlanSettings:
     }
     return PlanSettings(
         dr_region=dr_region,
-        resource_group=settings.dr_resource_group,
+        resource_group=dr_resource_group(settings, dr_region),
         subnet_map=dict(settings.subnet_map),
         fallback_sizes=fallbacks,
         concurrent_vm_creates=settings.vm_create_concurrency,

@@ -17,6 +17,7 @@ from shared.azure.image_templates import (
     get_image_template,
 )
 from shared.bootstrap import Deps
+from shared.engine.names import dr_resource_group
 from shared.errors import AzureRefused, ConfigurationError, InvalidInput, LifeboatError
 from shared.regions import normalize_region
 from shared.scope import require_in_scope
@@ -148,7 +149,7 @@ def _target(dr_region: str, deps: Deps) -> RestoreTarget:
     account_url = str(deps.clients.blob_service("dr").url).rstrip("/")
     return RestoreTarget(
         dr_region=dr_region,
-        resource_group=s.dr_resource_group,
+        resource_group=dr_resource_group(s, dr_region),
         gallery_name=s.dr_gallery_name,
         vhd_container_url=f"{account_url}/{s.vhd_container}",
         subnet_map=s.subnet_map,
@@ -228,6 +229,9 @@ def _restore(request: RestoreRequest, deps: Deps) -> RestoreResult:
 
 
 def _put(plan: RestoreSpec, deps: Deps) -> dict[str, Any] | None:
+    from shared.engine.placement import ensure_dr_group
+
+    ensure_dr_group(deps.clients, deps.settings, str(plan.target_id))  # in its DR region
     try:
         # Transient failures leave as TransientError (503 with Azure's Retry-After).
         with azure_failures("template restore", denied=False):

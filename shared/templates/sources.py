@@ -54,11 +54,12 @@ def _regions(version: ImageVersion) -> set[str]:
     return {r for r in (version.location, *(t.name for t in version.target_regions)) if r}
 
 
-def dr_gallery_copy(version_id: ResourceId, deps: Deps) -> ResourceId | None:
-    """Return the id the version would have in the DR gallery (same image and version names)."""
+def dr_gallery_copy(version_id: ResourceId, dr_region: str, deps: Deps) -> ResourceId | None:
+    """Return the id the version would have in the DR gallery of `dr_region` (same image and
+    version names)."""
     if len(version_id.names) != 3:
         return None
-    copy = dr_version_id(deps.settings, version_id)  # the name image DR gives its copy
+    copy = dr_version_id(deps.settings, version_id, dr_region)  # image DR's name for its copy
     return None if copy.key() == version_id.key() else copy
 
 
@@ -76,7 +77,7 @@ def source_facts(body: Mapping[str, Any], dr_region: str, deps: Deps) -> SourceF
     if kind != "sharedimageversion":
         return SourceFacts()
     version_id = ResourceId.parse(source.get("imageVersionId"), "properties.source.imageVersionId")
-    copy = dr_gallery_copy(version_id, deps)
+    copy = dr_gallery_copy(version_id, dr_region, deps)
     if copy is not None:
         found, _ = _probe(get_image_version, deps.clients, copy)
         if found is not None and dr_region in _regions(found):

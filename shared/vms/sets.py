@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.arm_id import ResourceId
 from shared.config import Settings
+from shared.engine.names import dr_resource_group
 from shared.vms.capture import CapturePlan
 
 _COMPUTE = "Microsoft.Compute"
@@ -22,11 +23,15 @@ def source_snapshot_id(vm_id: ResourceId, name: str) -> ResourceId:
 
 
 def dr_snapshot_id(
-    settings: Settings, vm_id: ResourceId, name: str, resource_group: str | None = None
+    settings: Settings,
+    vm_id: ResourceId,
+    name: str,
+    dr_region: str,
+    resource_group: str | None = None,
 ) -> ResourceId:
-    """The DR copy lives in the DR resource group (its location is the DR region), or in
-    `resource_group` when the set copies elsewhere (a failback copies into the primary)."""
-    rg = resource_group or settings.dr_resource_group
+    """The DR copy lives in the DR resource group of `dr_region` (located in that region), or
+    in `resource_group` when the set copies elsewhere (a failback copies into the primary)."""
+    rg = resource_group or dr_resource_group(settings, dr_region)
     return ResourceId(vm_id.subscription, rg, _COMPUTE, ("snapshots",), (name,))
 
 
@@ -73,6 +78,7 @@ class SetDisk:
 def set_disks(
     plan: CapturePlan,
     settings: Settings,
+    dr_region: str,
     resource_group: str | None = None,
     *,
     retained: bool = True,
@@ -100,7 +106,7 @@ def set_disks(
                 size_gb=disk.size_gb,
                 family=(disk.unique_id or str(disk.disk_id)).lower(),
                 source_snapshot=str(source_snapshot_id(vm, planned.source_snapshot)),
-                dr_snapshot=str(dr_snapshot_id(settings, vm, planned.dr_snapshot, resource_group)),
+                dr_snapshot=str(dr_snapshot_id(settings, vm, planned.dr_snapshot, dr_region, resource_group)),
                 tags=tags,
                 background_copy=planned.background_copy,
             )
@@ -108,7 +114,9 @@ def set_disks(
     return tuple(out)
 
 
-def restore_point_ids(plan: CapturePlan, settings: Settings) -> dict[str, str] | None:
+def restore_point_ids(
+    plan: CapturePlan, settings: Settings, dr_region: str
+) -> dict[str, str] | None:
     """Return a restore-point set's collections and restore points in both regions (ids).
 
     The VM's collection lives beside the VM (its resource group and region); the DR collection,
@@ -122,7 +130,7 @@ def restore_point_ids(plan: CapturePlan, settings: Settings) -> dict[str, str] |
     collection = ResourceId(
         vm.subscription, vm.resource_group, _COMPUTE, types, (names.collection,)
     )
-    rg = settings.dr_resource_group
+    rg = dr_resource_group(settings, dr_region)
     dr_collection = ResourceId(vm.subscription, rg, _COMPUTE, types, (names.dr_collection,))
     return {
         "collection": str(collection),
@@ -147,7 +155,8 @@ def plan_json(
     `target_region` / `target_resource_group` say otherwise (a failback: DR → primary); a
     set not `retained` is left out of VM retention (set_disks).
     """
-    rp = restore_point_ids(plan, settings)
+    dr_region = target_region or settings.dr_region(location)
+    rp = restore_point_ids(plan, settings, dr_region)
     return {
         **({"restore_point": rp, "excluded_disk_ids": list(plan.excluded_disk_ids)} if rp else {}),
         "vm_id": plan.vm_id,
@@ -156,9 +165,10 @@ def plan_json(
         "mode": plan.mode.value,
         "consistency": plan.consistency.value,
         "location": location,
-        "dr_region": target_region or settings.dr_region(location),
+        "dr_region": dr_region,
         "disks": [
-            d.as_json() for d in set_disks(plan, settings, target_resource_group, retained=retained)
+            d.as_json()
+            for d in set_disks(plan, settings, dr_region, target_resource_group, retained=retained)
         ],
         "excluded": [e.finding.to_dict() for e in plan.excluded],
         "findings": [f.to_dict() for f in plan.findings],

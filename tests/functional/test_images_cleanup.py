@@ -66,7 +66,9 @@ def test_a_failed_copy_cleans_up_and_a_manual_retry_starts_clean(lifeboat_env: L
     start_run(lifeboat_env, "img")
     arm.clock.advance(3600)
     generation = _generation("img")
-    copy = naming.dr_snapshot_id(get_deps().settings, ResourceId.parse(MANAGED), "os", generation)
+    copy = naming.dr_snapshot_id(
+        get_deps().settings, ResourceId.parse(MANAGED), "os", "westus", generation
+    )
     arm.compute.fail_copy(str(copy))
 
     with driver(arm) as d:

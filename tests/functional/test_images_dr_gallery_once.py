@@ -24,7 +24,7 @@ def _gallery_puts(env: LifeboatEnv, name: str) -> int:
 
 def test_eight_concurrent_first_jobs_put_the_dr_gallery_once(lifeboat_env: LifeboatEnv) -> None:
     deps = get_deps()
-    gallery = naming.dr_gallery_id(deps.settings, lifeboat_env.subscription)
+    gallery = naming.dr_gallery_id(deps.settings, lifeboat_env.subscription, "westus")
     action = CreateGallery(str(gallery), "westus")
     lifeboat_env.arm.log.clear()
 
@@ -38,7 +38,7 @@ def test_eight_concurrent_first_jobs_put_the_dr_gallery_once(lifeboat_env: Lifeb
 
 def test_a_gallery_that_failed_to_create_is_put_again(lifeboat_env: LifeboatEnv) -> None:
     deps = get_deps()
-    gallery = naming.dr_gallery_id(deps.settings, lifeboat_env.subscription)
+    gallery = naming.dr_gallery_id(deps.settings, lifeboat_env.subscription, "westus")
     action = CreateGallery(str(gallery), "westus")
     lifeboat_env.arm.faults.fail_operations(1.0, count=1, path_contains="/galleries/")
     lifeboat_env.arm.log.clear()

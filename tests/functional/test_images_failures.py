@@ -43,7 +43,7 @@ def test_failed_copy_fails_the_job_and_the_record_says_why(lifeboat_env: Lifeboa
     arm.clock.advance(3600)
     generation = run_generation("img")
     artifact = Artifact(ArtifactKind.MANAGED_IMAGE, MANAGED, "eastus", generation=generation)
-    copy = naming.dr_snapshot_id(get_deps().settings, artifact_id(), "os", generation)
+    copy = naming.dr_snapshot_id(get_deps().settings, artifact_id(), "os", "westus", generation)
     arm.compute.fail_copy(str(copy))
 
     with driver(arm) as d:

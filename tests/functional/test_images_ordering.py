@@ -173,7 +173,9 @@ def test_a_rerun_that_rewrites_the_same_managed_image_gets_its_own_dr_copy(
     dr_images = resources(arm, "Microsoft.Compute/images", DR_RG)
     assert len(dr_images) == 2  # the earlier run's copy stays: a recovery point of its own
     source = ResourceId.parse(f"{COMPUTE}/images/img-managed")
-    expected = {naming.dr_image_id(get_deps().settings, source, start).name for start in builds}
+    expected = {
+        naming.dr_image_id(get_deps().settings, source, "westus", start).name for start in builds
+    }
     assert {i["name"] for i in dr_images} == expected
 
 

@@ -127,7 +127,7 @@ def test_same_event_three_times_makes_one_job_and_one_set_of_resources(
 
     assert len(_jobs("image_build")) == 1
     assert len(_jobs("image_replication")) == 1
-    dr_version = naming.dr_version_id(lifeboat_env.settings, _source_version(arm))
+    dr_version = naming.dr_version_id(lifeboat_env.settings, _source_version(arm), "westus")
     assert writes_to(arm, "/versions/") == 2  # the targetRegions PATCH and the DR copy PUT
     assert writes_to(arm, str(dr_version)) == 1
     assert writes_to(arm, "/galleries/lifeboat_dr/images/web") == 2  # definition + version

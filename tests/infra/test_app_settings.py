@@ -160,6 +160,9 @@ def test_settings_load_from_the_values_the_infra_deploys(monkeypatch: pytest.Mon
             monkeypatch.delenv(name)
     for name, value in deployed.items():
         monkeypatch.setenv(name, RENDERED_BY_ARM[name] if name in computed else str(value))
+    # The example's primaries map to two DR regions: such a deployment names its DR groups
+    # with {region} (drResourceGroupName; without it the app refuses to start).
+    monkeypatch.setenv("LIFEBOAT_DR_RESOURCE_GROUP", "lifeboat-dr-{region}")
     settings = Settings()
     assert settings.state_storage_account == RENDERED_BY_ARM["AzureWebJobsStorage__accountName"]
     assert settings.dr_storage_account == RENDERED_BY_ARM["LIFEBOAT_DR_STORAGE_ACCOUNT"]

@@ -12,7 +12,15 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-from tests.infra.bicep import ROOT, accessor_path, main_scope, only_call, only_resource, walk
+from tests.infra.bicep import (
+    ROOT,
+    accessor_path,
+    function_call,
+    main_scope,
+    only_call,
+    only_resource,
+    walk,
+)
 
 MAIN = main_scope()
 APP = only_call(MAIN, "modules/function-app.bicep")
@@ -96,14 +104,28 @@ def test_predown_refuses_until_the_operator_accepts_losing_the_dr_copies() -> No
     assert _hook("predown", LIFEBOAT_DOWN_DELETES_DR_COPIES="true").returncode == 0
 
 
-def test_the_dr_resource_group_is_created_in_the_dr_region_of_every_subscription() -> None:
-    groups = [b for _, b in SCOPE.resources("Microsoft.Resources/resourceGroups")]
-    (dr_group,) = [g for g in groups if g["name"] == "drResourceGroupName"]
-    assert SCOPE.resolve(dr_group["name"]) == "lifeboat-dr"
-    assert dr_group["location"] == "location"
+def test_one_dr_resource_group_per_dr_region_is_created_there_in_every_subscription() -> None:
+    resources = SCOPE.section("resources")
+    loop = resources["drRgs"]["config"]["loop_type"]["detail"]
+    assert (loop["item_name"], loop["array_name"]) == ("region", "drRegions")
+    dr_group = dict(SCOPE.resources("Microsoft.Resources/resourceGroups"))["drRgs"]
+    assert dr_group["location"] == "region", "each group is located in its DR region"
+    assert function_call(dr_group["name"]) == (
+        "replace",
+        {
+            "original_string": "drResourceGroupName",
+            "old_string": "{region}",
+            "new_string": "region",
+        },
+    )
+    assert SCOPE.resolve("drResourceGroupName") == "lifeboat-dr"
     call = MAIN.section("modules")["subscriptionScopes"]["config"]
     assert call["loop_type"]["detail"]["array_name"] == "scopeSubscriptionIds"
     assert call["config"]["params"]["location"] == "location", "the DR region"
+    assert call["config"]["params"]["drRegions"] == "drRegionList"
+    # No drRegions given: the deployment location (the DR region) alone.
+    chosen = MAIN.section("variables")["drRegionList"]["value"]["operator"]["operands"]
+    assert chosen["false_value"] == "drRegions" and chosen["true_value"] == ["location"]
     settings = {e["name"]: e["value"] for e in MAIN.resolve("lifeboatSettings")}
     assert settings["LIFEBOAT_DR_RESOURCE_GROUP"] == SCOPE.resolve("drResourceGroupName")
 

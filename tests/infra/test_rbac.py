@@ -112,18 +112,44 @@ def test_read_role_is_assignable_and_assigned_on_every_subscription_in_scope() -
     assert "readRoleName" in str(call["params"]["roleDefinitionId"])
 
 
-def test_dr_write_role_is_assigned_only_on_the_dr_resource_group_of_each_subscription() -> None:
-    call, over = _loop("drWriteRoleAssignments")
+def _dr_write_loop() -> dict[str, Any]:
+    config: dict[str, Any] = RBAC.section("modules")["drWriteRoleAssignments"]["config"]
+    return config
+
+
+def test_dr_write_role_is_assigned_only_on_each_dr_resource_group_of_each_subscription() -> None:
+    config = _dr_write_loop()
+    over = RBAC.section("variables")["drWriteRoleSubscriptionIds"]["value"]
     assert over["operator"]["operands"]["true_value"] == "subscriptionIds"
-    assert function_call(call["scope"]) == (
-        "resource_group",
-        {"subscription_id": "sub", "resource_group_name": "drResourceGroupName"},
+    # One assignment per (subscription, DR group): range over their product, i / n and i % n.
+    count = config["loop_type"]["detail"]["array_name"]["function"]["parameters"]["count"]
+    product = count["operator"]["operands"]
+    assert function_call(product["operand_1"]) == (
+        "length",
+        {"arg_1": "drWriteRoleSubscriptionIds"},
     )
+    assert product["operand_2"] == "drGroupCount"
+    call = config["config"]
+    scope = function_call(call["scope"])
+    assert scope is not None and scope[0] == "resource_group"
+    sub, group = (scope[1][k]["operator"] for k in ("subscription_id", "resource_group_name"))
+    assert (sub["type"], sub["operands"]["operand_1"]) == (
+        "index_accessor",
+        "drWriteRoleSubscriptionIds",
+    )
+    assert sub["operands"]["operand_2"]["operator"]["type"] == "divide"
+    assert (group["type"], group["operands"]["operand_1"]) == (
+        "index_accessor",
+        "drResourceGroupNames",
+    )
+    assert group["operands"]["operand_2"]["operator"]["type"] == "modulo"
     (assignment,) = call["params"]["groupAssignments"]
     assert "drWriteRoleName" in str(assignment["roleDefinitionId"])
-    assert MAIN.section("modules")["rbac"]["config"]["params"]["drResourceGroupName"] == (
-        "drResourceGroupName"
+    assert MAIN.section("modules")["rbac"]["config"]["params"]["drResourceGroupNames"] == (
+        "drResourceGroupNames"
     )
+    names = MAIN.section("variables")["drResourceGroupNames"]["value"]
+    assert names["loop_type"]["detail"]["array_name"] == "drRegionList"
 
 
 def test_identity_assign_is_held_on_the_subscriptions_or_only_on_the_mapped_identities() -> None:
@@ -205,7 +231,7 @@ def test_every_role_assignment_name_is_a_guid_of_scope_principal_and_role() -> N
     ]
     for module in ("readRoleAssignments", "identityRoleSubscriptionAssignments"):
         names.append(_loop(module)[0]["params"]["name"])
-    names.append(_loop("drWriteRoleAssignments")[0]["params"]["groupAssignments"][0]["name"])
+    names.append(_dr_write_loop()["config"]["params"]["groupAssignments"][0]["name"])
     names.append(
         _loop("identityRoleIdentityAssignments")[0]["params"]["identityAssignments"][0]["name"]
     )

@@ -116,7 +116,9 @@ def _subscription_path(parts: list[str], low: list[str]) -> tuple[str, list[str]
 
 
 def _in_group(path: str, group: str) -> bool:
-    pattern = rf"^/subscriptions/[^/]+/resourcegroups/{re.escape(group.lower())}(/|$)"
+    # LIFEBOAT_DR_RESOURCE_GROUP may hold {region}: one DR group per DR region.
+    name = re.escape(group.lower()).replace(re.escape("{region}"), "[a-z0-9]+")
+    pattern = rf"^/subscriptions/[^/]+/resourcegroups/{name}(/|$)"
     return re.match(pattern, unquote(path).lower()) is not None
 
 

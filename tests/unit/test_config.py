@@ -32,6 +32,7 @@ def test_lists_and_maps_parse_from_comma_separated_or_json(monkeypatch: pytest.M
     monkeypatch.setenv("LIFEBOAT_SUBSCRIPTIONS", f"{SUB.upper()}, {SUB}")
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "East US, West US 3")
     monkeypatch.setenv("LIFEBOAT_DR_REGION_OVERRIDES", "westus3=centralus")
+    monkeypatch.setenv("LIFEBOAT_DR_RESOURCE_GROUP", "lifeboat-dr-{region}")  # two DR regions
     monkeypatch.setenv("LIFEBOAT_SUBNET_MAP", '{"/a": "/b"}')
     settings = load_settings()
     assert settings.subscriptions == (SUB, SUB)

@@ -21,7 +21,7 @@ def test_every_route_has_a_handler() -> None:
 
 
 def test_status_and_reconcile_are_assembled_from_named_contributors() -> None:
-    sections = ["images", "templates", "vms", "outages", "drills"]
+    sections = ["images", "templates", "vms", "outages", "drills", "placement"]
     assert [s.name for s in STATUS_SECTIONS] == sections
     assert [s.name for s in SWEEPS] == [
         "images",

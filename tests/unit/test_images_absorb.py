@@ -36,12 +36,12 @@ def image_facts() -> ImageFacts:
 
 
 def test_created_disk_and_snapshot_land_under_their_disk_label() -> None:
-    temp = naming.temp_disk_id(SETTINGS, IMAGE, "lun2")
+    temp = naming.temp_disk_id(SETTINGS, IMAGE, "lun2", "westus")
     disk = Disk(temp, "eastus", "Succeeded")
     after = absorb(image_facts(), CreateDisk(str(temp), "eastus", "v", 2), disk, GONE)
     assert isinstance(after, ImageFacts)
     assert after.temp_disks == {"lun2": disk}
-    staging = naming.staging_snapshot_id(SETTINGS, IMAGE, "os")
+    staging = naming.staging_snapshot_id(SETTINGS, IMAGE, "os", "westus")
     snap = Snapshot(staging, "eastus", "Succeeded", True, None, None, None, None)
     after = absorb(after, SnapshotDisk(str(staging), "eastus", str(temp)), snap, GONE)
     assert isinstance(after, ImageFacts)
@@ -51,7 +51,7 @@ def test_created_disk_and_snapshot_land_under_their_disk_label() -> None:
 
 
 def test_deleting_the_staging_version_then_definition_clears_each() -> None:
-    version = naming.staging_version_id(SETTINGS, IMAGE, "eastus")
+    version = naming.staging_version_id(SETTINGS, IMAGE, "eastus", "westus")
     facts = absorb(image_facts(), DeleteGalleryItem(str(version), "eastus"), GONE, GONE)
     assert isinstance(facts, ImageFacts) and facts.staging_version is None
 
@@ -63,7 +63,7 @@ def test_started_processes_need_a_fresh_read() -> None:
 
 
 def test_gallery_created_becomes_the_dr_gallery() -> None:
-    gallery = Gallery(naming.dr_gallery_id(SETTINGS, SUB), "westus", "Succeeded")
+    gallery = Gallery(naming.dr_gallery_id(SETTINGS, SUB, "westus"), "westus", "Succeeded")
     facts = GalleryFacts(None, None, None, None, None, False)
     after = absorb(facts, CreateGallery(str(gallery.id), "westus"), gallery, GONE)
     assert isinstance(after, GalleryFacts) and after.dr_gallery == gallery

@@ -32,9 +32,9 @@ def test_dr_image_and_snapshot_names_always_fit_azure_name_rules(name: str) -> N
     settings = Settings()
     source = image_id(name)
     for rid in (
-        naming.dr_image_id(settings, source),
-        naming.dr_snapshot_id(settings, source, "lun15"),
-        naming.staging_snapshot_id(settings, source, "os"),
+        naming.dr_image_id(settings, source, "westus"),
+        naming.dr_snapshot_id(settings, source, "lun15", "westus"),
+        naming.staging_snapshot_id(settings, source, "os", "westus"),
     ):
         assert NAME_RULE.match(rid.name), rid.name
 
@@ -42,12 +42,14 @@ def test_dr_image_and_snapshot_names_always_fit_azure_name_rules(name: str) -> N
 def test_names_are_deterministic_and_distinct_per_source_and_disk() -> None:
     settings = Settings()
     a, b = image_id("web"), image_id("WEB2")
-    assert naming.dr_image_id(settings, a) == naming.dr_image_id(settings, image_id("web"))
-    assert naming.dr_image_id(settings, a) != naming.dr_image_id(settings, b)
+    assert naming.dr_image_id(settings, a, "westus") == naming.dr_image_id(
+        settings, image_id("web"), "westus"
+    )
+    assert naming.dr_image_id(settings, a, "westus") != naming.dr_image_id(settings, b, "westus")
     names = {
-        naming.dr_snapshot_id(settings, a, "os"),
-        naming.dr_snapshot_id(settings, a, "lun0"),
-        naming.staging_snapshot_id(settings, a, "os"),
+        naming.dr_snapshot_id(settings, a, "os", "westus"),
+        naming.dr_snapshot_id(settings, a, "lun0", "westus"),
+        naming.staging_snapshot_id(settings, a, "os", "westus"),
     }
     assert len(names) == 3
     assert all(n.resource_group == settings.dr_resource_group for n in names)
@@ -56,7 +58,9 @@ def test_names_are_deterministic_and_distinct_per_source_and_disk() -> None:
 def test_same_image_in_two_resource_groups_gets_two_dr_names() -> None:
     settings = Settings()
     other = ResourceId(SUB, "rg2", "Microsoft.Compute", ("images",), ("web",))
-    assert naming.dr_image_id(settings, image_id("web")) != naming.dr_image_id(settings, other)
+    assert naming.dr_image_id(settings, image_id("web"), "westus") != naming.dr_image_id(
+        settings, other, "westus"
+    )
 
 
 def test_dr_gallery_copy_keeps_definition_and_version_names() -> None:
@@ -65,7 +69,7 @@ def test_dr_gallery_copy_keeps_definition_and_version_names() -> None:
         f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/"
         "ubuntu/versions/1.0.7"
     )
-    assert str(naming.dr_version_id(settings, source)) == (
+    assert str(naming.dr_version_id(settings, source, "westus")) == (
         f"/subscriptions/{SUB}/resourceGroups/dr-rg/providers/Microsoft.Compute/galleries/dr_g/"
         "images/ubuntu/versions/1.0.7"
     )

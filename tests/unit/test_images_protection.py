@@ -54,6 +54,7 @@ def settings() -> Settings:
     return Settings(
         subscriptions=(SUB,),
         primary_regions=("eastus", "westeurope"),
+        dr_resource_group="lifeboat-dr-{region}",  # two DR regions: one group in each
         images_copy_poll_seconds=30,
         images_copy_poll_max_seconds=600,
     )
@@ -125,13 +126,15 @@ def dr_ready_gallery(settings: Settings) -> GalleryFacts:
             targets=("eastus", "westus"),
             replication={"eastus": ("Completed", 100), "westus": ("Completed", 100)},
         ),
-        dr_gallery=Gallery(naming.dr_gallery_id(settings, SUB), "westus", "Succeeded"),
-        dr_definition=definition(str(naming.dr_definition_id(settings, source)), "westus"),
+        dr_gallery=Gallery(naming.dr_gallery_id(settings, SUB, "westus"), "westus", "Succeeded"),
+        dr_definition=definition(
+            str(naming.dr_definition_id(settings, source, "westus")), "westus"
+        ),
         dr_version=version(
             "westus",
             ("westus",),
             {"westus": ("Completed", 100)},
-            id_=str(naming.dr_version_id(settings, source)),
+            id_=str(naming.dr_version_id(settings, source, "westus")),
         ),
     )
 
@@ -211,7 +214,7 @@ def test_dr_copy_is_created_from_the_source_version_in_the_dr_gallery(settings: 
     )
     (copy,) = plan_gallery(GALLERY, facts, settings).ready
     assert isinstance(copy, CopyImageVersion)
-    assert copy.target == f"/subscriptions/{SUB}/resourceGroups/lifeboat-dr/providers/" + (
+    assert copy.target == f"/subscriptions/{SUB}/resourceGroups/lifeboat-dr-westus/providers/" + (
         "Microsoft.Compute/galleries/lifeboat_dr/images/ubuntu/versions/1.2.3"
     )
     assert copy.source == VERSION
@@ -269,8 +272,10 @@ def test_dr_definition_with_another_identifier_is_a_conflict(settings: Settings)
     source = rid(VERSION)
     facts = gallery_facts(
         settings,
-        dr_gallery=Gallery(naming.dr_gallery_id(settings, SUB), "westus", "Succeeded"),
-        dr_definition=definition(str(naming.dr_definition_id(settings, source)), "westus", "other"),
+        dr_gallery=Gallery(naming.dr_gallery_id(settings, SUB, "westus"), "westus", "Succeeded"),
+        dr_definition=definition(
+            str(naming.dr_definition_id(settings, source, "westus")), "westus", "other"
+        ),
     )
     plan = plan_gallery(GALLERY, facts, settings)
     assert plan.state is ArtifactState.FAILED
@@ -372,7 +377,7 @@ def test_managed_image_snapshots_every_disk_not_only_the_os_disk(settings: Setti
 
 def test_staged_snapshots_are_copied_to_the_dr_region_with_copystart(settings: Settings) -> None:
     staging = {
-        label: snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), label), "eastus")
+        label: snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), label, "westus"), "eastus")
         for label in ("os", "lun0")
     }
     plan = protection_for(MANAGED, ImageFacts(image(), disk_sources(), staging), settings, NOW)
@@ -385,7 +390,7 @@ def test_staged_snapshots_are_copied_to_the_dr_region_with_copystart(settings: S
 def test_copystart_at_zero_percent_is_not_complete_even_if_succeeded(settings: Settings) -> None:
     copies = {
         label: snapshot(
-            naming.dr_snapshot_id(settings, rid(IMAGE), label),
+            naming.dr_snapshot_id(settings, rid(IMAGE), label, "westus"),
             "westus",
             0.0,
             created=NOW - timedelta(seconds=60),
@@ -408,14 +413,16 @@ def test_copy_progress_sets_the_next_look_from_the_estimated_time_left(settings:
 
 def completed_copies(settings: Settings) -> dict[str, Snapshot]:
     return {
-        label: snapshot(naming.dr_snapshot_id(settings, rid(IMAGE), label), "westus", 100.0)
+        label: snapshot(
+            naming.dr_snapshot_id(settings, rid(IMAGE), label, "westus"), "westus", 100.0
+        )
         for label in ("os", "lun0")
     }
 
 
 def test_dr_image_is_built_from_all_dr_snapshots_once_copies_complete(settings: Settings) -> None:
     staging = {
-        label: snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), label), "eastus")
+        label: snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), label, "westus"), "eastus")
         for label in ("os", "lun0")
     }
     facts = ImageFacts(image(), {}, staging, completed_copies(settings))
@@ -437,7 +444,11 @@ def test_managed_image_is_dr_ready_with_the_image_built_and_staging_gone(
     settings: Settings,
 ) -> None:
     dr_image = ManagedImage(
-        naming.dr_image_id(settings, rid(IMAGE)), "westus", "Succeeded", "V2", image().os_disk
+        naming.dr_image_id(settings, rid(IMAGE), "westus"),
+        "westus",
+        "Succeeded",
+        "V2",
+        image().os_disk,
     )
     facts = ImageFacts(image(), {}, {}, completed_copies(settings), dr_image)
     plan = protection_for(MANAGED, facts, settings, NOW)
@@ -483,13 +494,13 @@ def aib_image() -> ManagedImage:
 
 def staging(settings: Settings, **kw: Any) -> dict[str, Any]:
     home = "eastus"
-    version_id = naming.staging_version_id(settings, rid(IMAGE), home)
+    version_id = naming.staging_version_id(settings, rid(IMAGE), home, "westus")
     out: dict[str, Any] = {
         "staging_gallery": Gallery(
-            naming.staging_gallery_id(settings, SUB, home), home, "Succeeded"
+            naming.staging_gallery_id(settings, SUB, home, "westus"), home, "Succeeded"
         ),
         "staging_definition": definition(
-            str(naming.staging_definition_id(settings, rid(IMAGE), home))
+            str(naming.staging_definition_id(settings, rid(IMAGE), home, "westus"))
         ),
         "staging_version": version(
             targets=(home,), replication={home: ("Completed", 100)}, id_=str(version_id)
@@ -519,7 +530,7 @@ def test_image_without_live_source_is_published_then_copied_via_a_temporary_disk
     ready = ImageFacts(aib_image(), **staging(settings))
     (create,) = protection_for(MANAGED, ready, settings, NOW).ready
     assert isinstance(create, CreateDisk)
-    assert create.source == str(naming.staging_version_id(settings, rid(IMAGE), "eastus"))
+    assert create.source == str(naming.staging_version_id(settings, rid(IMAGE), "eastus", "westus"))
     assert (create.lun, create.region) == (None, "eastus")
 
 
@@ -529,7 +540,7 @@ def test_staged_route_waits_while_the_staging_version_publishes(settings: Settin
         staging_version=version(
             targets=("eastus",),
             replication={"eastus": ("Replicating", 50)},
-            id_=str(naming.staging_version_id(settings, rid(IMAGE), "eastus")),
+            id_=str(naming.staging_version_id(settings, rid(IMAGE), "eastus", "westus")),
         ),
     )
     plan = protection_for(MANAGED, ImageFacts(aib_image(), **publishing), settings, NOW)
@@ -539,10 +550,18 @@ def test_staged_route_waits_while_the_staging_version_publishes(settings: Settin
 
 def test_staged_route_cleans_up_disk_snapshot_version_then_definition(settings: Settings) -> None:
     copies = {"os": completed_copies(settings)["os"]}
-    temp = {"os": Disk(naming.temp_disk_id(settings, rid(IMAGE), "os"), "eastus", "Succeeded")}
-    staged = {"os": snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), "os"), "eastus")}
+    temp = {
+        "os": Disk(naming.temp_disk_id(settings, rid(IMAGE), "os", "westus"), "eastus", "Succeeded")
+    }
+    staged = {
+        "os": snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), "os", "westus"), "eastus")
+    }
     dr_image = ManagedImage(
-        naming.dr_image_id(settings, rid(IMAGE)), "westus", "Succeeded", "V1", aib_image().os_disk
+        naming.dr_image_id(settings, rid(IMAGE), "westus"),
+        "westus",
+        "Succeeded",
+        "V1",
+        aib_image().os_disk,
     )
     facts = ImageFacts(
         aib_image(), {}, staged, copies, dr_image, temp_disks=temp, **staging(settings)
@@ -560,7 +579,9 @@ def test_staged_route_cleans_up_disk_snapshot_version_then_definition(settings: 
 
 
 def test_staging_is_not_recreated_once_every_copy_has_started(settings: Settings) -> None:
-    copies = {"os": snapshot(naming.dr_snapshot_id(settings, rid(IMAGE), "os"), "westus", 30.0)}
+    copies = {
+        "os": snapshot(naming.dr_snapshot_id(settings, rid(IMAGE), "os", "westus"), "westus", 30.0)
+    }
     plan = protection_for(MANAGED, ImageFacts(aib_image(), {}, {}, copies), settings, NOW)
     assert plan.ready == ()
     assert {s.action.op: s.status for s in plan.steps[:3]} == {

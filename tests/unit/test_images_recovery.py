@@ -65,10 +65,14 @@ def ops(actions: Any) -> list[tuple[str, str]]:
 
 
 def test_failed_copy_plans_deletion_of_staging_and_the_failed_copy(settings: Settings) -> None:
-    dr = naming.dr_snapshot_id(settings, rid(IMAGE), "os")
+    dr = naming.dr_snapshot_id(settings, rid(IMAGE), "os", "westus")
     copies = {"os": snapshot(dr, "westus", 10.0, error="CopySourceNotFound: gone")}
-    temp = {"os": Disk(naming.temp_disk_id(settings, rid(IMAGE), "os"), "eastus", "Succeeded")}
-    staged = {"os": snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), "os"), "eastus")}
+    temp = {
+        "os": Disk(naming.temp_disk_id(settings, rid(IMAGE), "os", "westus"), "eastus", "Succeeded")
+    }
+    staged = {
+        "os": snapshot(naming.staging_snapshot_id(settings, rid(IMAGE), "os", "westus"), "eastus")
+    }
     facts = ImageFacts(aib_image(), {}, staged, copies, temp_disks=temp, **staging(settings))
 
     plan = protection_for(MANAGED, facts, settings, NOW)
@@ -77,10 +81,13 @@ def test_failed_copy_plans_deletion_of_staging_and_the_failed_copy(settings: Set
     assert "CopySourceNotFound" in (plan.failure or "")
     assert ops(plan.ready) == sorted(
         [
-            ("delete_disk", naming.temp_disk_id(settings, rid(IMAGE), "os").name),
+            ("delete_disk", naming.temp_disk_id(settings, rid(IMAGE), "os", "westus").name),
             ("delete_gallery_item", "1.0.0"),
             ("delete_snapshot", dr.name),
-            ("delete_snapshot", naming.staging_snapshot_id(settings, rid(IMAGE), "os").name),
+            (
+                "delete_snapshot",
+                naming.staging_snapshot_id(settings, rid(IMAGE), "os", "westus").name,
+            ),
         ]
     )
     definition_step = plan.steps[-1]
@@ -145,7 +152,7 @@ def test_a_failed_plan_never_issues_anything_but_deletions(settings: Settings) -
     conflict = gallery_facts(
         settings,
         dr_definition=definition(
-            str(naming.dr_definition_id(settings, rid(VERSION))), "westus", "other"
+            str(naming.dr_definition_id(settings, rid(VERSION), "westus")), "westus", "other"
         ),
     )
     plan = plan_gallery(GALLERY, conflict, settings)
@@ -169,7 +176,7 @@ def test_dr_definition_differing_in_generation_state_cpu_or_security_is_a_confli
 ) -> None:
     from dataclasses import replace
 
-    dr = definition(str(naming.dr_definition_id(settings, rid(VERSION))), "westus")
+    dr = definition(str(naming.dr_definition_id(settings, rid(VERSION), "westus")), "westus")
     props = {**dr.properties, prop: value}
     changed = replace(
         dr,
@@ -220,8 +227,10 @@ def test_a_rerun_writing_the_same_image_or_blob_is_a_new_artifact_with_new_names
     ]
     assert [a != b for a, b in keys] == [True, True, False]
     assert managed.generation and vhd.generation
-    first_names = naming.ImageNames(settings, rid(IMAGE), managed.generation)
-    again_names = naming.ImageNames(settings, rid(IMAGE), again[0].generation if again[0] else None)
+    first_names = naming.ImageNames(settings, rid(IMAGE), "westus", managed.generation)
+    again_names = naming.ImageNames(
+        settings, rid(IMAGE), "westus", again[0].generation if again[0] else None
+    )
     assert first_names.dr_image() != again_names.dr_image()
     assert first_names.dr_snapshot("os") != again_names.dr_snapshot("os")
     assert first_names.staging_version("eastus") != again_names.staging_version("eastus")
@@ -231,8 +240,8 @@ def test_a_rerun_writing_the_same_image_or_blob_is_a_new_artifact_with_new_names
 
 def test_names_without_a_generation_are_the_names_of_before() -> None:
     settings = Settings()
-    assert naming.ImageNames(settings, rid(IMAGE)).dr_image() == naming.dr_image_id(
-        settings, rid(IMAGE)
+    assert naming.ImageNames(settings, rid(IMAGE), "westus").dr_image() == naming.dr_image_id(
+        settings, rid(IMAGE), "westus"
     )
 
 
@@ -264,7 +273,10 @@ def test_plan_reports_the_copy_estimate_and_whether_something_else_is_polled(
     started = NOW - timedelta(seconds=100)
     copies = {
         label: snapshot(
-            naming.dr_snapshot_id(settings, rid(IMAGE), label), "westus", 50.0, created=started
+            naming.dr_snapshot_id(settings, rid(IMAGE), label, "westus"),
+            "westus",
+            50.0,
+            created=started,
         )
         for label in ("os", "lun0")
     }
