@@ -216,6 +216,32 @@ def _protect_back(deps: Deps, plan: DrPlan, vm: FailbackVm) -> str:
     return deps.jobs.submit(PROTECTION_KIND, set_id(vm.dr_vm_id, slot), data).job.id
 
 
+def _place_copies(deps: Deps, plan: DrPlan) -> str | None:
+    """Make sure the failback group exists in each primary region the copies go to (created
+    there when missing); the reason when it is located elsewhere or may not be created."""
+    from shared.arm_id import ResourceId
+    from shared.azure.resource_groups import ensure_group
+    from shared.errors import ConfigurationError
+
+    assert plan.failback is not None
+    group = plan.failback.resource_group
+    wanted = sorted(
+        {
+            (ResourceId.parse(vm.dr_vm_id, "drVmId").subscription.lower(), vm.to_region.lower())
+            for vm in plan.failback.reprotect
+        }
+    )
+    for subscription, region in wanted:
+        try:
+            ensure_group(deps.clients, subscription, group, region)
+        except ConfigurationError as exc:
+            return (
+                f"LIFEBOAT_FAILBACK_RESOURCE_GROUP: the copies back to {region} need resource "
+                f"group {group!r} located in {region} in subscription {subscription}: {exc}"
+            )
+    return None
+
+
 def reprotect(ctx: StepContext) -> StepResult:
     """Start the protection of every DR VM towards its primary region (idempotent per VM)."""
     from shared.jobs.registry import StepResult
@@ -223,6 +249,9 @@ def reprotect(ctx: StepContext) -> StepResult:
     stored = _stored(ctx)
     if stored is None or stored.plan.failback is None:
         return StepResult.fail(f"failback plan {ctx.data['planId']} is not stored")
+    problem = _place_copies(ctx.app, stored.plan)
+    if problem is not None:
+        return StepResult.fail(problem)
     jobs = [_protect_back(ctx.app, stored.plan, vm) for vm in stored.plan.failback.reprotect]
     return StepResult.done({"protections": len(jobs)})
 

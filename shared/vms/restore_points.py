@@ -46,18 +46,27 @@ def collection_tags(vm_id: str) -> dict[str, str]:
 
 
 def _ensure_collection(
-    clients: AzureClients, collection: str, location: str, source: str, vm_id: str
+    clients: AzureClients,
+    collection: str,
+    location: str,
+    source: str,
+    vm_id: str,
+    settings: Settings | None = None,
 ) -> Collection | None:
     """Return the collection with its points; create it (one PUT) only when it is absent.
 
-    None when its source (the VM, or the VM's collection) is gone.
+    None when its source (the VM, or the VM's collection) is gone. A DR collection (`settings`
+    given) is created only once its DR group is known to be located in the DR region.
     """
     from shared.azure.restore_points import create_collection, get_collection
+    from shared.engine.placement import ensure_dr_group
 
     rid = _rid(collection, "restore_point.collection")
     found = get_collection(clients, rid, points=True)
     if found is not None:
         return found
+    if settings is not None:
+        ensure_dr_group(clients, settings, collection)
     made = create_collection(clients, rid, location, source, collection_tags(vm_id))
     return None if made is None else get_collection(clients, rid, points=True)
 
@@ -174,7 +183,12 @@ def copy(ctx: StepContext) -> StepResult:
     point = get_restore_point(clients, target, instance_view=True)
     if point is None:
         collection = _ensure_collection(
-            clients, ids["dr_collection"], plan["dr_region"], ids["collection"], plan["vm_id"]
+            clients,
+            ids["dr_collection"],
+            plan["dr_region"],
+            ids["collection"],
+            plan["vm_id"],
+            ctx.settings,
         )
         turn = _copy_turn(ctx, collection, ids) if collection is not None else None
         if turn is not None:

@@ -106,6 +106,10 @@ def test_resolving_an_executed_plan_protects_its_vms_back_and_cleans_up_after_ap
     listed = {c.lower() for v in seen["failback"]["vms"] for c in v["copies"]}
     assert listed == {c["id"].lower() for c in copies}
     assert all(f"/resourcegroups/{FAILBACK_RG}/" in c for c in listed)
+    # The failback group was created by Lifeboat in the primary region before the first copy.
+    sub = copies[0]["id"].split("/")[2]
+    group = arm.resource_groups.get(sub, FAILBACK_RG)
+    assert group is not None and not group.implicit and group.location == PRIMARY
     assert all("lifeboat-set" not in c.get("tags", {}) for c in copies)
     assert all(c["tags"]["lifeboat-failback-set"] for c in copies)
     from shared.vms.stored import stored_sets
