@@ -51,6 +51,7 @@ def _ensure_collection(
     location: str,
     source: str,
     vm_id: str,
+    *,
     settings: Settings | None = None,
 ) -> Collection | None:
     """Return the collection with its points; create it (one PUT) only when it is absent.
@@ -188,7 +189,7 @@ def copy(ctx: StepContext) -> StepResult:
             plan["dr_region"],
             ids["collection"],
             plan["vm_id"],
-            ctx.settings,
+            settings=ctx.settings,
         )
         turn = _copy_turn(ctx, collection, ids) if collection is not None else None
         if turn is not None:

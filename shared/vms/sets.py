@@ -106,7 +106,9 @@ def set_disks(
                 size_gb=disk.size_gb,
                 family=(disk.unique_id or str(disk.disk_id)).lower(),
                 source_snapshot=str(source_snapshot_id(vm, planned.source_snapshot)),
-                dr_snapshot=str(dr_snapshot_id(settings, vm, planned.dr_snapshot, dr_region, resource_group)),
+                dr_snapshot=str(
+                    dr_snapshot_id(settings, vm, planned.dr_snapshot, dr_region, resource_group)
+                ),
                 tags=tags,
                 background_copy=planned.background_copy,
             )
