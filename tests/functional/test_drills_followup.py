@@ -14,6 +14,8 @@ from shared.jobs import JobState
 from tests.support.drills import (
     DRILL,
     GROUP,
+    NET,
+    SUBNET_ID,
     VNET_ID,
     followup,
     killing_registry,
@@ -105,20 +107,30 @@ def test_resources_already_gone_are_success(lifeboat_env: Any, compute: Any, net
     assert _left(arm, ("web1",)) == []
 
 
+def _stranger_in_the_drill_subnet(arm: Any) -> str:
+    """A NIC the drill did not create, in its subnet: Azure refuses to delete the vnet."""
+    nic = f"{NET}/networkInterfaces/someone-elses-nic"
+    config = {"name": "ipconfig1", "properties": {"subnet": {"id": SUBNET_ID}}}
+    arm.seed({"resources": [{"id": nic, "location": "westus",
+                             "properties": {"ipConfigurations": [config]}}]})  # fmt: skip
+    return nic
+
+
 def test_a_deletion_azure_refuses_is_reported_with_what_is_left(lifeboat_env: Any) -> None:
     arm = lifeboat_env.arm
     seed_drill(arm, ("web1",))
+    stranger = _stranger_in_the_drill_subnet(arm)
     with driver(arm) as d:
         submit_followup(get_deps(), followup(arm, ("web1",), network=True))
         assert d.run() is True
     doc = get_deps().records.get(record_name(DRILL))
     assert doc is not None
     assert _left(arm, ("web1",)) == []
-    # The emulator serves no DELETE of a vnet (405): the refusal Azure could give, kept apart.
-    assert arm.state.get(VNET_ID) is not None, "the emulator now deletes vnets: update this test"
+    # Azure refuses the vnet while a NIC it did not create uses its subnet: reported, kept.
+    assert arm.state.get(VNET_ID) is not None and arm.state.get(stranger) is not None
     assert doc["cleanup"]["complete"] is False
     assert list(doc["cleanup"]["left"]) == [VNET_ID]
-    assert "405" in doc["cleanup"]["left"][VNET_ID]
+    assert "InUseSubnetCannotBeDeleted" in doc["cleanup"]["left"][VNET_ID]
 
 
 def test_submitting_the_same_drill_twice_is_one_job(lifeboat_env: Any) -> None:
@@ -158,6 +170,7 @@ def test_status_shows_the_last_drills_and_an_unfinished_cleanup(lifeboat_env: An
 
     arm = lifeboat_env.arm
     seed_drill(arm, ("web1",))
+    _stranger_in_the_drill_subnet(arm)
     with driver(arm) as d:
         submit_followup(get_deps(), followup(arm, ("web1",), network=True))
         assert d.run() is True
@@ -166,6 +179,6 @@ def test_status_shows_the_last_drills_and_an_unfinished_cleanup(lifeboat_env: An
     (drill,) = body["drills"]["scopes"]["all"]
     assert drill["drill_id"] == DRILL
     assert drill["passed"] is True
-    assert drill["cleanup_complete"] is False  # the emulator's vnet is left (see above)
+    assert drill["cleanup_complete"] is False  # the vnet is left (see above)
     assert drill["evidence"] == record_name(DRILL)
     assert body["drills"]["cleanup_incomplete"] == [DRILL]

@@ -152,6 +152,7 @@ def test_display_name_in_settings_matches_programmatic_region(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LIFEBOAT_PRIMARY_REGIONS", "Australia East, westeurope")
+    monkeypatch.setenv("LIFEBOAT_DR_RESOURCE_GROUP", "lifeboat-dr-{region}")  # two DR regions
     _fresh()
 
     _, body = _post(SAMPLES["legacy-activitylog-webhook_servicehealth_incident"])
