@@ -234,6 +234,22 @@ def _with_drill_subnets(facts: DrRegionFacts, network: NetworkPlan) -> DrRegionF
     return replace(facts, subnets={**facts.subnets, **planned})
 
 
+def _ensure_network_once(deps: Deps, network: NetworkPlan) -> None:
+    """Create (or check) the drill network, unless this drill's run was already accepted: a
+    request joining a drill whose cleanup deleted its own vnet must not create it again.
+    Concurrent first requests of one worker make one PUT (they go one after the other and the
+    later ones find the vnet)."""
+    from shared.jobs.model import job_id_for
+
+    if deps.jobs.get(job_id_for(RUN_KIND, network.drill_id)) is not None:
+        return
+    deps.clients.creations.run(
+        f"drill-network:{network.network_id}",
+        lambda: ensure_network(deps.clients, network),
+        lambda _: False,
+    )
+
+
 def start_drill(
     deps: Deps, scope: DrillScope, *, dry_run: bool = False, at: datetime | None = None
 ) -> DrillStart:
@@ -251,7 +267,7 @@ def start_drill(
     if dry_run:
         return DrillStart(plan, network, now)
     ensure_dr_group(deps.clients, deps.settings, network.network_id)
-    ensure_network(deps.clients, network)
+    _ensure_network_once(deps, network)
     job_id = submit_execution(deps, plan, revision=1, alert_received_at=now)
     data = {
         "planId": plan.plan_id,

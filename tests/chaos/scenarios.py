@@ -432,6 +432,13 @@ def _drill_protected(stage: Stage) -> None:
     protect_for_drill(stage.arm, ("web1", "web2"))
 
 
+def _drill_own_network(stage: Stage) -> None:
+    """As `_drill_protected`, without a configured drill vnet: the drill creates its own."""
+    from tests.support.drills import protect_for_drill
+
+    protect_for_drill(stage.arm, ("web1", "web2"), own_network=True)
+
+
 def _drill_start(stage: Stage) -> int:
     from functions.drills import drills_start
 
@@ -463,6 +470,17 @@ SCENARIOS = (
             w.service == "arm"
             or any(part in w.path for part in ("drills/", "drill-work/", "executions/"))
         ),
+    ),
+)
+SCENARIOS = (
+    *SCENARIOS,
+    Scenario(
+        "drill-own-network-http",
+        _drill_own_network,
+        _drill_start,
+        drill_cleaned_up,
+        {"plan_execution": 1, "drill_run": 1, "drill_cleanup": 1},
+        kills=lambda w: w.service == "arm" and "/virtualNetworks/" in w.path,
     ),
 )
 BY_NAME = {s.name: s for s in SCENARIOS}

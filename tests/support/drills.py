@@ -162,10 +162,17 @@ def drill_settings(arm: ArmEmulator, window_minutes: float = 0) -> dict[str, str
     }
 
 
-def protect_for_drill(arm: ArmEmulator, names: tuple[str, ...], window_minutes: float = 0) -> None:
+def protect_for_drill(
+    arm: ArmEmulator,
+    names: tuple[str, ...],
+    window_minutes: float = 0,
+    *,
+    own_network: bool = False,
+) -> None:
     """VMs `names` protected into westus (DR snapshots, manifests with a NIC in DR storage), the
     drill settings in the environment (undone by `undo_drill_env`), the composition rebuilt on
-    the emulated clock with the current transport."""
+    the emulated clock with the current transport. `own_network`: no configured drill vnet,
+    the drill creates its own and deletes it."""
     from shared import bootstrap
     from shared.bootstrap import get_deps
     from shared.vms.records import write_manifest
@@ -173,6 +180,8 @@ def protect_for_drill(arm: ArmEmulator, names: tuple[str, ...], window_minutes: 
 
     for key, value in drill_settings(arm, window_minutes).items():
         _DRILL_ENV.setenv(key, value)
+    if own_network:
+        _DRILL_ENV.delenv("LIFEBOAT_DRILL_VNET_ID")
     bootstrap.configure(clock=arm.clock.now, storage_delays=False)
     seed_dr(arm, names)
     for i, name in enumerate(names):
@@ -237,4 +246,10 @@ def check_drill_clean(arm: ArmEmulator, names: tuple[str, ...]) -> dict[str, Any
     assert len(drill_vm_puts(arm, drill)) == len(names), sorted(drill_vm_puts(arm, drill))
     left = leftovers(arm, drill)
     assert left == [], f"left after the drill window: {left}"
+    own = [
+        r["id"]
+        for r in arm.state.list("Microsoft.Network/virtualNetworks")
+        if r["id"].lower().endswith(f"/vnet-drill-{drill}")
+    ]
+    assert own == [], f"the drill's own vnet is left: {own}"
     return dict(evidence)
