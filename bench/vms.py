@@ -191,6 +191,8 @@ def section(count: int, workers: int, subscriptions: int, cap: int) -> tuple[lis
         "LIFEBOAT_SUBSCRIPTIONS": ",".join(subs),
         "LIFEBOAT_PRIMARY_REGIONS": ",".join(PRIMARY_REGIONS),
         "LIFEBOAT_COPY_CONCURRENCY": str(cap),
+        # Two primary regions, two DR regions: one DR resource group per DR region.
+        "LIFEBOAT_DR_RESOURCE_GROUP": "lifeboat-dr-{region}",
     }
     with remote_azure(subs[0]) as local, app_environment(env):
         result = run_vms(local, count, workers, subs, cap)

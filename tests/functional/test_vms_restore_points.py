@@ -173,9 +173,9 @@ def test_retention_keeps_n_primary_and_m_dr_restore_points(rp_env: Any) -> None:
     assert again["deleted"] == 0, "a second pass deletes nothing"
 
 
-def test_an_orphaned_partial_restore_point_is_deleted_after_the_grace_period(
-    rp_env: Any,
-) -> None:
+def _protected_with_failing_step(arm: Any, step: str, why: str) -> None:
+    """web1 (restore-point mode) protected through POST /api/vms/protect, driven with its
+    protection job's `step` failing with `why` (the rest of the job runs as deployed)."""
     from shared.features import job_registry
     from shared.jobs import Registry, StepContext, StepResult
     from shared.vms.jobs import PROTECTION_KIND
@@ -183,17 +183,23 @@ def test_an_orphaned_partial_restore_point_is_deleted_after_the_grace_period(
     kind = job_registry().get(PROTECTION_KIND)
 
     def fail(ctx: StepContext) -> StepResult:
-        return StepResult.fail("copy: the worker gave up")
+        return StepResult.fail(why)
 
     registry = Registry()
     registry.register(
-        PROTECTION_KIND, [(s.name, fail if s.name == "copy" else s.run) for s in kind.steps]
+        PROTECTION_KIND, [(s.name, fail if s.name == step else s.run) for s in kind.steps]
     )
-    arm = rp_env.arm
     arm.seed({"resources": [tagged_vm("web1", mode="restore-point", data_disks=1)]})
     post({"vmId": vm_id("web1")})
     with driver(arm, registry) as d:
         d.run()
+
+
+def test_an_orphaned_partial_restore_point_is_deleted_after_the_grace_period(
+    rp_env: Any,
+) -> None:
+    arm = rp_env.arm
+    _protected_with_failing_step(arm, "copy", "copy: the worker gave up")
     assert [j.state for j in _jobs()] == [JobState.FAILED]
     (primary,) = arm.state.list(RPCS, PRIMARY_RG)
     assert len(_points(arm, primary["id"])) == 1
@@ -211,24 +217,8 @@ def test_an_orphaned_partial_restore_point_is_deleted_after_the_grace_period(
 def test_a_set_whose_copy_finished_gets_its_missing_manifest_from_the_sweep(
     rp_env: Any,
 ) -> None:
-    from shared.features import job_registry
-    from shared.jobs import Registry, StepContext, StepResult
-    from shared.vms.jobs import PROTECTION_KIND
-
-    kind = job_registry().get(PROTECTION_KIND)
-
-    def fail(ctx: StepContext) -> StepResult:
-        return StepResult.fail("manifest: storage unavailable")
-
-    registry = Registry()
-    registry.register(
-        PROTECTION_KIND, [(s.name, fail if s.name == "manifest" else s.run) for s in kind.steps]
-    )
     arm = rp_env.arm
-    arm.seed({"resources": [tagged_vm("web1", mode="restore-point", data_disks=1)]})
-    post({"vmId": vm_id("web1")})
-    with driver(arm, registry) as d:
-        d.run()
+    _protected_with_failing_step(arm, "manifest", "manifest: storage unavailable")
     assert latest_manifest(get_deps().records, vm_id("web1")) is None
     report = sweep_vms(get_deps(), arm.clock.now())
     assert len(report["manifests_healed"]) == 1
