@@ -42,6 +42,9 @@ param resourceGroupName string = ''
 @description('Optional. Resource group, in every subscription in scope, that Lifeboat writes DR artefacts to (LIFEBOAT_DR_RESOURCE_GROUP); {region} stands for the DR region (required with more than one DR region). This deployment creates one per DR region, located there; the app holds its write role only there.')
 param drResourceGroupName string = 'lifeboat-dr'
 
+@description('Optional. Resource group, in every subscription in scope, that a failback plan copies the recovered VMs\' disks back into (LIFEBOAT_FAILBACK_RESOURCE_GROUP). This deployment creates it in the first primary region and grants the app its DR write role there; Lifeboat refuses a failback to another primary region with a message naming the group.')
+param failbackResourceGroupName string = 'lifeboat-failback'
+
 @description('Optional. Programmatic names of the DR regions the primary regions map to, e.g. ["westus", "swedencentral"]: one DR resource group per region (drResourceGroupName with {region} replaced), located there. Empty: the deployment location (the DR region) only.')
 param drRegions array = []
 
@@ -287,6 +290,10 @@ var lifeboatSettings = [
     value: drResourceGroupName
   }
   {
+    name: 'LIFEBOAT_FAILBACK_RESOURCE_GROUP'
+    value: failbackResourceGroupName
+  }
+  {
     name: 'LIFEBOAT_SUBNET_MAP'
     value: string(subnetMap)
   }
@@ -388,6 +395,8 @@ module subscriptionScopes 'modules/subscription-scope.bicep' = [for (sub, i) in 
     resourceGroupName: names.eventsResourceGroup
     drResourceGroupName: drResourceGroupName
     drRegions: drRegionList
+    failbackResourceGroupName: failbackResourceGroupName
+    failbackLocation: primaryRegions[0]
     systemTopicName: names.systemTopic
     alertRuleName: names.alertRule
     actionGroupId: actionGroup.outputs.id
@@ -412,7 +421,7 @@ module rbac 'rbac.bicep' = {
     deadLetterContainerName: names.deadLetterContainer
     subscriptionIds: scopeSubscriptionIds
     systemTopicPrincipalIds: [for (sub, i) in scopeSubscriptionIds: subscriptionScopes[i].outputs.systemTopicPrincipalId]
-    drResourceGroupNames: drResourceGroupNames
+    drResourceGroupNames: concat(drResourceGroupNames, [failbackResourceGroupName])
     identityAssignScope: identityAssignScope
     mappedIdentityIds: mappedIdentityIds
     mappedSubnetIds: mappedSubnetIds

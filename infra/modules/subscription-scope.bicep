@@ -19,6 +19,12 @@ param drResourceGroupName string
 @description('Optional. DR regions: one DR resource group in each, located there. Default: location.')
 param drRegions array = [location]
 
+@description('Optional. Name of the resource group a failback copies recovered VMs\' disks back into (LIFEBOAT_FAILBACK_RESOURCE_GROUP); empty: none.')
+param failbackResourceGroupName string = ''
+
+@description('Optional. Region of the failback resource group: a primary region. Default: location.')
+param failbackLocation string = location
+
 @description('Required. Name of the Event Grid system topic.')
 param systemTopicName string
 
@@ -54,6 +60,14 @@ resource drRgs 'Microsoft.Resources/resourceGroups@2024-03-01' = [for region in 
   location: region
   tags: tags
 }]
+
+// Receives a failback's copies back to the primary region (the app holds its DR write role
+// there too, infra/rbac.bicep). Created, never emptied, by a deployment.
+resource failbackRg 'Microsoft.Resources/resourceGroups@2024-03-01' = if (!empty(failbackResourceGroupName)) {
+  name: empty(failbackResourceGroupName) ? 'unused' : failbackResourceGroupName
+  location: failbackLocation
+  tags: tags
+}
 
 module resources 'subscription-resources.bicep' = {
   name: take('${deployment().name}-resources', 64)

@@ -77,7 +77,6 @@ DEFAULTS_ARE_SAFE = {
     "jobs_backoff_max_seconds": "Job tuning, as jobs_time_budget_seconds.",
     "jobs_poll_seconds": "Job tuning, as jobs_time_budget_seconds.",
     "dr_gallery_name": "Gallery the code creates in the DR resource group; documented name.",
-    "failback_resource_group": "Documented name of the primary-region group failback copies go to.",
     "images_build_poll_seconds": "Image DR polling, sized for AIB builds (30-50 min).",
     "images_copy_poll_seconds": "Image DR polling, sized for CopyStart and blob copies.",
     "images_copy_poll_max_seconds": "Image DR polling cap, as images_copy_poll_seconds.",

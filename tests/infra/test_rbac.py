@@ -145,8 +145,11 @@ def test_dr_write_role_is_assigned_only_on_each_dr_resource_group_of_each_subscr
     assert group["operands"]["operand_2"]["operator"]["type"] == "modulo"
     (assignment,) = call["params"]["groupAssignments"]
     assert "drWriteRoleName" in str(assignment["roleDefinitionId"])
-    assert MAIN.section("modules")["rbac"]["config"]["params"]["drResourceGroupNames"] == (
-        "drResourceGroupNames"
+    # The DR groups, and the failback group (copies back to the primary region) after them.
+    passed = MAIN.section("modules")["rbac"]["config"]["params"]["drResourceGroupNames"]
+    assert function_call(passed) == (
+        "concat",
+        {"arg_1": "drResourceGroupNames", "arg_2": ["failbackResourceGroupName"]},
     )
     names = MAIN.section("variables")["drResourceGroupNames"]["value"]
     assert names["loop_type"]["detail"]["array_name"] == "drRegionList"
@@ -253,3 +256,16 @@ def test_only_least_privilege_built_in_roles_are_used() -> None:
             if g.lower() in BROAD_ROLES
         }
         assert not broad, f"{path.name} mentions {broad}"
+
+
+def test_the_failback_group_is_created_in_the_first_primary_region() -> None:
+    """Failback copies land in LIFEBOAT_FAILBACK_RESOURCE_GROUP in a primary region: the
+    deployment creates it there (and the DR write role above covers it)."""
+    scope = Scope(INFRA / "modules" / "subscription-scope.bicep")
+    group = scope.section("resources")["failbackRg"]["config"]["config"]
+    assert group["location"] == "failbackLocation"
+    params = MAIN.section("modules")["subscriptionScopes"]["config"]["config"]["params"]
+    where = params["failbackLocation"]["operator"]
+    assert where["type"] == "index_accessor"
+    assert where["operands"] == {"operand_1": "primaryRegions", "operand_2": 0}
+    assert params["failbackResourceGroupName"] == "failbackResourceGroupName"
