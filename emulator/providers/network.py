@@ -243,12 +243,17 @@ def _del_nic(core: Core, state: NetworkState, req: Request) -> Response:
             "delete the network interface, it must be dissociated from the resource. To learn "
             "more, see aka.ms/deletenic.",
         )
+    return _deleting(core, req, nic)
+
+
+def _deleting(core: Core, req: Request, body: Body) -> Response:
+    """202 with Azure-AsyncOperation and Location; the resource is gone when the operation ends."""
 
     def finish() -> None:
         core.store.delete(req.resource_id)
 
     op = core.lro.begin(
-        req, nic["location"], namespace=NAMESPACE, polls=_polls(core), on_done=finish
+        req, body["location"], namespace=NAMESPACE, polls=_polls(core), on_done=finish
     )
     return Response(202, None, op.headers(aao=True, location=True))
 
@@ -267,14 +272,7 @@ def _del_vnet(core: Core, state: NetworkState, req: Request) -> Response:
                 "cannot be deleted. In order to delete the subnet, delete all the resources "
                 "within the subnet. See aka.ms/deletesubnet.",
             )
-
-    def finish() -> None:
-        core.store.delete(req.resource_id)
-
-    op = core.lro.begin(
-        req, vnet["location"], namespace=NAMESPACE, polls=_polls(core), on_done=finish
-    )
-    return Response(202, None, op.headers(aao=True, location=True))
+    return _deleting(core, req, vnet)
 
 
 def _put_nsg(core: Core, req: Request) -> Response:
